@@ -1,0 +1,32 @@
+// LZ4 *block* format (not the frame format): what SLS means by `x-log-compresstype: lz4`.
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const lz4 = require('lz4') as {
+  encodeBound(n: number): number;
+  encodeBlock(input: Buffer, output: Buffer): number;
+  decodeBlock(input: Buffer, output: Buffer): number;
+};
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Compresses into an LZ4 block. Incompressible input still yields a valid (slightly larger) block. */
+export function lz4Compress(input: Uint8Array): Buffer {
+  const src = asBuffer(input);
+  if (src.length === 0) return Buffer.from([0]); // a block holding one empty literal run
+  const out = Buffer.allocUnsafe(lz4.encodeBound(src.length));
+  const n = lz4.encodeBlock(src, out);
+  if (n <= 0) throw new Error('lz4: compression failed');
+  return out.subarray(0, n);
+}
+
+/** Decompresses an LZ4 block whose uncompressed size is known (`x-log-bodyrawsize`, `__raw__`). */
+export function lz4Decompress(input: Uint8Array, rawSize: number): Buffer {
+  if (rawSize === 0) return Buffer.alloc(0);
+  const out = Buffer.allocUnsafe(rawSize);
+  const n = lz4.decodeBlock(asBuffer(input), out);
+  if (n !== rawSize) throw new Error(`lz4: expected ${rawSize} bytes, block holds ${n < 0 ? 'corrupt data' : n}`);
+  return out;
+}
