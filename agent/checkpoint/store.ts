@@ -1,0 +1,204 @@
+// Durable per-file read offsets, replaced atomically, so a restart resumes exactly after the last acknowledged line.
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+
+export interface FileCheckpoint {
+  fileId: string;
+  path: string;
+  dev: number;
+  ino: number;
+  /** Hex SHA-256 of the first `fingerprintBytes` bytes of the file. */
+  fingerprint: string;
+  fingerprintBytes: number;
+  /** Byte offset below which every line has been acknowledged. */
+  offset: number;
+}
+
+/** The checkpoint file cannot be read or written; the pipeline decides whether to start over. */
+export class CheckpointError extends Error {
+  override readonly name = 'CheckpointError';
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`checkpoints ${file}: ${reason}`);
+  }
+}
+
+const FORMAT_VERSION = 1;
+const count = z.number().int().nonnegative();
+const fileSchema = z.object({
+  version: z.number(),
+  files: z.array(
+    z.strictObject({
+      fileId: z.string().min(1),
+      path: z.string(),
+      dev: count,
+      ino: count,
+      fingerprint: z.string().regex(/^[0-9a-f]*$/),
+      fingerprintBytes: count,
+      offset: count,
+    }),
+  ),
+});
+
+type ReadResult = { kind: 'ok'; files: Map<string, FileCheckpoint> } | { kind: 'missing' } | { kind: 'corrupt'; reason: string };
+
+export interface CheckpointStoreOptions {
+  /** Called when the current file was unreadable and the previous version (`.bak`) was used instead. */
+  onRecovered?: (corruptCopy: string, reason: string) => void;
+}
+
+/**
+ * One JSON file (`{"version":1,"files":[…]}`) plus its previous version at `<path>.bak`.
+ * A save never leaves a half-written file under `path`: it writes a temporary file, fsyncs it, renames it over, and
+ * fsyncs the directory so the rename itself survives a power loss.
+ */
+export class CheckpointStore {
+  private queue: Promise<unknown> = Promise.resolve();
+  private tmpCounter = 0;
+
+  constructor(
+    readonly path: string,
+    private readonly options: CheckpointStoreOptions = {},
+  ) {}
+
+  private get backupPath(): string {
+    return `${this.path}.bak`;
+  }
+
+  private get corruptPath(): string {
+    return `${this.path}.corrupt`;
+  }
+
+  /** The saved checkpoints by fileId; empty on first start. Throws CheckpointError when neither version is readable. */
+  load(): Promise<Map<string, FileCheckpoint>> {
+    return this.serialize(() => this.loadNow());
+  }
+
+  /** Replaces the saved checkpoints with `cps`. Saves run one at a time in call order. */
+  save(cps: Iterable<FileCheckpoint>): Promise<void> {
+    // Copy now: the caller keeps mutating its objects while earlier saves are still being written.
+    const files = [...cps].map(({ fileId, path: p, dev, ino, fingerprint, fingerprintBytes, offset }) => ({
+      fileId, path: p, dev, ino, fingerprint, fingerprintBytes, offset,
+    }));
+    const body = `{"version":${FORMAT_VERSION},"files":[${files.map((f) => `\n${JSON.stringify(f)}`).join(',')}\n]}\n`;
+    return this.serialize(() => this.write(body));
+  }
+
+  private serialize<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async loadNow(): Promise<Map<string, FileCheckpoint>> {
+    await this.removeStaleTemporaries();
+    const current = await this.read(this.path);
+    if (current.kind === 'ok') return current.files;
+    const backup = await this.read(this.backupPath);
+    if (current.kind === 'missing') {
+      if (backup.kind === 'ok') return backup.files; // a previous recovery moved the corrupt file away
+      if (backup.kind === 'missing') return new Map();
+      throw new CheckpointError(this.backupPath, `unreadable (${backup.reason})`);
+    }
+    if (backup.kind === 'ok') {
+      await rename(this.path, this.corruptPath);
+      await syncDirectory(path.dirname(this.path));
+      this.options.onRecovered?.(this.corruptPath, current.reason);
+      return backup.files;
+    }
+    await copyFile(this.path, this.corruptPath);
+    throw new CheckpointError(this.path, `unreadable (${current.reason}); a copy is kept at ${this.corruptPath}`);
+  }
+
+  private async read(file: string): Promise<ReadResult> {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
+      throw new CheckpointError(file, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+    if (text.length === 0) return { kind: 'corrupt', reason: 'empty file' };
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return { kind: 'corrupt', reason: 'not valid JSON' };
+    }
+    const parsed = fileSchema.safeParse(json);
+    if (!parsed.success) return { kind: 'corrupt', reason: 'unexpected structure' };
+    if (parsed.data.version !== FORMAT_VERSION) {
+      throw new CheckpointError(file, `format version ${parsed.data.version} is not supported (this logseal reads version ${FORMAT_VERSION})`);
+    }
+    return { kind: 'ok', files: new Map(parsed.data.files.map((f) => [f.fileId, f])) };
+  }
+
+  private async write(body: string): Promise<void> {
+    const dir = path.dirname(this.path);
+    const tmp = `${this.path}.tmp-${process.pid}-${++this.tmpCounter}`;
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+      try {
+        await fh.writeFile(body);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await this.keepPreviousVersion();
+      await rename(tmp, this.path);
+      await syncDirectory(dir);
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      if (err instanceof CheckpointError) throw err;
+      throw new CheckpointError(this.path, `cannot save (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  }
+
+  /** `.bak` becomes the current file (a hard link: no copy, and `path` never disappears). */
+  private async keepPreviousVersion(): Promise<void> {
+    const staging = `${this.backupPath}.tmp-${process.pid}`;
+    await unlink(staging).catch(() => undefined);
+    try {
+      await link(this.path, staging);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return; // first save
+      // Some file systems have no hard links.
+      await copyFile(this.path, staging);
+    }
+    await rename(staging, this.backupPath);
+  }
+
+  private async removeStaleTemporaries(): Promise<void> {
+    const dir = path.dirname(this.path);
+    const prefixes = [`${path.basename(this.path)}.tmp-`, `${path.basename(this.backupPath)}.tmp-`];
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (prefixes.some((p) => name.startsWith(p))) await unlink(path.join(dir, name)).catch(() => undefined);
+    }
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  let fh;
+  try {
+    fh = await open(dir, constants.O_RDONLY);
+    await fh.sync();
+  } catch (err) {
+    // Some platforms cannot fsync a directory; the rename is still atomic there.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EINVAL' && code !== 'EPERM' && code !== 'EBADF') throw err;
+  } finally {
+    await fh?.close();
+  }
+}

@@ -1,0 +1,222 @@
+// The one schema for logseal's config file: every key's type, default, unit, limit and description live here.
+import os from 'node:os';
+import { z } from 'zod';
+import { credential, duration, endpoint, integer, listenAddress, regexPattern, size, stringMap } from './values.js';
+
+export { normalizeEndpoint } from './values.js';
+
+/** Documentation attached to every key; `configReference()` renders it, so it cannot drift from the parser. */
+export interface KeyDoc {
+  description: string;
+  /** How the value is written in YAML, e.g. "duration" or "`lz4` \| `none`"; derived for enums when omitted. */
+  valueType?: string;
+  /** Shown instead of the schema default when that default is computed at start-up. */
+  defaultText?: string;
+}
+
+function doc<T extends z.ZodType>(schema: T, description: string, valueType?: string, defaultText?: string): T {
+  const meta: KeyDoc = { description };
+  if (valueType !== undefined) meta.valueType = valueType;
+  if (defaultText !== undefined) meta.defaultText = defaultText;
+  return schema.meta(meta as unknown as z.core.GlobalMeta);
+}
+
+// SLS limits a LogGroup to 5 MB and 4096 logs (PROTOCOLS.md); the batcher must stay within both.
+export const SLS_MAX_GROUP_BYTES = 5 * 2 ** 20;
+export const SLS_MAX_GROUP_LOGS = 4096;
+// FORMAT.md: a data key may seal at most 2^32 records (random 96-bit nonces).
+const MAX_RECORDS_PER_KEY = 2 ** 32;
+
+const PROJECT_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const LOGSTORE_NAME = /^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$/;
+
+const encryptConf = z.strictObject({
+  enable: doc(z.boolean(), 'Turn on server-side encryption of the Logstore.', 'boolean'),
+  encrypt_type: doc(z.enum(['default', 'm4']).prefault('default'), '`default` = AES, `m4` = SM4.'),
+  user_cmk_info: doc(
+    z.strictObject({
+      cmk_key_id: doc(z.string().min(1), 'The BYOK CMK id.', 'string'),
+      arn: doc(z.string().min(1), 'RAM role through which SLS uses the CMK (`acs:ram::<account>:role/<name>`).', 'string'),
+      region_id: doc(z.string().min(1), 'Region of the CMK.', 'string'),
+    }).optional(),
+    'Bring your own key; absent means a per-Logstore service key.',
+    'mapping',
+  ),
+});
+
+const sls = z
+  .strictObject({
+    endpoint: doc(endpoint(), 'SLS endpoint; a bare host means https://host.', 'URL or host'),
+    project: doc(z.string().regex(PROJECT_NAME, 'expected a project name: 3-63 lowercase letters, digits or hyphens'), 'SLS project.', 'string'),
+    logstore: doc(
+      z.string().regex(LOGSTORE_NAME, 'expected a logstore name: 3-63 lowercase letters, digits, hyphens or underscores'),
+      'Logstore that receives the sealed logs.',
+      'string',
+    ),
+    accessKeyId: doc(credential(), 'AccessKey id; when absent (or empty) the default credential chain is used (env, profile, ECS RAM role).', 'string'),
+    accessKeySecret: doc(credential(), 'AccessKey secret; required together with accessKeyId.', 'string'),
+    securityToken: doc(credential(), 'STS token for temporary credentials.', 'string'),
+    compress: doc(z.enum(['lz4', 'deflate', 'none']).prefault('lz4'), 'Compression of PutLogs bodies.'),
+    timeout: doc(duration({ min: 100, max: 600_000 }).prefault('30s'), 'Timeout of one PutLogs request.', 'duration'),
+    maxInFlight: doc(integer({ min: 1, max: 256 }).prefault(8), 'PutLogs requests in flight at once.', 'integer'),
+    createLogstore: doc(
+      z
+        .strictObject({
+          ttl: doc(integer({ min: 1, max: 3650 }).prefault(30), 'Retention in days.', 'integer'),
+          shardCount: doc(integer({ min: 1, max: 256 }).prefault(2), 'Shards of a new Logstore.', 'integer'),
+          encrypt_conf: doc(encryptConf.optional(), 'Server-side encryption settings sent to SLS as they are.', 'mapping'),
+        })
+        .optional(),
+      'Create the Logstore at start-up when it does not exist.',
+      'mapping',
+    ),
+  })
+  .superRefine((s, ctx) => {
+    if (s.accessKeyId !== undefined && s.accessKeySecret === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['accessKeySecret'], message: 'is required when accessKeyId is set' });
+    }
+    if (s.accessKeySecret !== undefined && s.accessKeyId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['accessKeyId'], message: 'is required when accessKeySecret is set' });
+    }
+    if (s.securityToken !== undefined && s.accessKeyId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['securityToken'], message: 'needs accessKeyId and accessKeySecret' });
+    }
+  });
+
+const KMS_HOST = /^kms(?:-vpc)?\.([a-z0-9-]+)\.aliyuncs\.com$/;
+
+const kms = z
+  .strictObject({
+    endpoint: doc(endpoint().optional(), 'KMS endpoint; derived from regionId when absent.', 'URL or host', '`https://kms.<regionId>.aliyuncs.com`'),
+    regionId: doc(
+      z.string().regex(/^[a-z0-9-]+$/, 'expected a region id such as cn-hangzhou').optional(),
+      'KMS region; derived from an aliyuncs.com endpoint when absent.',
+      'string',
+      'from endpoint',
+    ),
+    cmk: doc(z.string().min(1), 'The CMK (key id, alias or ARN) that issues data keys.', 'string'),
+    accessKeyId: doc(credential(), 'AccessKey id for KMS; defaults to the SLS credentials.', 'string'),
+    accessKeySecret: doc(credential(), 'AccessKey secret for KMS; required together with accessKeyId.', 'string'),
+    securityToken: doc(credential(), 'STS token for KMS.', 'string'),
+  })
+  .transform((k, ctx) => {
+    if (k.accessKeyId !== undefined && k.accessKeySecret === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['accessKeySecret'], message: 'is required when accessKeyId is set' });
+    }
+    if (k.accessKeySecret !== undefined && k.accessKeyId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['accessKeyId'], message: 'is required when accessKeySecret is set' });
+    }
+    if (k.securityToken !== undefined && k.accessKeyId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['securityToken'], message: 'needs accessKeyId and accessKeySecret' });
+    }
+    const regionId = k.regionId ?? (k.endpoint ? KMS_HOST.exec(new URL(k.endpoint).hostname)?.[1] : undefined);
+    if (k.endpoint === undefined && regionId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['endpoint'], message: 'is required (or set kms.regionId)' });
+      return z.NEVER;
+    }
+    if (regionId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['regionId'], message: 'is required: it cannot be derived from this endpoint' });
+      return z.NEVER;
+    }
+    return { ...k, endpoint: k.endpoint ?? `https://kms.${regionId}.aliyuncs.com`, regionId };
+  });
+
+const seal = z
+  .strictObject({
+    algorithm: doc(z.enum(['AES_256_GCM', 'SM4_128_GCM']).prefault('AES_256_GCM'), 'Cipher suite (FORMAT.md).'),
+    mode: doc(z.enum(['group', 'log']).prefault('group'), 'Seal whole LogGroups, or each log on its own.'),
+    zip: doc(z.enum(['lz4', 'none']).prefault('lz4'), 'Compress the plaintext before sealing (mode group).'),
+    backend: doc(z.enum(['auto', 'native', 'js']).prefault('auto'), 'Cipher implementation; auto picks the fastest that passes a self-test.'),
+    threads: doc(integer({ min: 1, max: 256 }).optional(), 'Sealing worker threads.', 'integer', 'CPU cores'),
+    rotate: doc(
+      z
+        .strictObject({
+          maxAge: doc(duration({ min: 1000, max: 86_400_000 }).prefault('5m'), 'Use a fresh data key after this long.', 'duration'),
+          maxRecords: doc(integer({ min: 1, max: MAX_RECORDS_PER_KEY }).prefault(16_777_216), 'Use a fresh data key after sealing this many records.', 'integer'),
+          maxBytes: doc(size({ min: 1024, max: 2 ** 50 }).prefault('64GiB'), 'Use a fresh data key after sealing this many plaintext bytes.', 'size'),
+        })
+        .prefault({}),
+      'When to ask KMS for a new data key.',
+      'mapping',
+    ),
+  })
+  .transform((s) => ({ ...s, threads: s.threads ?? os.availableParallelism() }));
+
+const batch = z.strictObject({
+  maxBytes: doc(size({ min: 1024, max: SLS_MAX_GROUP_BYTES }).prefault('1MiB'), 'Ship a batch once its logs reach this size (SLS allows 5MiB).', 'size'),
+  maxLogs: doc(integer({ min: 1, max: SLS_MAX_GROUP_LOGS }).prefault(SLS_MAX_GROUP_LOGS), 'Ship a batch once it holds this many logs (SLS allows 4096).', 'integer'),
+  linger: doc(duration({ min: 0, max: 600_000 }).prefault('1s'), 'Ship a batch at the latest this long after its first log.', 'duration'),
+});
+
+const parser = z.preprocess(
+  (v) => (typeof v === 'string' ? { type: v } : v),
+  z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('raw') }),
+    z.strictObject({ type: z.literal('json') }),
+    z.strictObject({ type: z.literal('regex'), pattern: regexPattern({ namedGroups: true }) }),
+  ]),
+);
+
+const multiline = z.strictObject({
+  startPattern: doc(regexPattern({ namedGroups: false }), 'A line matching this starts a new event; others are appended to it.', 'regex'),
+  flushTimeout: doc(duration({ min: 1, max: 600_000 }).prefault('1s'), 'Emit a pending event after this much quiet.', 'duration'),
+  maxLines: doc(integer({ min: 1, max: 100_000 }).optional(), 'Emit an event once it has this many lines.', 'integer'),
+});
+
+const input = z.strictObject({
+  paths: doc(
+    z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(z.string().min(1)).min(1)),
+    'Glob patterns of files to tail (`*`, `**`, `?`, `[...]`, `{a,b}`).',
+    'list of globs',
+  ),
+  exclude: doc(z.array(z.string().min(1)).prefault([]), 'Glob patterns of files to skip.', 'list of globs'),
+  topic: doc(z.string().prefault(''), 'LogGroup topic (stays visible).', 'string'),
+  source: doc(z.string().min(1).optional(), 'LogGroup source (stays visible).', 'string', 'host name'),
+  parser: doc(parser.prefault('raw'), 'How a line becomes fields: `raw` (one field `content`), `json`, or `{type: regex, pattern}` with named groups.', '`raw` \\| `json` \\| mapping'),
+  startAt: doc(z.enum(['beginning', 'end']).prefault('end'), 'Where to start in a file seen for the first time at start-up (files appearing later are read from the beginning).'),
+  multiline: doc(multiline.optional(), 'Join continuation lines (stack traces) into one event.', 'mapping'),
+  maxLineBytes: doc(size({ min: 256, max: 2 ** 20 }).prefault('512KiB'), 'Longer lines are split into pieces of this size.', 'size'),
+  fields: doc(stringMap(), 'Static fields added to every log.', 'map of strings'),
+  tags: doc(stringMap(), 'Tags added to every LogGroup (they stay visible).', 'map of strings'),
+});
+
+export const configSchema = z.strictObject({
+  sls: doc(sls, 'Where the sealed logs go.', 'mapping'),
+  kms: doc(kms, 'Where data keys come from.', 'mapping'),
+  seal: doc(seal.prefault({}), 'How logs are sealed.', 'mapping'),
+  batch: doc(batch.prefault({}), 'How logs are grouped into LogGroups.', 'mapping'),
+  inputs: doc(z.array(input).min(1), 'Files to tail.', 'list'),
+  stateDir: doc(z.string().min(1).prefault('/var/lib/logseal'), 'Directory for checkpoints and the spool; relative paths resolve against the working directory.', 'path'),
+  spool: doc(
+    z.strictObject({
+      maxBytes: doc(size({ min: 0, max: 2 ** 50 }).prefault('1GiB'), 'Disk space for sealed batches SLS has not accepted yet; 0 keeps none.', 'size'),
+    }).prefault({}),
+    'The disk spool.',
+    'mapping',
+  ),
+  drain: doc(
+    z.strictObject({
+      timeout: doc(duration({ min: 0, max: 3_600_000 }).prefault('30s'), 'On shutdown, how long to keep shipping what was read.', 'duration'),
+    }).prefault({}),
+    'Shutdown behaviour.',
+    'mapping',
+  ),
+  metrics: doc(
+    z.strictObject({
+      listen: doc(listenAddress().prefault('127.0.0.1:9464'), 'Prometheus metrics address, or false to turn it off.', 'host:port or false'),
+    }).prefault({}),
+    'The metrics endpoint.',
+    'mapping',
+  ),
+  log: doc(
+    z.strictObject({
+      level: doc(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).prefault('info'), "The agent's own log level."),
+    }).prefault({}),
+    "The agent's own log.",
+    'mapping',
+  ),
+});
+
+/** The parsed, normalized config: durations in milliseconds, sizes in bytes, endpoints as URL origins. */
+export type Config = z.output<typeof configSchema>;
+export type InputSettings = Config['inputs'][number];
