@@ -19,7 +19,8 @@ export function lz4Compress(input: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(lz4.encodeBound(src.length));
   const n = lz4.encodeBlock(src, out);
   if (n <= 0) throw new Error('lz4: compression failed');
-  return out.subarray(0, n);
+  // Log text often packs to a third of the bound; a payload waiting in a queue should not pin the rest.
+  return n < out.length / 2 ? Buffer.from(out.subarray(0, n)) : out.subarray(0, n);
 }
 
 /** Decompresses an LZ4 block whose uncompressed size is known (`x-log-bodyrawsize`, `__raw__`). */

@@ -1,0 +1,258 @@
+// SlsClient: PutLogs, Logstore administration and reading (GetCursor/PullLogs) against one SLS project.
+import { createHash } from 'node:crypto';
+import { inflateSync } from 'node:zlib';
+import { decodeLogGroupList, type LogGroup } from '../wire/loggroup.js';
+import { lz4Decompress } from '../wire/lz4.js';
+import { resolveCredentials, type CredentialSource, type SlsCredentials } from './credentials.js';
+import { parseEndpoint, projectHost, tlsServerName, type Endpoint } from './endpoint.js';
+import { SlsError } from './errors.js';
+import type { PutLogsPayload } from './payload.js';
+import { logstoreBody, parseLogstore, parseShards, type LogstoreSpec, type ShardInfo } from './logstore.js';
+import { retryPolicy, withRetry, type RetryPolicy } from './retry.js';
+import { requestTarget, signedHeaders, type HttpMethod } from './signed-request.js';
+import { Transport, type HttpAnswer } from './transport.js';
+
+export interface SlsClientOptions {
+  /** `http://127.0.0.1:PORT`, `https://cn-hangzhou.log.aliyuncs.com`, or a bare host name (https). */
+  endpoint: string;
+  project: string;
+  credentials: CredentialSource;
+  /** Deadline of one attempt, connect to last byte. Default 30 s. */
+  timeoutMs?: number;
+  /** Sockets kept open to the endpoint, i.e. requests in flight at once. Default 16. */
+  maxSockets?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Clock for the Date header (tests). */
+  now?: () => Date;
+  /** Called before each wait for another attempt, with the error and the attempt that failed (1-based). */
+  onRetry?: (e: SlsError, attempt: number) => void;
+}
+
+interface Call {
+  method: HttpMethod;
+  path: string;
+  query?: Record<string, string>;
+  body?: Uint8Array;
+  contentType?: string;
+  headers?: Record<string, string>;
+  operation: string;
+  /** Only calls that are safe to repeat are retried: PutLogs (SLS tolerates duplicates) and reads. */
+  retry: boolean;
+  signal?: AbortSignal;
+}
+
+const HASH_KEY = /^[0-9a-fA-F]{32}$/;
+
+export class SlsClient {
+  private readonly endpoint: Endpoint;
+  private readonly host: string;
+  private readonly servername: string | undefined;
+  private readonly transport: Transport;
+  private readonly policy: RetryPolicy;
+  private closed = false;
+
+  constructor(private readonly options: SlsClientOptions) {
+    this.endpoint = parseEndpoint(options.endpoint);
+    this.host = projectHost(this.endpoint, options.project);
+    this.servername = tlsServerName(this.endpoint, options.project);
+    this.policy = retryPolicy(options.retry);
+    this.transport = new Transport(this.endpoint, { timeoutMs: options.timeoutMs ?? 30_000, maxSockets: options.maxSockets ?? 16 });
+  }
+
+  /**
+   * Sends one LogGroup. Retryable failures are retried with backoff; when the attempts run out the last
+   * SlsError is thrown with `retryable` still true, so the caller can spool the payload and try later.
+   * A `hashKey` that is 32 hex digits routes as is; any other string is hashed with MD5 first.
+   */
+  async putLogs(logstore: string, payload: PutLogsPayload, opts?: { hashKey?: string; signal?: AbortSignal }): Promise<{ requestId: string }> {
+    const headers: Record<string, string> = { 'x-log-bodyrawsize': String(payload.rawSize) };
+    if (payload.compressType !== 'none') headers['x-log-compresstype'] = payload.compressType;
+    const hashKey = opts?.hashKey;
+    const answer = await this.call({
+      method: 'POST',
+      path: `/logstores/${logstore}/shards/${hashKey === undefined ? 'lb' : 'route'}`,
+      ...(hashKey === undefined ? {} : { query: { key: routeKey(hashKey) } }),
+      body: payload.body,
+      contentType: 'application/x-protobuf',
+      headers,
+      operation: `PutLogs ${logstore}`,
+      retry: true,
+      ...(opts?.signal ? { signal: opts.signal } : {}),
+    });
+    return { requestId: requestIdOf(answer) ?? '' };
+  }
+
+  async createLogstore(spec: LogstoreSpec): Promise<void> {
+    await this.call({ method: 'POST', path: '/logstores', body: logstoreBody(spec), operation: `CreateLogstore ${spec.logstoreName}`, retry: false });
+  }
+
+  async getLogstore(name: string): Promise<LogstoreSpec> {
+    const operation = `GetLogstore ${name}`;
+    const answer = await this.call({ method: 'GET', path: `/logstores/${name}`, operation, retry: true });
+    return parsed(answer, operation, parseLogstore, 'a Logstore');
+  }
+
+  /** SLS wants the whole `encrypt_conf` on every update, and lets only `enable` change. */
+  async updateLogstore(spec: LogstoreSpec): Promise<void> {
+    await this.call({
+      method: 'PUT',
+      path: `/logstores/${spec.logstoreName}`,
+      body: logstoreBody(spec),
+      operation: `UpdateLogstore ${spec.logstoreName}`,
+      retry: false,
+    });
+  }
+
+  async deleteLogstore(name: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: `/logstores/${name}`, operation: `DeleteLogstore ${name}`, retry: false });
+  }
+
+  async listShards(logstore: string): Promise<ShardInfo[]> {
+    const operation = `ListShards ${logstore}`;
+    const answer = await this.call({ method: 'GET', path: `/logstores/${logstore}/shards`, operation, retry: true });
+    return parsed(answer, operation, parseShards, 'a shard list');
+  }
+
+  /** A cursor at the first or last position of a shard, or at the first data received at or after a unix time. */
+  async getCursor(logstore: string, shard: number, from: 'begin' | 'end' | number): Promise<string> {
+    const operation = `GetCursor ${logstore}/${shard}`;
+    const answer = await this.call({
+      method: 'GET',
+      path: `/logstores/${logstore}/shards/${shard}`,
+      query: { type: 'cursor', from: typeof from === 'number' ? String(Math.floor(from)) : from },
+      operation,
+      retry: true,
+    });
+    return parsed(answer, operation, (j) => (typeof (j as { cursor?: unknown })?.cursor === 'string' ? (j as { cursor: string }).cursor : undefined), 'a cursor');
+  }
+
+  /** Up to `count` LogGroups from `cursor` (to `endCursor`, exclusive, when given). */
+  async pullLogs(
+    logstore: string,
+    shard: number,
+    cursor: string,
+    count: number,
+    endCursor?: string,
+  ): Promise<{ groups: LogGroup[]; nextCursor: string; count: number }> {
+    const operation = `PullLogs ${logstore}/${shard}`;
+    const query: Record<string, string> = { type: 'logs', cursor, count: String(count) };
+    if (endCursor !== undefined) query.end_cursor = endCursor;
+    const answer = await this.call({
+      method: 'GET',
+      path: `/logstores/${logstore}/shards/${shard}`,
+      query,
+      headers: { Accept: 'application/x-protobuf', 'Accept-Encoding': 'lz4' },
+      operation,
+      retry: true,
+    });
+    const nextCursor = headerOf(answer, 'x-log-cursor');
+    if (nextCursor === undefined) throw invalidResponse(answer, operation, 'no x-log-cursor header');
+    let groups: LogGroup[];
+    try {
+      groups = decodeLogGroupList(decompress(answer));
+    } catch (err) {
+      throw invalidResponse(answer, operation, `undecodable body: ${(err as Error).message}`);
+    }
+    const countHeader = Number(headerOf(answer, 'x-log-count'));
+    return { groups, nextCursor, count: Number.isInteger(countHeader) ? countHeader : groups.length };
+  }
+
+  /** Closes idle and in-flight connections; later calls fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.transport.close();
+  }
+
+  private async call(call: Call): Promise<HttpAnswer> {
+    if (this.closed) throw new SlsError({ code: 'ClientClosed', status: 0, operation: call.operation, detail: 'the client was closed', retryable: false });
+    const policy = call.retry ? this.policy : { ...this.policy, maxAttempts: 1 };
+    const hooks = { operation: call.operation, ...(call.signal ? { signal: call.signal } : {}), ...(this.options.onRetry ? { onRetry: this.options.onRetry } : {}) };
+    return withRetry(policy, hooks, () => this.attempt(call));
+  }
+
+  private async attempt(call: Call): Promise<HttpAnswer> {
+    const credentials = await resolveCredentials(this.options.credentials, call.operation);
+    const headers = signedHeaders({
+      method: call.method,
+      path: call.path,
+      ...(call.query ? { query: call.query } : {}),
+      ...(call.body ? { body: call.body } : {}),
+      ...(call.contentType ? { contentType: call.contentType } : {}),
+      ...(call.headers ? { headers: call.headers } : {}),
+      host: this.host,
+      credentials,
+      date: this.options.now?.() ?? new Date(),
+    });
+    const answer = await this.transport.send(
+      {
+        method: call.method,
+        target: requestTarget(call.path, call.query),
+        headers,
+        ...(call.body ? { body: call.body } : {}),
+        ...(this.servername ? { servername: this.servername } : {}),
+        operation: call.operation,
+      },
+      call.signal,
+    );
+    if (answer.status >= 200 && answer.status < 300) return answer;
+    throw serviceError(answer, call.operation, credentials);
+  }
+}
+
+function routeKey(hashKey: string): string {
+  return HASH_KEY.test(hashKey) ? hashKey.toLowerCase() : createHash('md5').update(hashKey).digest('hex');
+}
+
+function headerOf(answer: HttpAnswer, name: string): string | undefined {
+  const v = answer.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function requestIdOf(answer: HttpAnswer): string | undefined {
+  return headerOf(answer, 'x-log-requestid');
+}
+
+/** The `{errorCode, errorMessage}` of a failed call, without any credential the server may have echoed. */
+function serviceError(answer: HttpAnswer, operation: string, credentials: SlsCredentials): SlsError {
+  let code = 'UnexpectedResponse';
+  let detail = `HTTP ${answer.status} without an SLS error body`;
+  try {
+    const json = JSON.parse(answer.body.toString('utf8')) as { errorCode?: unknown; errorMessage?: unknown };
+    if (typeof json.errorCode === 'string' && json.errorCode) code = json.errorCode;
+    if (typeof json.errorMessage === 'string') detail = json.errorMessage;
+  } catch {
+    // not JSON (a proxy's error page, say): keep the generic code; the status still decides retrying
+  }
+  for (const secret of [credentials.accessKeySecret, credentials.securityToken]) {
+    if (secret) detail = detail.split(secret).join('***');
+  }
+  const requestId = requestIdOf(answer);
+  return new SlsError({ code, status: answer.status, detail, operation, ...(requestId ? { requestId } : {}) });
+}
+
+function invalidResponse(answer: HttpAnswer, operation: string, detail: string): SlsError {
+  const requestId = requestIdOf(answer);
+  return new SlsError({ code: 'InvalidResponse', status: answer.status, detail, operation, retryable: false, ...(requestId ? { requestId } : {}) });
+}
+
+function parsed<T>(answer: HttpAnswer, operation: string, parse: (json: unknown) => T | undefined, what: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(answer.body.toString('utf8'));
+  } catch {
+    throw invalidResponse(answer, operation, `expected ${what} as JSON`);
+  }
+  const value = parse(json);
+  if (value === undefined) throw invalidResponse(answer, operation, `expected ${what}`);
+  return value;
+}
+
+function decompress(answer: HttpAnswer): Buffer {
+  const type = headerOf(answer, 'x-log-compresstype') ?? '';
+  if (type === '' || type === 'none') return answer.body;
+  if (type === 'deflate') return inflateSync(answer.body);
+  if (type !== 'lz4') throw new Error(`unknown x-log-compresstype ${type}`);
+  const rawSize = Number(headerOf(answer, 'x-log-bodyrawsize'));
+  if (!Number.isInteger(rawSize) || rawSize < 0) throw new Error('lz4 body without a valid x-log-bodyrawsize');
+  return lz4Decompress(answer.body, rawSize);
+}

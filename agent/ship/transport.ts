@@ -1,0 +1,142 @@
+// HTTP(S) transport for SLS: keep-alive sockets, a deadline per request, abort; failures become SlsErrors.
+import http from 'node:http';
+import https from 'node:https';
+import type { Endpoint } from './endpoint.js';
+import { SlsError } from './errors.js';
+
+export interface HttpCall {
+  method: string;
+  /** Path and percent-encoded query. */
+  target: string;
+  headers: Record<string, string>;
+  body?: Uint8Array;
+  /** TLS server name, when it differs from the host connected to. */
+  servername?: string;
+  /** Names the call in error messages, e.g. `PutLogs app`. */
+  operation: string;
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface TransportOptions {
+  timeoutMs: number;
+  maxSockets: number;
+}
+
+// A keep-alive socket the server closed while idle fails the next request before it is read;
+// sending it again on a fresh socket is safe for requests that change nothing twice.
+const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
+const REPEATABLE_METHODS = new Set(['GET', 'PUT', 'DELETE', 'HEAD']);
+
+class Failure extends Error {
+  constructor(readonly code: 'RequestTimeout' | 'Aborted') {
+    super(code);
+  }
+}
+
+/** A reused keep-alive socket failed before any answer; carries the error to throw if the call is not repeated. */
+class StaleSocket extends Error {
+  constructor(readonly error: SlsError) {
+    super(error.message);
+  }
+}
+
+export class Transport {
+  private readonly agent: http.Agent;
+  private readonly request: typeof http.request;
+
+  constructor(
+    private readonly endpoint: Endpoint,
+    private readonly options: TransportOptions,
+  ) {
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, scheduling: 'lifo' as const };
+    this.agent = endpoint.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    this.request = endpoint.protocol === 'https:' ? https.request : http.request;
+  }
+
+  async send(call: HttpCall, signal?: AbortSignal): Promise<HttpAnswer> {
+    try {
+      return await this.sendOnce(call, signal);
+    } catch (err) {
+      if (err instanceof StaleSocket && REPEATABLE_METHODS.has(call.method)) return this.sendOnce(call, signal);
+      if (err instanceof StaleSocket) throw err.error;
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private sendOnce(call: HttpCall, signal?: AbortSignal): Promise<HttpAnswer> {
+    return new Promise<HttpAnswer>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(this.toSlsError(new Failure('Aborted'), call));
+        return;
+      }
+      let settled = false;
+      let gotResponse = false;
+      const req = this.request({
+        agent: this.agent,
+        hostname: this.endpoint.hostname,
+        port: this.endpoint.port,
+        method: call.method,
+        path: call.target,
+        headers: call.headers,
+        ...(call.servername ? { servername: call.servername } : {}),
+      });
+      // Set before destroying the request, so that whichever stream reports the error first, the cause wins.
+      let cause: Failure | undefined;
+      const stop = (failure: Failure): void => {
+        cause ??= failure;
+        req.destroy(failure);
+      };
+      // The deadline starts once a socket is assigned: time queued behind maxSockets is not the server's fault.
+      let timer: NodeJS.Timeout | undefined;
+      req.once('socket', () => {
+        if (!settled) timer = setTimeout(() => stop(new Failure('RequestTimeout')), this.options.timeoutMs);
+      });
+      const onAbort = (): void => stop(new Failure('Aborted'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = (error: unknown, answer?: HttpAnswer): void => {
+        if (settled) return;
+        const err = cause ?? error;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (answer) resolve(answer);
+        else if (!gotResponse && req.reusedSocket && STALE_SOCKET_CODES.has((err as NodeJS.ErrnoException)?.code ?? '')) {
+          reject(new StaleSocket(this.toSlsError(err, call)));
+        } else reject(this.toSlsError(err, call));
+      };
+      req.on('error', (err) => settle(err));
+      req.on('response', (res) => {
+        gotResponse = true;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          size += chunk.length;
+        });
+        res.on('error', (err) => settle(err));
+        res.on('end', () => settle(null, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks, size) }));
+        res.on('close', () => settle(new Error('the connection closed before the response ended')));
+      });
+      req.end(call.body);
+    });
+  }
+
+  private toSlsError(err: unknown, call: HttpCall): SlsError {
+    if (err instanceof Failure) {
+      const detail = err.code === 'Aborted' ? 'the request was aborted' : `no answer within ${this.options.timeoutMs} ms`;
+      return new SlsError({ code: err.code, status: 0, operation: call.operation, detail });
+    }
+    const e = err as NodeJS.ErrnoException;
+    const detail = e?.code && !String(e.message).includes(e.code) ? `${e.code}: ${e.message}` : String(e?.message ?? err);
+    return new SlsError({ code: 'NetworkError', status: 0, operation: call.operation, detail });
+  }
+}

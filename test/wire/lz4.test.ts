@@ -1,0 +1,44 @@
+// LZ4 block codec: hand-made blocks from the LZ4 block format spec, round trips, and size checks.
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { lz4Compress, lz4Decompress } from '../../agent/wire/lz4.js';
+
+describe('LZ4 block format', () => {
+  it('decodes a literals-only block: token 0x50 = 5 literals, no match', () => {
+    expect(lz4Decompress(Buffer.from([0x50, ...Buffer.from('hello')]), 5).toString()).toBe('hello');
+  });
+
+  it('decodes a block with an overlapping match', () => {
+    const block = Buffer.from([
+      0x35, //              3 literals, match length 5 + 4 (minimum match) = 9
+      ...Buffer.from('abc'),
+      0x03, 0x00, //        offset 3, little-endian: copy from 3 bytes back, overlapping itself
+      0x50, //              last sequence: 5 literals (a block must end with literals)
+      ...Buffer.from('XYZWV'),
+    ]);
+    expect(lz4Decompress(block, 17).toString()).toBe('abcabcabcabcXYZWV');
+  });
+
+  it('round-trips compressible, incompressible and empty input', () => {
+    const text = Buffer.from('GET /api/v1/orders HTTP/1.1 200\n'.repeat(500));
+    const packed = lz4Compress(text);
+    expect(packed.length).toBeLessThan(text.length / 10);
+    expect(lz4Decompress(packed, text.length)).toEqual(text);
+    const noise = randomBytes(10_000);
+    expect(lz4Decompress(lz4Compress(noise), noise.length)).toEqual(noise);
+    expect(lz4Decompress(lz4Compress(new Uint8Array(0)), 0)).toEqual(Buffer.alloc(0));
+  });
+
+  it('accepts a Uint8Array view into a larger buffer', () => {
+    const backing = Buffer.from('xxxx' + 'hello hello hello hello hello' + 'yyyy');
+    const view = new Uint8Array(backing.buffer, backing.byteOffset + 4, backing.length - 8);
+    expect(lz4Decompress(lz4Compress(view), view.length).toString()).toBe('hello hello hello hello hello');
+  });
+
+  it('throws when the block does not hold rawSize bytes', () => {
+    const packed = lz4Compress(Buffer.from('some text some text some text'));
+    expect(() => lz4Decompress(packed, 10)).toThrow(/lz4/);
+    expect(() => lz4Decompress(packed, 100)).toThrow(/lz4/);
+    expect(() => lz4Decompress(Buffer.from([0xf0, 0xff]), 50)).toThrow(/lz4/);
+  });
+});
