@@ -1,0 +1,86 @@
+// Validates an InputConfig and settles its defaults once, so tailers work from a ready-made form.
+import type { LogContent, LogTag } from '../wire/loggroup.js';
+import { PathMatcher } from './glob.js';
+import type { MultilineRules } from './multiline.js';
+import { createParser, type LineParser } from './parser.js';
+import type { InputConfig } from './types.js';
+
+export const DEFAULT_MAX_LINE_BYTES = 512 * 1024;
+export const DEFAULT_SCAN_INTERVAL_MS = 1000;
+export const DEFAULT_FLUSH_TIMEOUT_MS = 1000;
+
+/** A configuration the input cannot run with; the message names the input and key, on one line. */
+export class InputConfigError extends Error {
+  override name = 'InputConfigError';
+}
+
+export interface CompiledInput {
+  /** Position in the configured list: the first input whose globs match a path owns it. */
+  index: number;
+  matcher: PathMatcher;
+  topic: string;
+  source: string;
+  parse: LineParser;
+  startAt: 'beginning' | 'end';
+  multiline?: MultilineRules;
+  maxLineBytes: number;
+  fields: LogContent[];
+  tags: LogTag[];
+  scanIntervalMs: number;
+}
+
+function oneLine(err: unknown): string {
+  return String((err as Error)?.message ?? err).split('\n')[0];
+}
+
+export function compileInput(config: InputConfig, index: number, hostname: string): CompiledInput {
+  const where = `inputs[${index}]`;
+  const fail = (key: string, why: string): never => {
+    throw new InputConfigError(`${where}.${key}: ${why}`);
+  };
+  if (!Array.isArray(config.paths) || config.paths.length === 0) fail('paths', 'at least one glob is required');
+  const positive = (key: string, v: number | undefined, dflt: number): number => {
+    if (v === undefined) return dflt;
+    if (!Number.isFinite(v) || v <= 0) fail(key, `expected a positive number, got ${v}`);
+    return v;
+  };
+  const maxLineBytes = Math.floor(positive('maxLineBytes', config.maxLineBytes, DEFAULT_MAX_LINE_BYTES));
+  const scanIntervalMs = positive('scanIntervalMs', config.scanIntervalMs, DEFAULT_SCAN_INTERVAL_MS);
+
+  let parse: LineParser;
+  try {
+    parse = createParser(config.parser);
+  } catch (err) {
+    return fail('parser', oneLine(err));
+  }
+
+  let multiline: MultilineRules | undefined;
+  if (config.multiline) {
+    let start: RegExp;
+    try {
+      start = new RegExp(config.multiline.startPattern);
+    } catch (err) {
+      return fail('multiline.startPattern', oneLine(err));
+    }
+    multiline = {
+      start,
+      maxLines: Math.floor(positive('multiline.maxLines', config.multiline.maxLines, Number.MAX_SAFE_INTEGER)),
+      maxBytes: maxLineBytes,
+      flushTimeoutMs: positive('multiline.flushTimeoutMs', config.multiline.flushTimeoutMs, DEFAULT_FLUSH_TIMEOUT_MS),
+    };
+  }
+
+  return {
+    index,
+    matcher: new PathMatcher(config.paths, config.exclude ?? []),
+    topic: config.topic ?? '',
+    source: config.source ?? hostname,
+    parse,
+    startAt: config.startAt ?? 'beginning',
+    multiline,
+    maxLineBytes,
+    fields: Object.entries(config.fields ?? {}).map(([key, value]) => ({ key, value })),
+    tags: Object.entries(config.tags ?? {}).map(([key, value]) => ({ key, value })),
+    scanIntervalMs,
+  };
+}

@@ -1,0 +1,79 @@
+// The input stage's public contract: what a file input is configured with and what it hands downstream.
+import type { Log, LogTag } from '../wire/loggroup.js';
+
+export type ParserConfig = { type: 'raw' } | { type: 'json' } | { type: 'regex'; pattern: string /* named groups */ };
+
+export interface MultilineConfig {
+  /** A line matching this starts a new event; other lines are appended to the current one. */
+  startPattern: string;
+  /** Quiet time after which a pending event is emitted. Default 1000. */
+  flushTimeoutMs: number;
+  /** An event is emitted once it holds this many lines. */
+  maxLines?: number;
+}
+
+export interface InputConfig {
+  /** Globs: `*`, `**`, `?`, `[…]`, `{a,b}`; relative ones are resolved against the working directory. */
+  paths: string[];
+  /** Globs of paths to skip; a pattern without `/` is matched against the file name alone. */
+  exclude?: string[];
+  topic?: string;
+  /** Default: the hostname. */
+  source?: string;
+  /** Default raw. */
+  parser?: ParserConfig;
+  /**
+   * Where a file found at startup without a checkpoint starts: 0, or its size at first sight. Default beginning.
+   * Files appearing later, and a new file at a path followed before the restart, are always read from 0.
+   */
+  startAt?: 'beginning' | 'end';
+  multiline?: MultilineConfig;
+  /**
+   * A longer line is not dropped but split into pieces of exactly this many bytes (the last holds the rest), each a log
+   * of its own with `__split__` = `<i>/?` while more follow and `<n>/<n>` on the last of n. A multiline event is
+   * emitted before it would grow past this size. Default 512 KiB.
+   */
+  maxLineBytes?: number;
+  /** Static contents added to every log. */
+  fields?: Record<string, string>;
+  tags?: Record<string, string>;
+  /** Default 1000. */
+  scanIntervalMs?: number;
+}
+
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+  /** Hex sha256 of the first `fingerprintBytes` bytes of the file. */
+  fingerprint: string;
+  fingerprintBytes: number;
+}
+
+export interface FileCheckpoint extends FileIdentity {
+  fileId: string;
+  path: string;
+  offset: number;
+}
+
+/** A file as files() reports it: the checkpoint to save once everything returned is acknowledged, plus where this
+ *  run began reading it (the safe offset while none of its entries is acknowledged yet). */
+export interface InputFile extends FileCheckpoint {
+  startOffset: number;
+}
+
+export interface InputEntry {
+  log: Log;
+  topic: string;
+  source: string;
+  tags: LogTag[];
+  fileId: string;
+  /** Byte offset just after this entry's last line: the checkpoint once acked. */
+  endOffset: number;
+}
+
+export type InputEvent = {
+  type: 'opened' | 'rotated' | 'truncated' | 'finished' | 'removed' | 'error';
+  path: string;
+  fileId?: string;
+  message?: string;
+};

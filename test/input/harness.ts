@@ -1,0 +1,105 @@
+// Shared scaffolding for the file input tests: temp dirs, a background consumer, and bounded waiting.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { FileInput, type FileCheckpoint, type InputConfig, type InputEntry, type InputEvent } from '../../agent/input/index.js';
+
+export async function tempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'logseal-input-'));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Polls `cond` until it holds; fails after `timeoutMs` naming what was awaited. */
+export async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export function valueText(v: string | Uint8Array): string {
+  return typeof v === 'string' ? v : Buffer.from(v).toString('utf8');
+}
+
+export function contentOf(e: InputEntry, key = 'content'): string | undefined {
+  const c = e.log.contents.find((x) => x.key === key);
+  return c && valueText(c.value);
+}
+
+export function tagOf(e: InputEntry, key: string): string | undefined {
+  return e.tags.find((t) => t.key === key)?.value;
+}
+
+/** Timings small enough for tests: fast scans and polls, a short quiet period before closing rotated files. */
+export const FAST = { scanIntervalMs: 50 } satisfies Partial<InputConfig>;
+
+/** A FileInput with a consumer that keeps calling read() in the background, collecting entries and events. */
+export class Harness {
+  readonly input: FileInput;
+  readonly entries: InputEntry[] = [];
+  readonly events: InputEvent[] = [];
+  private readonly consumer: Promise<void>;
+
+  constructor(
+    inputs: InputConfig[],
+    o: { checkpoints?: Map<string, FileCheckpoint>; readChunkBytes?: number; rotateWaitMs?: number; batch?: number; consume?: boolean } = {},
+  ) {
+    const input = new FileInput(inputs, {
+      checkpoints: o.checkpoints ?? new Map(),
+      hostname: 'test-host',
+      readChunkBytes: o.readChunkBytes,
+      rotateWaitMs: o.rotateWaitMs ?? 150,
+      pollIntervalMs: 25,
+      onEvent: (e) => this.events.push(e),
+    });
+    this.input = input;
+    const batch = o.batch ?? 1000;
+    this.consumer =
+      o.consume === false
+        ? Promise.resolve()
+        : (async () => {
+            for (;;) {
+              const got = await input.read(batch);
+              if (got.length === 0) return;
+              this.entries.push(...got);
+            }
+          })();
+  }
+
+  texts(): string[] {
+    return this.entries.map((e) => contentOf(e) ?? '');
+  }
+
+  eventsOf(type: InputEvent['type']): InputEvent[] {
+    return this.events.filter((e) => e.type === type);
+  }
+
+  async waitForLines(n: number, what = `${n} lines`, timeoutMs?: number): Promise<void> {
+    await until(() => this.entries.length >= n, `${what} (have ${this.entries.length})`, timeoutMs);
+  }
+
+  async waitForEvent(type: InputEvent['type'], count = 1): Promise<void> {
+    await until(() => this.eventsOf(type).length >= count, `${count} '${type}' event(s); got ${JSON.stringify(this.events)}`);
+  }
+
+  /** Checkpoints as the pipeline would save them once everything read has been acknowledged. */
+  checkpoints(): Map<string, FileCheckpoint> {
+    return new Map(this.input.files().map((f) => [f.fileId, f]));
+  }
+
+  async close(): Promise<void> {
+    await this.input.close();
+    await this.consumer;
+  }
+}
+
+/** Asserts each file's entries come with strictly growing endOffset. */
+export function offsetsGrowPerFile(entries: InputEntry[]): boolean {
+  const last = new Map<string, number>();
+  for (const e of entries) {
+    if ((last.get(e.fileId) ?? -1) >= e.endOffset) return false;
+    last.set(e.fileId, e.endOffset);
+  }
+  return true;
+}
