@@ -223,8 +223,9 @@ function serviceError(answer: HttpAnswer, operation: string, credentials: SlsCre
   } catch {
     // not JSON (a proxy's error page, say): keep the generic code; the status still decides retrying
   }
+  // A very short "secret" (a test key) would blank out ordinary letters; real secrets are 30 characters and more.
   for (const secret of [credentials.accessKeySecret, credentials.securityToken]) {
-    if (secret) detail = detail.split(secret).join('***');
+    if (secret && secret.length >= 8) detail = detail.split(secret).join('***');
   }
   const requestId = requestIdOf(answer);
   return new SlsError({ code, status: answer.status, detail, operation, ...(requestId ? { requestId } : {}) });

@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// The `logseal` command: wires the stages behind subcommands; each subcommand lives in commands/.
+import { Command } from 'commander';
+import { loadConfig } from '../config/index.js';
+import { decryptCommand } from './commands/decrypt.js';
+import { demoCommand } from './commands/demo.js';
+import { emulatorCommand } from './commands/emulator.js';
+import { logstoreCommand } from './commands/logstore.js';
+import { runDaemon } from './commands/run.js';
+import { runCommand } from './exit.js';
+
+const program = new Command('logseal')
+  .description('Client-side encrypting log shipping agent for Alibaba Cloud Log Service')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? 0 : 64);
+  });
+
+program
+  .command('run')
+  .description('tail, seal and ship logs as configured (SIGTERM drains, SIGHUP reloads)')
+  .requiredOption('-c, --config <file>', 'YAML config file')
+  .action((o: { config: string }) => runCommand(() => runDaemon(o.config)));
+
+program
+  .command('validate')
+  .description('check a config file and print it normalized (secrets hidden)')
+  .requiredOption('-c, --config <file>', 'YAML config file')
+  .action((o: { config: string }) =>
+    runCommand(async () => {
+      const config = await loadConfig(o.config);
+      const hide = (s?: string) => (s === undefined ? undefined : '********');
+      const shown = {
+        ...config,
+        sls: { ...config.sls, accessKeySecret: hide(config.sls.accessKeySecret), securityToken: hide(config.sls.securityToken) },
+        kms: { ...config.kms, accessKeySecret: hide(config.kms.accessKeySecret), securityToken: hide(config.kms.securityToken) },
+      };
+      process.stdout.write(`${o.config}: valid\n${JSON.stringify(shown, null, 2)}\n`);
+    }),
+  );
+
+program
+  .command('decrypt')
+  .description('pull a Logstore and print its plaintext as NDJSON')
+  .requiredOption('-c, --config <file>', 'YAML config file (sls and kms sections)')
+  .option('--logstore <name>', 'Logstore to read (default: sls.logstore)')
+  .option('--shard <n>', 'only this shard')
+  .option('--from <time>', 'begin, unix seconds or ISO-8601', 'begin')
+  .option('--to <time>', 'end, unix seconds or ISO-8601', 'end')
+  .action((o: { config: string; logstore?: string; shard?: string; from?: string; to?: string }) => runCommand(() => decryptCommand(o)));
+
+program
+  .command('logstore')
+  .description('create, get, update or delete a Logstore (with encrypt_conf)')
+  .argument('<action>', 'create | get | update | delete')
+  .argument('<name>', 'Logstore name')
+  .option('-c, --config <file>', 'take endpoint, project and credentials from this config')
+  .option('--endpoint <url>', 'SLS endpoint (credentials from ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET)')
+  .option('--project <name>', 'SLS project')
+  .option('--ttl <days>', 'retention in days')
+  .option('--shards <n>', 'shard count (create)')
+  .option('--encrypt', 'enable server-side encryption')
+  .option('--no-encrypt', 'disable server-side encryption (update)')
+  .option('--encrypt-type <type>', 'default (AES) or m4 (SM4)')
+  .option('--cmk <id>', 'BYOK: the CMK id')
+  .option('--arn <arn>', 'BYOK: RAM role acs:ram::<account>:role/<name>')
+  .option('--region <id>', 'BYOK: region of the CMK')
+  .action((action: string, name: string, o: Record<string, string | boolean | undefined>) => runCommand(() => logstoreCommand(action, name, o)));
+
+program
+  .command('emulator')
+  .description('run the local SLS and KMS emulators on loopback; prints one JSON line when ready')
+  .option('--data <dir>', 'data directory', '.logseal/emulator')
+  .option('--sls-port <n>', 'SLS port (0 = ephemeral)', '0')
+  .option('--kms-port <n>', 'KMS port (0 = ephemeral)', '0')
+  .option('--access-key-id <id>', 'AccessKey id the emulators accept')
+  .option('--access-key-secret <secret>', 'AccessKey secret the emulators accept')
+  .action((o: Record<string, string | undefined>) => runCommand(() => emulatorCommand(o)));
+
+program
+  .command('demo')
+  .description('the embedded default: local emulators, a CMK, an encrypted Logstore, sample logs and the agent')
+  .option('-c, --config <file>', 'config', 'config/local.yaml')
+  .action((o: { config: string }) => runCommand(() => demoCommand(o.config)));
+
+await program.parseAsync(process.argv);

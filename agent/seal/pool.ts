@@ -1,0 +1,113 @@
+// A pool of worker threads that seal batches and prepare their PutLogs bodies, with a bounded queue for back-pressure.
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { encodeLogGroup, type LogGroup } from '../wire/loggroup.js';
+import type { CipherBackend } from './aead.js';
+import type { DataKey, SealTarget } from './record.js';
+import type { WorkerResult, WorkerTask } from './seal-worker.js';
+import { transferable } from './transfer.js';
+
+export interface SealJob {
+  group: LogGroup;
+  key: DataKey;
+  target: SealTarget;
+  /** Compression of the PutLogs body (`x-log-compresstype`); independent of the records' own `zip`. */
+  compressType: 'lz4' | 'deflate' | 'none';
+}
+
+export interface SealedBatch {
+  payload: { body: Uint8Array; rawSize: number; compressType: 'lz4' | 'deflate' | 'none' };
+  logCount: number;
+  /** Plaintext bytes sealed, before compression. */
+  plainBytes: number;
+  records: number;
+}
+
+export interface SealPoolOptions {
+  /** Worker threads; default os.availableParallelism(). */
+  threads?: number;
+  /** Jobs that may wait for a free thread before `seal` itself waits; default 2 × threads. */
+  maxQueue?: number;
+  backend?: CipherBackend | 'auto';
+}
+
+export class SealPool {
+  private readonly piscina: Piscina<WorkerTask, WorkerResult>;
+  /** Jobs handed to piscina at once: one per thread plus the queue. */
+  private readonly capacity: number;
+  private admitted = 0;
+  private readonly waiting: Array<() => void> = [];
+  private readonly unsettled = new Set<Promise<unknown>>();
+  private closed = false;
+
+  constructor(o: SealPoolOptions = {}) {
+    const threads = Math.max(1, o.threads ?? availableParallelism());
+    const maxQueue = Math.max(0, o.maxQueue ?? 2 * threads);
+    this.capacity = threads + maxQueue;
+    // Under vitest/tsx this module is TypeScript and so is the worker; the compiled build uses .js.
+    const source = import.meta.url.endsWith('.ts');
+    this.piscina = new Piscina({
+      filename: fileURLToPath(new URL(source ? './seal-worker.ts' : './seal-worker.js', import.meta.url)),
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: Infinity,
+      execArgv: source ? ['--import', 'tsx'] : [],
+      workerData: { backend: o.backend ?? 'auto' },
+    });
+  }
+
+  /** Jobs accepted but not yet running on a thread. */
+  get queueSize(): number {
+    return this.piscina.queueSize + this.waiting.length;
+  }
+
+  /** Seals a batch on a worker thread. Beyond the queue bound the job waits its turn, in order of arrival. */
+  seal(job: SealJob): Promise<SealedBatch> {
+    if (this.closed) return Promise.reject(new Error('seal pool is closed'));
+    const done = this.admit().then(() => this.run(job));
+    this.unsettled.add(done);
+    const forget = () => this.unsettled.delete(done);
+    done.then(forget, forget);
+    return done;
+  }
+
+  // The batch travels as its protobuf encoding, moved rather than copied: a structured clone of thousands
+  // of log objects costs the main thread more than sealing them does. Encoding waits for admission, so
+  // queued jobs do not hold a second copy of their batch.
+  private async run(job: SealJob): Promise<SealedBatch> {
+    // A key decoded from base64 may sit in a shared Buffer slab, and a clone carries the whole slab along.
+    const plaintext = Uint8Array.from(job.key.plaintext);
+    try {
+      const encoded = transferable(encodeLogGroup(job.group));
+      const task: WorkerTask = { encoded, key: { ...job.key, plaintext }, target: job.target, compressType: job.compressType };
+      const result = await this.piscina.run(task, { transferList: [encoded.buffer as ArrayBuffer] });
+      return { ...result, logCount: job.group.logs.length };
+    } finally {
+      plaintext.fill(0);
+      this.release();
+    }
+  }
+
+  /** Finishes every accepted job, then stops the threads. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.unsettled.size > 0) await Promise.allSettled([...this.unsettled]);
+    await this.piscina.close();
+  }
+
+  private admit(): Promise<void> {
+    if (this.admitted < this.capacity) {
+      this.admitted++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  // A finished job hands its slot straight to the oldest waiter, so no newcomer can overtake it.
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.admitted--;
+  }
+}

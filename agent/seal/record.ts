@@ -1,0 +1,281 @@
+// The FORMAT.md v1 record layer: a plaintext LogGroup in, the sealed LogGroup that is shipped out, and back.
+import { randomFillSync } from 'node:crypto';
+import { decodeLogGroup, encodeLogGroup, type Log, type LogContent, type LogGroup, type LogTag } from '../wire/loggroup.js';
+import { lz4Compress, lz4Decompress } from '../wire/lz4.js';
+import { AuthenticationError, nonceLength, tagLength, type AeadCipher, type SealAlgorithm } from './aead.js';
+import { cipherFor } from './cipher.js';
+import { chunkBytes, chunkSize, scanGroup, type ScannedGroup } from './encoded-group.js';
+
+/** A data key from KMS GenerateDataKey; `plaintext` never leaves memory. */
+export interface DataKey {
+  algorithm: SealAlgorithm;
+  plaintext: Uint8Array;
+  /** KeyId returned by GenerateDataKey. */
+  cmkId: string;
+  /** CiphertextBlob returned by GenerateDataKey, shipped verbatim. */
+  blob: string;
+}
+
+export interface SealTarget {
+  project: string;
+  logstore: string;
+  mode: 'group' | 'log';
+  zip: 'lz4' | 'none';
+}
+
+export interface SealOptions {
+  /** Where nonces come from; tests inject fixed bytes. Default: the CSPRNG (crypto.randomFillSync). */
+  fillNonces?: (out: Uint8Array) => void;
+}
+
+/** Largest base64 record the batcher may produce (FORMAT.md), in characters. */
+export const sealedRecordLimit = 1024 * 1024;
+
+/** A shipped LogGroup that is not a well-formed v1 sealed group (wrong version, missing header, bad field). */
+export class SealFormatError extends Error {
+  override readonly name = 'SealFormatError';
+}
+
+const VERSION = '1';
+const SEALED = '__sealed__';
+const RAW = '__raw__';
+// Sealed bytes that fit in the record limit once base64 expands every 3 bytes to 4 characters.
+const maxSealedBody = (sealedRecordLimit / 4) * 3 - nonceLength - tagLength;
+const aadBytes = (s: string): Buffer => Buffer.from(s, 'utf8'); // ASCII for every valid project and logstore name
+
+/** Seals `group` for `target` under `key`: the LogGroup to ship. */
+export function sealGroup(group: LogGroup, key: DataKey, target: SealTarget, cipher: AeadCipher, options?: SealOptions): LogGroup {
+  return sealEncodedGroup(encodeLogGroup(group), key, target, cipher, options).shipped;
+}
+
+/**
+ * sealGroup for a group already encoded by encodeLogGroup (how the worker pool receives it). Also reports
+ * the plaintext bytes sealed, before compression, for key-usage accounting.
+ */
+export function sealEncodedGroup(
+  encoded: Uint8Array,
+  key: DataKey,
+  target: SealTarget,
+  cipher: AeadCipher,
+  options: SealOptions = {},
+): { shipped: LogGroup; plainBytes: number } {
+  if (cipher.algorithm !== key.algorithm) throw new RangeError(`data key is for ${key.algorithm}, cipher is ${cipher.algorithm}`);
+  const fill = options.fillNonces ?? ((out: Uint8Array) => randomFillSync(out));
+  const group = scanGroup(encoded);
+  const rest = decodeLogGroup(encoded.subarray(group.tailStart)); // Topic, Source, LogTags: no Logs
+  const shipped: LogGroup = { logs: [], logTags: headerTags(key, target) };
+  if (rest.topic !== undefined) shipped.topic = rest.topic;
+  if (rest.source !== undefined) shipped.source = rest.source;
+
+  const prefix = `logseal/1|${target.mode}|${key.algorithm}|${target.project}|${target.logstore}|`;
+  const seal = (nonces: Uint8Array, i: number, plaintext: Uint8Array, aad: string): string => {
+    const nonce = nonces.subarray(i * nonceLength, (i + 1) * nonceLength);
+    const sealed = cipher.seal(key.plaintext, nonce, plaintext, aadBytes(aad));
+    // 12 bytes are exactly 16 base64 characters with no padding, so encoding the nonce and the sealed
+    // bytes separately equals base64(nonce || sealed) without copying a record-sized buffer.
+    return Buffer.from(nonce).toString('base64') + Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length).toString('base64');
+  };
+
+  let plainBytes = 0;
+  if (target.mode === 'group') {
+    const chunks = splitIntoChunks(group, target.zip);
+    const nonces = new Uint8Array(chunks.length * nonceLength);
+    fill(nonces);
+    chunks.forEach((chunk, i) => {
+      let time = group.logs[chunk.from].time;
+      for (let j = chunk.from + 1; j < chunk.to; j++) time = Math.min(time, group.logs[j].time);
+      const n = chunk.plaintext.length;
+      const record = seal(nonces, i, chunk.body, `${prefix}${time}|${n}`);
+      shipped.logs.push({ time, contents: [{ key: SEALED, value: record }, { key: RAW, value: String(n) }] });
+      plainBytes += n;
+    });
+  } else {
+    shipped.logTags.push(...rest.logTags);
+    const nonces = new Uint8Array(group.logs.length * nonceLength);
+    fill(nonces);
+    group.logs.forEach((log, i) => {
+      const plaintext = encoded.subarray(log.contentsStart, log.contentsEnd);
+      const record = seal(nonces, i, plaintext, `${prefix}${log.time}|${log.timeNs ?? 0}`);
+      const out: Log = { time: log.time, contents: [{ key: SEALED, value: record }] };
+      if (log.timeNs !== undefined) out.timeNs = log.timeNs;
+      shipped.logs.push(out);
+      plainBytes += plaintext.length;
+    });
+  }
+  return { shipped, plainBytes };
+}
+
+/**
+ * Opens a shipped group: one plaintext LogGroup per record in mode `group`, a single group holding every
+ * log in mode `log`. `keyFor` turns the group's `__seal_dk__` blob into the data key (KMS Decrypt, cached
+ * by the caller). Throws AuthenticationError for any record that does not authenticate, SealFormatError
+ * for anything that is not a v1 sealed group.
+ */
+export function openGroup(
+  shipped: LogGroup,
+  keyFor: (blob: string) => Uint8Array,
+  target: Pick<SealTarget, 'project' | 'logstore'>,
+  cipherForAlgorithm: (algorithm: SealAlgorithm) => AeadCipher = (algorithm) => cipherFor(algorithm),
+): LogGroup[] {
+  const header = readHeader(shipped.logTags);
+  const cipher = cipherForAlgorithm(header.algorithm);
+  if (cipher.algorithm !== header.algorithm) throw new RangeError(`cipher is ${cipher.algorithm}, group is sealed with ${header.algorithm}`);
+  const key = keyFor(header.blob);
+  const prefix = `logseal/1|${header.mode}|${header.algorithm}|${target.project}|${target.logstore}|`;
+  const open = (value: string, aad: string): Uint8Array => {
+    const bytes = Buffer.from(value, 'base64');
+    if (bytes.length < nonceLength + tagLength) throw new AuthenticationError('sealed record is too short');
+    return cipher.open(key, bytes.subarray(0, nonceLength), bytes.subarray(nonceLength), aadBytes(aad));
+  };
+
+  if (header.mode === 'group') {
+    return shipped.logs.map((log) => {
+      const record = onlyContents(log, [SEALED, RAW]);
+      const rawText = record[RAW];
+      if (!/^(0|[1-9][0-9]{0,15})$/.test(rawText)) throw new SealFormatError(`${RAW} is not a byte count`);
+      const n = Number(rawText);
+      const body = open(record[SEALED], `${prefix}${log.time}|${n}`);
+      // Only authenticated bytes reach the decompressor and the protobuf decoder.
+      const plain = parse(() => {
+        if (header.zip === 'lz4') return lz4Decompress(body, n);
+        if (body.length !== n) throw new Error(`${RAW} says ${n} bytes, record holds ${body.length}`);
+        return body;
+      });
+      const chunk = parse(() => decodeLogGroup(plain));
+      if (chunk.logs.length > 0 && minTime(chunk.logs) !== log.time) throw new SealFormatError('record Time is not the smallest Time of its logs');
+      return chunk;
+    });
+  }
+
+  const group: LogGroup = { logs: [], logTags: shipped.logTags.slice(headerKeys('log').length).map((t) => ({ ...t })) };
+  if (shipped.topic !== undefined) group.topic = shipped.topic;
+  if (shipped.source !== undefined) group.source = shipped.source;
+  for (const log of shipped.logs) {
+    const record = onlyContents(log, [SEALED]);
+    const plaintext = open(record[SEALED], `${prefix}${log.time}|${log.timeNs ?? 0}`);
+    const out: Log = { time: log.time, contents: parse(() => decodeContents(plaintext)) };
+    if (log.timeNs !== undefined) out.timeNs = log.timeNs;
+    group.logs.push(out);
+  }
+  return [group];
+}
+
+interface Chunk {
+  /** Logs [from, to) of the scanned group. */
+  from: number;
+  to: number;
+  /** The protobuf-encoded plaintext LogGroup holding those logs. */
+  plaintext: Uint8Array;
+  /** What is sealed: `plaintext`, LZ4-compressed when zip = lz4. */
+  body: Uint8Array;
+}
+
+/**
+ * Splits a group's logs, in order, into chunks whose records fit `sealedRecordLimit`. Uncompressed sizes are
+ * exact, so without compression the logs are packed greedily. With LZ4 the whole group is tried first; a
+ * chunk that compresses to too much is re-packed with a budget scaled by its own compression ratio (less
+ * 10%, as smaller parts compress a little worse). A single log that alone exceeds the limit is sealed as its
+ * own chunk: its record is over the limit and SLS may refuse it, but the log is neither dropped nor cut into
+ * pieces that a reader could not reassemble.
+ */
+function splitIntoChunks(group: ScannedGroup, zip: SealTarget['zip']): Chunk[] {
+  const chunks: Chunk[] = [];
+  const pack = (from: number, to: number, budget: number): void => {
+    for (let a = from; a < to; ) {
+      let b = a + 1;
+      while (b < to && chunkSize(group, a, b + 1) <= budget) b++;
+      const plaintext = chunkBytes(group, a, b);
+      const body = zip === 'lz4' ? lz4Compress(plaintext) : plaintext;
+      if (body.length <= maxSealedBody || b - a === 1) chunks.push({ from: a, to: b, plaintext, body });
+      else pack(a, b, (plaintext.length * maxSealedBody) / body.length / 1.1); // below this chunk's size: it splits
+      a = b;
+    }
+  };
+  pack(0, group.logs.length, zip === 'none' ? maxSealedBody : Infinity);
+  return chunks;
+}
+
+function headerKeys(mode: SealTarget['mode']): string[] {
+  const keys = ['__seal_v__', '__seal_alg__', '__seal_mode__', '__seal_cmk__', '__seal_dk__'];
+  return mode === 'group' ? [...keys, '__seal_zip__'] : keys;
+}
+
+function headerTags(key: DataKey, target: SealTarget): LogTag[] {
+  const values = [VERSION, key.algorithm, target.mode, key.cmkId, key.blob, target.zip];
+  return headerKeys(target.mode).map((k, i) => ({ key: k, value: values[i] }));
+}
+
+interface Header {
+  algorithm: SealAlgorithm;
+  mode: SealTarget['mode'];
+  blob: string;
+  zip: SealTarget['zip'];
+}
+
+function readHeader(tags: LogTag[]): Header {
+  if (tags[0]?.key !== '__seal_v__') throw new SealFormatError('not a sealed group: __seal_v__ is not the first tag');
+  if (tags[0].value !== VERSION) throw new SealFormatError(`unsupported __seal_v__ ${JSON.stringify(tags[0].value.slice(0, 16))}`);
+  const mode = tags[2]?.key === '__seal_mode__' ? tags[2].value : undefined;
+  if (mode !== 'group' && mode !== 'log') throw new SealFormatError('missing or unknown __seal_mode__');
+  const expected = headerKeys(mode);
+  const values: Record<string, string> = {};
+  expected.forEach((k, i) => {
+    if (tags[i]?.key !== k) throw new SealFormatError(`header tag ${i + 1} should be ${k}`);
+    values[k] = tags[i].value;
+  });
+  const algorithm = values.__seal_alg__;
+  if (algorithm !== 'AES_256_GCM' && algorithm !== 'SM4_128_GCM') throw new SealFormatError('unknown __seal_alg__');
+  const zip = mode === 'group' ? values.__seal_zip__ : 'none';
+  if (zip !== 'lz4' && zip !== 'none') throw new SealFormatError('unknown __seal_zip__');
+  return { algorithm, mode, blob: values.__seal_dk__, zip };
+}
+
+/** The log's contents as a map, which must hold exactly `keys` in that order. */
+function onlyContents(log: Log, keys: string[]): Record<string, string> {
+  if (log.contents.length !== keys.length || log.contents.some((c, i) => c.key !== keys[i])) {
+    throw new SealFormatError(`a sealed log must hold exactly ${keys.join(', ')}`);
+  }
+  const out: Record<string, string> = {};
+  for (const c of log.contents) out[c.key] = typeof c.value === 'string' ? c.value : Buffer.from(c.value).toString('latin1');
+  return out;
+}
+
+function parse<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new SealFormatError(`authenticated record does not decode: ${(e as Error).message}`);
+  }
+}
+
+/** A Log's Contents field, decoded by the shared codec as the one Log of a LogGroup. */
+function decodeContents(bytes: Uint8Array): LogContent[] {
+  const logLength = 2 + bytes.length;
+  const group = Buffer.alloc(1 + varintLength(logLength) + logLength);
+  group[0] = 0x0a; // LogGroup.Logs
+  const p = writeVarint(group, 1, logLength);
+  group[p] = 0x08; // Log.Time = 0: the field is required
+  group.set(bytes, p + 2);
+  return decodeLogGroup(group).logs[0].contents;
+}
+
+function minTime(logs: Log[]): number {
+  let t = logs[0].time;
+  for (const log of logs) if (log.time < t) t = log.time;
+  return t;
+}
+
+function varintLength(n: number): number {
+  let len = 1;
+  while (n >= 0x80) (n = Math.floor(n / 128)), len++;
+  return len;
+}
+
+function writeVarint(out: Uint8Array, p: number, n: number): number {
+  while (n >= 0x80) {
+    out[p++] = (n & 0x7f) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  out[p++] = n;
+  return p;
+}

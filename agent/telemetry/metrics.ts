@@ -1,0 +1,23 @@
+// The agent's Prometheus metrics: one registry, every counter the status line and /metrics report.
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class AgentMetrics {
+  readonly registry = new Registry();
+  readonly linesRead = new Counter({ name: 'logseal_lines_read_total', help: 'Log entries read from input files', registers: [this.registry] });
+  readonly bytesRead = new Counter({ name: 'logseal_bytes_read_total', help: 'Bytes of log content read', registers: [this.registry] });
+  readonly batchesSealed = new Counter({ name: 'logseal_batches_sealed_total', help: 'Batches sealed', labelNames: ['algorithm'], registers: [this.registry] });
+  readonly linesShipped = new Counter({ name: 'logseal_lines_shipped_total', help: 'Log entries acknowledged by SLS', registers: [this.registry] });
+  readonly bytesShipped = new Counter({ name: 'logseal_bytes_shipped_total', help: 'Request body bytes acknowledged by SLS', registers: [this.registry] });
+  readonly kmsCalls = new Counter({ name: 'logseal_kms_generate_data_key_total', help: 'GenerateDataKey calls', registers: [this.registry] });
+  readonly retries = new Counter({ name: 'logseal_retries_total', help: 'Retried requests by error code', labelNames: ['service', 'code'], registers: [this.registry] });
+  readonly spoolBytes = new Gauge({ name: 'logseal_spool_bytes', help: 'Sealed bytes waiting in the disk spool', registers: [this.registry] });
+  readonly spoolEntries = new Gauge({ name: 'logseal_spool_entries', help: 'Sealed batches waiting in the disk spool', registers: [this.registry] });
+  readonly inFlight = new Gauge({ name: 'logseal_batches_in_flight', help: 'Batches read but not yet acknowledged or spooled', registers: [this.registry] });
+  readonly checkpointLag = new Gauge({ name: 'logseal_checkpoint_lag_bytes', help: 'Bytes read but not yet checkpointed, all files', registers: [this.registry] });
+  readonly dataKeyAge = new Gauge({ name: 'logseal_data_key_age_seconds', help: 'Age of the data key in use', registers: [this.registry] });
+  readonly keyUnavailable = new Gauge({ name: 'logseal_data_key_unavailable', help: '1 while no usable data key can be had (the agent holds its data)', registers: [this.registry] });
+
+  constructor(withProcessMetrics = true) {
+    if (withProcessMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'logseal_' });
+  }
+}

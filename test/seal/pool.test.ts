@@ -1,0 +1,115 @@
+// SealPool: batches sealed on worker threads come back as ready PutLogs bodies, in bounded numbers.
+import { randomBytes } from 'node:crypto';
+import { inflateSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SealPool, type SealJob, type SealedBatch } from '../../agent/seal/pool.js';
+import { openGroup, type DataKey, type SealTarget } from '../../agent/seal/record.js';
+import { decodeLogGroup, type LogGroup } from '../../agent/wire/loggroup.js';
+import { lz4Decompress } from '../../agent/wire/lz4.js';
+
+const key: DataKey = { algorithm: 'SM4_128_GCM', plaintext: randomBytes(16), cmkId: 'cmk-1', blob: 'blob-1' };
+const target: SealTarget = { project: 'demo', logstore: 'app', mode: 'group', zip: 'lz4' };
+
+function batch(logs: number, tag = 'x'): LogGroup {
+  return {
+    topic: 'app',
+    logTags: [{ key: 'batch', value: tag }],
+    logs: Array.from({ length: logs }, (_, i) => ({
+      time: 1_700_000_000 + i,
+      contents: [{ key: 'content', value: `2024-05-01T10:00:${String(i % 60).padStart(2, '0')}Z INFO request ${i} served in ${i % 97} ms` }],
+    })),
+  };
+}
+
+/** What SLS would do with the body: decompress, decode, then open as a reader would. */
+function unseal(sealed: SealedBatch, t: SealTarget = target): LogGroup[] {
+  const { body, rawSize, compressType } = sealed.payload;
+  const raw = compressType === 'lz4' ? lz4Decompress(body, rawSize) : compressType === 'deflate' ? inflateSync(body) : body;
+  expect(raw.length).toBe(rawSize);
+  return openGroup(decodeLogGroup(raw), () => key.plaintext, t);
+}
+
+let pool: SealPool;
+beforeAll(() => {
+  pool = new SealPool({ threads: 2, maxQueue: 2 });
+});
+afterAll(async () => {
+  await pool.close();
+});
+
+describe('SealPool', () => {
+  for (const compressType of ['lz4', 'deflate', 'none'] as const) {
+    it(`returns a ${compressType} PutLogs body that opens to the batch`, async () => {
+      const group = batch(500);
+      const sealed = await pool.seal({ group, key, target, compressType });
+      expect(sealed.payload.compressType).toBe(compressType);
+      expect(sealed.logCount).toBe(500);
+      expect(sealed.records).toBe(1);
+      expect(sealed.plainBytes).toBeGreaterThan(500 * 40);
+      expect(unseal(sealed)).toEqual([group]);
+    });
+  }
+
+  it('seals in mode log and counts one record per log', async () => {
+    const group = batch(50);
+    const logTarget: SealTarget = { ...target, mode: 'log' };
+    const sealed = await pool.seal({ group, key, target: logTarget, compressType: 'lz4' });
+    expect(sealed.records).toBe(50);
+    expect(unseal(sealed, logTarget)).toEqual([group]);
+  });
+
+  it('leaves the caller’s data key intact (only the worker’s copy is wiped)', async () => {
+    const before = Buffer.from(key.plaintext).toString('hex');
+    await pool.seal({ group: batch(3), key, target, compressType: 'none' });
+    expect(Buffer.from(key.plaintext).toString('hex')).toBe(before);
+  });
+
+  it('hands back bodies that own their memory, small or large', async () => {
+    const small = await pool.seal({ group: batch(1), key, target, compressType: 'lz4' });
+    const large = await pool.seal({ group: batch(20_000), key, target: { ...target, zip: 'none' }, compressType: 'none' });
+    expect(small.payload.body.buffer.byteLength).toBe(small.payload.body.byteLength);
+    expect(large.payload.body.byteLength).toBeGreaterThan(1 << 20);
+    expect(large.records).toBeGreaterThan(1);
+    expect(unseal(large, { ...target, zip: 'none' }).flatMap((g) => g.logs)).toHaveLength(20_000);
+  });
+
+  it('holds jobs beyond threads + maxQueue back, in order, and drains', async () => {
+    const jobs: SealJob[] = Array.from({ length: 10 }, (_, i) => ({ group: batch(200, `b${i}`), key, target, compressType: 'lz4' }));
+    const finished: number[] = [];
+    const results = jobs.map((job, i) => pool.seal(job).then((r) => (finished.push(i), r)));
+    // 2 threads + 2 queued are admitted; the other 6 wait in the pool before reaching a worker.
+    expect(pool.queueSize).toBe(6);
+    const sealed = await Promise.all(results);
+    expect(pool.queueSize).toBe(0);
+    sealed.forEach((s, i) => expect(unseal(s)[0].logTags).toEqual([{ key: 'batch', value: `b${i}` }]));
+    // Waiting jobs are admitted first come, first served: none of the last six finishes before the first four started.
+    expect(finished.slice(0, 2).every((i) => i < 4)).toBe(true);
+  });
+
+  it('reports a failing job and keeps working', async () => {
+    const bad: DataKey = { ...key, plaintext: new Uint8Array(5) };
+    await expect(pool.seal({ group: batch(2), key: bad, target, compressType: 'lz4' })).rejects.toThrow(/key must be 16 bytes/);
+    const sealed = await pool.seal({ group: batch(2), key, target, compressType: 'lz4' });
+    expect(unseal(sealed)[0].logs).toHaveLength(2);
+  });
+
+  it('uses the requested backend', async () => {
+    const js = new SealPool({ threads: 1, backend: 'js' });
+    try {
+      const aesKey: DataKey = { algorithm: 'AES_256_GCM', plaintext: randomBytes(32), cmkId: 'c', blob: 'b' };
+      const sealed = await js.seal({ group: batch(10), key: aesKey, target, compressType: 'none' });
+      const opened = openGroup(decodeLogGroup(sealed.payload.body), () => aesKey.plaintext, target);
+      expect(opened[0].logs).toHaveLength(10);
+    } finally {
+      await js.close();
+    }
+  });
+
+  it('finishes accepted jobs on close, then refuses new ones', async () => {
+    const own = new SealPool({ threads: 1, maxQueue: 0 });
+    const pending = [1, 2, 3].map(() => own.seal({ group: batch(100), key, target, compressType: 'lz4' }));
+    await own.close();
+    for (const p of pending) expect(unseal(await p)[0].logs).toHaveLength(100);
+    await expect(own.seal({ group: batch(1), key, target, compressType: 'lz4' })).rejects.toThrow(/closed/);
+  });
+});
