@@ -1,8 +1,7 @@
 // Body of a SealPool worker thread: seals one encoded batch, builds the compressed PutLogs body, and moves it back uncopied.
-import { deflateSync } from 'node:zlib';
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import { encodeLogGroup } from '../wire/loggroup.js';
-import { lz4Compress } from '../wire/lz4.js';
+import { preparePayload } from '../ship/payload.js';
 import type { CipherBackend } from './aead.js';
 import { cipherFor } from './cipher.js';
 import type { SealedBatch, SealJob } from './pool.js';
@@ -23,9 +22,10 @@ export default function sealInWorker(task: WorkerTask): unknown {
     const cipher = cipherFor(task.key.algorithm, backend);
     const { shipped, plainBytes } = sealEncodedGroup(task.encoded, task.key, task.target, cipher);
     const encoded = encodeLogGroup(shipped);
-    const body = transferable(compress(encoded, task.compressType));
+    const payload = preparePayload(encoded, task.compressType);
+    const body = transferable(payload.body);
     const result: WorkerResult = {
-      payload: { body, rawSize: encoded.length, compressType: task.compressType },
+      payload: { ...payload, body },
       plainBytes,
       records: shipped.logs.length,
     };
@@ -33,11 +33,4 @@ export default function sealInWorker(task: WorkerTask): unknown {
   } finally {
     task.key.plaintext.fill(0); // this thread's copy of the data key
   }
-}
-
-// The PutLogs body as `x-log-compresstype` names it: an LZ4 block, zlib ('deflate'), or as is.
-function compress(encoded: Uint8Array, type: SealJob['compressType']): Uint8Array {
-  if (type === 'lz4') return lz4Compress(encoded);
-  if (type === 'deflate') return deflateSync(encoded);
-  return encoded;
 }

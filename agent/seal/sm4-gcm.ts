@@ -52,10 +52,10 @@ const nativeSm4: BlockCipher = {
     if (length <= SMALL_RECORD) {
       const blocks = 1 + Math.ceil(length / 16);
       const counters = new Uint8Array(blocks * 16);
-      for (let i = 0; i < blocks; i++) {
-        counters.set(j0.subarray(0, 12), i * 16);
-        counters[i * 16 + 14] = (1 + i) >>> 8; // counter word 1 + i, never above 2^16 here
-        counters[i * 16 + 15] = 1 + i;
+      for (let i = 0, o = 0; i < blocks; i++, o += 16) {
+        for (let k = 0; k < 12; k++) counters[o + k] = j0[k];
+        counters[o + 14] = (1 + i) >>> 8; // counter word 1 + i, never above 2^16 here
+        counters[o + 15] = 1 + i;
       }
       const keystream = state.ecb!.update(counters);
       return {
