@@ -217,11 +217,20 @@ export class Agent {
 
   private accept(entries: InputEntry[]): void {
     let bytes = 0;
+    // Entries arrive in runs per file: count a run once instead of touching the map for every line.
+    let runFile: string | undefined;
+    let run = 0;
     for (const e of entries) {
-      this.positions.read(e.fileId);
+      if (e.fileId !== runFile) {
+        if (runFile !== undefined) this.positions.read(runFile, run);
+        runFile = e.fileId;
+        run = 0;
+      }
+      run++;
       for (const c of e.log.contents) bytes += typeof c.value === 'string' ? c.value.length : c.value.byteLength;
       for (const b of this.batcher.add(e)) this.dispatch(b);
     }
+    if (runFile !== undefined) this.positions.read(runFile, run);
     this.counters.linesRead += entries.length;
     this.counters.bytesRead += bytes;
     this.metrics.linesRead.inc(entries.length);

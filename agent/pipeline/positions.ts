@@ -20,9 +20,9 @@ export class Positions {
     for (const cp of saved.values()) this.files.set(cp.fileId, { cp: { ...cp }, lastSeen: now() });
   }
 
-  /** Called for every entry handed to the batcher. */
-  read(fileId: string): void {
-    this.unacked.set(fileId, (this.unacked.get(fileId) ?? 0) + 1);
+  /** Called for the entries handed to the batcher: `n` more from `fileId`. */
+  read(fileId: string, n = 1): void {
+    this.unacked.set(fileId, (this.unacked.get(fileId) ?? 0) + n);
   }
 
   dispatched(batch: PlainBatch): void {

@@ -33,6 +33,8 @@ interface Call {
   path: string;
   query?: Record<string, string>;
   body?: Uint8Array;
+  /** Content-MD5 of `body` when already known (computed off the main thread with the payload). */
+  bodyMd5?: string;
   contentType?: string;
   headers?: Record<string, string>;
   operation: string;
@@ -73,6 +75,7 @@ export class SlsClient {
       path: `/logstores/${logstore}/shards/${hashKey === undefined ? 'lb' : 'route'}`,
       ...(hashKey === undefined ? {} : { query: { key: routeKey(hashKey) } }),
       body: payload.body,
+      ...(payload.contentMd5 ? { bodyMd5: payload.contentMd5 } : {}),
       contentType: 'application/x-protobuf',
       headers,
       operation: `PutLogs ${logstore}`,
@@ -177,6 +180,7 @@ export class SlsClient {
       path: call.path,
       ...(call.query ? { query: call.query } : {}),
       ...(call.body ? { body: call.body } : {}),
+      ...(call.bodyMd5 ? { bodyMd5: call.bodyMd5 } : {}),
       ...(call.contentType ? { contentType: call.contentType } : {}),
       ...(call.headers ? { headers: call.headers } : {}),
       host: this.host,

@@ -12,6 +12,8 @@ export interface RequestToSign {
   /** Query parameters, unencoded: signed as they are, percent-encoded only in the URL. */
   query?: Record<string, string>;
   body?: Uint8Array;
+  /** Content-MD5 of `body` if the caller has it already; computed here otherwise. */
+  bodyMd5?: string;
   contentType?: string;
   /** Extra headers (`x-log-*` ones are signed too). */
   headers?: Record<string, string>;
@@ -39,7 +41,7 @@ export function signedHeaders(req: RequestToSign): Record<string, string> {
   };
   if (req.body !== undefined) {
     headers['Content-Type'] = req.contentType ?? 'application/json';
-    headers['Content-MD5'] = contentMd5(req.body);
+    headers['Content-MD5'] = req.bodyMd5 ?? contentMd5(req.body);
     headers['Content-Length'] = String(req.body.byteLength);
     headers['x-log-bodyrawsize'] = String(req.body.byteLength);
   } else if (req.method !== 'GET') {

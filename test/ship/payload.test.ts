@@ -1,4 +1,5 @@
 // PutLogs payloads: each compression gives a body SLS can decompress back to the encoded LogGroup.
+import { createHash } from 'node:crypto';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { preparePayload } from '../../agent/ship/payload.js';
@@ -32,6 +33,13 @@ describe('preparePayload', () => {
     const p = preparePayload(encoded, 'none');
     expect(p.body).toBe(encoded);
     expect(p.rawSize).toBe(encoded.length);
+  });
+
+  it('carries the Content-MD5 of the body it sends, so the sender need not hash it again', () => {
+    for (const type of ['lz4', 'deflate', 'none'] as const) {
+      const p = preparePayload(encoded, type);
+      expect(p.contentMd5).toBe(createHash('md5').update(p.body).digest('hex').toUpperCase());
+    }
   });
 
   it('an unknown compress type is refused', () => {
