@@ -1,4 +1,5 @@
 // Groups input entries into plaintext LogGroups per (topic, source, tags), flushed by size, count or linger time.
+import type { InputEntry } from '../input/index.js';
 import type { Log, LogGroup, LogTag } from '../wire/loggroup.js';
 
 export interface BatchLimits {
@@ -10,15 +11,8 @@ export interface BatchLimits {
   lingerMs: number;
 }
 
-/** What the batcher needs of an input entry. */
-export interface BatchEntry {
-  log: Log;
-  topic: string;
-  source: string;
-  tags: LogTag[];
-  fileId: string;
-  endOffset: number;
-}
+/** What the batcher groups: the input stage's entries. */
+export type BatchEntry = InputEntry;
 
 export interface PlainBatch {
   id: number;

@@ -9,7 +9,7 @@ import { SlsError } from './errors.js';
 import type { PutLogsPayload } from './payload.js';
 import { logstoreBody, parseLogstore, parseShards, type LogstoreSpec, type ShardInfo } from './logstore.js';
 import { retryPolicy, withRetry, type RetryPolicy } from './retry.js';
-import { requestTarget, signedHeaders, type HttpMethod } from './signed-request.js';
+import { requestTarget, signedHeaders, type RequestToSign } from './signed-request.js';
 import { Transport, type HttpAnswer } from './transport.js';
 
 export interface SlsClientOptions {
@@ -28,15 +28,8 @@ export interface SlsClientOptions {
   onRetry?: (e: SlsError, attempt: number) => void;
 }
 
-interface Call {
-  method: HttpMethod;
-  path: string;
-  query?: Record<string, string>;
-  body?: Uint8Array;
-  /** Content-MD5 of `body` when already known (computed off the main thread with the payload). */
-  bodyMd5?: string;
-  contentType?: string;
-  headers?: Record<string, string>;
+/** A request as the client's methods describe it; host, credentials and date are added per attempt. */
+interface Call extends Omit<RequestToSign, 'host' | 'credentials' | 'date'> {
   operation: string;
   /** Only calls that are safe to repeat are retried: PutLogs (SLS tolerates duplicates) and reads. */
   retry: boolean;
