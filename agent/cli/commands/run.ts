@@ -69,7 +69,18 @@ export async function runAgent(configPath: string, o: { log?: Logger; installSig
       log.info('reloading config: draining, then restarting from the checkpoints');
       await agent.stop();
       config = next;
-      agent = await Agent.start(config, log, metrics);
+      try {
+        agent = await Agent.start(config, log, metrics);
+      } catch (err) {
+        // Nothing is lost (checkpoints were saved by the drain), but there is no agent left to run: exit non-zero
+        // so the service manager restarts us and the operator sees why.
+        log.fatal({ err: (err as Error).message }, 'reload failed: could not start with the new config');
+        process.exitCode = 1;
+        stopping = Promise.resolve();
+        stopStatus();
+        await telemetry?.close();
+        finish();
+      }
     });
   };
 
