@@ -187,7 +187,7 @@ async function main(): Promise<void> {
     });
     log(
       `agent: seal.threads ${tuning.threads ?? `default (${os.availableParallelism()})`}, batch ${tuning.batchBytes} / ${tuning.maxLogs} logs / linger ${tuning.linger}, ` +
-        `sls.maxInFlight ${tuning.maxInFlight}, zip lz4, PutLogs body lz4, ${tuning.shardCount} shards, rotate.maxAge ${tuning.rotateMaxAge}` +
+        `sls.maxInFlight ${tuning.maxInFlight}, zip lz4, PutLogs body sls.compress auto, ${tuning.shardCount} shards, rotate.maxAge ${tuning.rotateMaxAge}` +
         `${nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : ''}${verify ? ', verified with logseal decrypt' : ''}`,
     );
 

@@ -56,7 +56,10 @@ const sls = z
     accessKeyId: doc(credential(), 'AccessKey id; when absent (or empty) the default credential chain is used (env, profile, ECS RAM role).', 'string'),
     accessKeySecret: doc(credential(), 'AccessKey secret; required together with accessKeyId.', 'string'),
     securityToken: doc(credential(), 'STS token for temporary credentials.', 'string'),
-    compress: doc(z.enum(['lz4', 'deflate', 'none']).prefault('lz4'), 'Compression of PutLogs bodies.'),
+    compress: doc(
+      z.enum(['auto', 'lz4', 'deflate', 'none']).prefault('auto'),
+      'Compression of PutLogs bodies. `auto`: none when mode `group` with zip `lz4` already compressed the sealed data (LZ4 saves nothing on it), else lz4.',
+    ),
     timeout: doc(duration({ min: 100, max: 600_000 }).prefault('30s'), 'Timeout of one PutLogs request.', 'duration'),
     maxInFlight: doc(integer({ min: 1, max: 256 }).prefault(8), 'PutLogs requests in flight at once.', 'integer'),
     createLogstore: doc(

@@ -258,7 +258,7 @@ export class Agent {
       group: batch.group,
       key,
       target: { project: this.config.sls.project, logstore: this.config.sls.logstore, mode: this.config.seal.mode, zip: this.config.seal.zip },
-      compressType: this.config.sls.compress,
+      compressType: bodyCompression(this.config),
     });
     this.metrics.batchesSealed.inc({ algorithm: this.config.seal.algorithm });
     await this.delivery.deliver({ payload: sealed.payload, logCount });
@@ -334,6 +334,12 @@ export class Agent {
         this.log.error({ err: err.message }, 'could not save checkpoints; will retry');
       });
   }
+}
+
+/** Sealed, LZ4-compressed plaintext is incompressible: compressing the body again costs CPU for ~0.4 % fewer bytes. */
+export function bodyCompression(config: Config): 'lz4' | 'deflate' | 'none' {
+  if (config.sls.compress !== 'auto') return config.sls.compress;
+  return config.seal.mode === 'group' && config.seal.zip === 'lz4' ? 'none' : 'lz4';
 }
 
 async function ensureLogstore(sls: SlsClient, config: Config, log: Logger): Promise<void> {

@@ -37,7 +37,7 @@ export function writeAgentConfig(file: string, e: EmulatorEndpoints, s: AgentSet
       logstore: s.logstore,
       accessKeyId: e.accessKeyId,
       accessKeySecret: e.accessKeySecret,
-      compress: 'lz4',
+      compress: 'auto', // the agent's default: no body compression for sealed LZ4 groups
       maxInFlight: s.maxInFlight,
       timeout: '30s',
       // The logs arrive sealed; encryption at rest in the emulator would only add emulator CPU on a shared machine.
