@@ -1,33 +1,19 @@
 // Following files: order, no loss or duplicates under live appends, partial lines, discovery, parsing, errors.
 import { appendFile, chmod, mkdir, open, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeLogGroup, encodeLogGroup } from '../../agent/wire/loggroup.js';
 import { FileInput, InputConfigError } from '../../agent/input/index.js';
-import { contentOf, FAST, Harness, offsetsGrowPerFile, tagOf, tempDir, until } from './harness.js';
+import { contentOf, FAST, offsetsGrowPerFile, tagOf, useInputFixture, until } from './harness.js';
 
-let dir: string;
-let remove: () => Promise<void>;
-const open_: Harness[] = [];
-const harness = (...args: ConstructorParameters<typeof Harness>) => {
-  const h = new Harness(...args);
-  open_.push(h);
-  return h;
-};
-
-beforeEach(async () => {
-  ({ dir, remove } = await tempDir());
-});
-afterEach(async () => {
-  for (const h of open_.splice(0)) await h.close();
-  await remove();
-});
+const fixture = useInputFixture();
+const harness = fixture.harness;
 
 describe('FileInput: reading', () => {
   it('delivers every line of many live appends once, in order, with growing end offsets', async () => {
-    const file = path.join(dir, 'app.log');
+    const file = path.join(fixture.dir, 'app.log');
     const fh = await open(file, 'a');
-    const h = harness([{ paths: [path.join(dir, '*.log')], ...FAST }], { readChunkBytes: 4096, batch: 97 });
+    const h = harness([{ paths: [path.join(fixture.dir, '*.log')], ...FAST }], { readChunkBytes: 4096, batch: 97 });
     const total = 20_000;
     let text = '';
     for (let i = 0; i < total; i++) text += `line ${i} ${'x'.repeat(i % 50)}\n`;
@@ -53,7 +39,7 @@ describe('FileInput: reading', () => {
   });
 
   it('fills entry fields: topic, source, tags with __hostname__ and __path__, static fields, time', async () => {
-    const file = path.join(dir, 'a.log');
+    const file = path.join(fixture.dir, 'a.log');
     await writeFile(file, 'hello\n');
     const before = Math.floor(Date.now() / 1000);
     const h = harness([
@@ -77,15 +63,15 @@ describe('FileInput: reading', () => {
   });
 
   it('defaults the source to the hostname and the topic to empty', async () => {
-    await writeFile(path.join(dir, 'a.log'), 'x\n');
-    const h = harness([{ paths: [path.join(dir, 'a.log')], ...FAST }]);
+    await writeFile(path.join(fixture.dir, 'a.log'), 'x\n');
+    const h = harness([{ paths: [path.join(fixture.dir, 'a.log')], ...FAST }]);
     await h.waitForLines(1);
     expect(h.entries[0].source).toBe('test-host');
     expect(h.entries[0].topic).toBe('');
   });
 
   it('holds a partial line until its newline arrives', async () => {
-    const file = path.join(dir, 'a.log');
+    const file = path.join(fixture.dir, 'a.log');
     await writeFile(file, '');
     const h = harness([{ paths: [file], ...FAST }]);
     await h.waitForEvent('opened');
@@ -99,20 +85,20 @@ describe('FileInput: reading', () => {
   });
 
   it.skipIf(process.getuid?.() === 0)('reports a directory that cannot be listed', async () => {
-    await mkdir(path.join(dir, 'locked'));
-    await chmod(path.join(dir, 'locked'), 0o000);
-    const h = harness([{ paths: [path.join(dir, 'locked', '*.log')], ...FAST }]);
+    await mkdir(path.join(fixture.dir, 'locked'));
+    await chmod(path.join(fixture.dir, 'locked'), 0o000);
+    const h = harness([{ paths: [path.join(fixture.dir, 'locked', '*.log')], ...FAST }]);
     await h.waitForEvent('error');
     expect(h.eventsOf('error')[0].message).toMatch(/^cannot list .*locked: permission denied/);
-    await chmod(path.join(dir, 'locked'), 0o700);
+    await chmod(path.join(fixture.dir, 'locked'), 0o700);
   });
 
   it('startAt end skips what a file held at startup, but a file created later is read from 0', async () => {
-    await writeFile(path.join(dir, 'old.log'), 'old 1\nold 2\n');
-    const h = harness([{ paths: [path.join(dir, '*.log')], startAt: 'end', ...FAST }]);
+    await writeFile(path.join(fixture.dir, 'old.log'), 'old 1\nold 2\n');
+    const h = harness([{ paths: [path.join(fixture.dir, '*.log')], startAt: 'end', ...FAST }]);
     await h.waitForEvent('opened');
-    await appendFile(path.join(dir, 'old.log'), 'old 3\n');
-    await writeFile(path.join(dir, 'new.log'), 'new 1\n');
+    await appendFile(path.join(fixture.dir, 'old.log'), 'old 3\n');
+    await writeFile(path.join(fixture.dir, 'new.log'), 'new 1\n');
     await h.waitForLines(2);
     expect(h.texts().sort()).toEqual(['new 1', 'old 3']);
     expect(h.entries.find((e) => contentOf(e) === 'old 3')!.endOffset).toBe(18);
@@ -121,7 +107,7 @@ describe('FileInput: reading', () => {
   });
 
   it('finds files by include/exclude globs and picks up a new matching file', async () => {
-    await mkdir(path.join(dir, 'sub', 'deep'), { recursive: true });
+    await mkdir(path.join(fixture.dir, 'sub', 'deep'), { recursive: true });
     for (const [f, body] of [
       ['a.log', 'a\n'],
       ['b.txt', 'b\n'],
@@ -130,35 +116,35 @@ describe('FileInput: reading', () => {
       ['sub/deep/d.log', 'd\n'],
       ['e.bin', 'e\n'],
     ]) {
-      await writeFile(path.join(dir, f), body);
+      await writeFile(path.join(fixture.dir, f), body);
     }
-    const h = harness([{ paths: [`${dir}/**/*.log`, `${dir}/*.{txt,json}`], exclude: ['skip.log', `${dir}/**/deep/**`], ...FAST }]);
+    const h = harness([{ paths: [`${fixture.dir}/**/*.log`, `${fixture.dir}/*.{txt,json}`], exclude: ['skip.log', `${fixture.dir}/**/deep/**`], ...FAST }]);
     await h.waitForLines(3);
-    await mkdir(path.join(dir, 'sub', 'later'));
-    await writeFile(path.join(dir, 'sub', 'later', 'new.log'), 'new\n');
-    await writeFile(path.join(dir, 'z.json'), 'z\n');
+    await mkdir(path.join(fixture.dir, 'sub', 'later'));
+    await writeFile(path.join(fixture.dir, 'sub', 'later', 'new.log'), 'new\n');
+    await writeFile(path.join(fixture.dir, 'z.json'), 'z\n');
     await h.waitForLines(5);
     expect(h.texts().sort()).toEqual(['a', 'b', 'c', 'new', 'z']);
     expect(h.eventsOf('opened')).toHaveLength(5);
   });
 
   it('gives each file to the first input whose globs match it', async () => {
-    await writeFile(path.join(dir, 'a.log'), 'a\n');
-    await writeFile(path.join(dir, 'b.log'), 'b\n');
+    await writeFile(path.join(fixture.dir, 'a.log'), 'a\n');
+    await writeFile(path.join(fixture.dir, 'b.log'), 'b\n');
     const h = harness([
-      { paths: [path.join(dir, 'a.log')], topic: 'first', ...FAST },
-      { paths: [path.join(dir, '*.log')], topic: 'second', ...FAST },
+      { paths: [path.join(fixture.dir, 'a.log')], topic: 'first', ...FAST },
+      { paths: [path.join(fixture.dir, '*.log')], topic: 'second', ...FAST },
     ]);
     await h.waitForLines(2);
     expect(Object.fromEntries(h.entries.map((e) => [contentOf(e), e.topic]))).toEqual({ a: 'first', b: 'second' });
   });
 
   it('reads a file reached through two names (a symlink) once', async () => {
-    await writeFile(path.join(dir, 'real.log'), 'once\n');
-    await symlink(path.join(dir, 'real.log'), path.join(dir, 'alias.log'));
-    const h = harness([{ paths: [path.join(dir, '*.log')], ...FAST }]);
+    await writeFile(path.join(fixture.dir, 'real.log'), 'once\n');
+    await symlink(path.join(fixture.dir, 'real.log'), path.join(fixture.dir, 'alias.log'));
+    const h = harness([{ paths: [path.join(fixture.dir, '*.log')], ...FAST }]);
     await h.waitForLines(1);
-    await appendFile(path.join(dir, 'real.log'), 'twice\n');
+    await appendFile(path.join(fixture.dir, 'real.log'), 'twice\n');
     await h.waitForLines(2);
     await h.waitForEvent('opened');
     expect(h.texts()).toEqual(['once', 'twice']);
@@ -166,7 +152,7 @@ describe('FileInput: reading', () => {
   });
 
   it('splits a line longer than maxLineBytes into marked pieces and never drops it', async () => {
-    const file = path.join(dir, 'a.log');
+    const file = path.join(fixture.dir, 'a.log');
     const long = 'abcdefghij'.repeat(2) + 'XYZ';
     await writeFile(file, `short\n${long}\nafter\n`);
     const h = harness([{ paths: [file], maxLineBytes: 10, parser: { type: 'json' }, ...FAST }]);
@@ -183,7 +169,7 @@ describe('FileInput: reading', () => {
   });
 
   it('keeps invalid UTF-8 byte for byte, through the LogGroup codec', async () => {
-    const file = path.join(dir, 'bin.log');
+    const file = path.join(fixture.dir, 'bin.log');
     const bad = Buffer.from([0xff, 0xfe, 0x41, 0xc3, 0x28, 0x80]);
     const good = Buffer.from('ünïcode ✓');
     await writeFile(file, Buffer.concat([bad, Buffer.from('\n'), good, Buffer.from('\n')]));
@@ -198,14 +184,14 @@ describe('FileInput: reading', () => {
   });
 
   it('parses JSON and regex lines, and marks lines that do not parse', async () => {
-    await writeFile(path.join(dir, 'j.log'), '{"level":"info","n":1}\nnot json\n');
-    await writeFile(path.join(dir, 'r.log'), 'GET /a 200\nnonsense\n');
+    await writeFile(path.join(fixture.dir, 'j.log'), '{"level":"info","n":1}\nnot json\n');
+    await writeFile(path.join(fixture.dir, 'r.log'), 'GET /a 200\nnonsense\n');
     const h = harness([
-      { paths: [path.join(dir, 'j.log')], parser: { type: 'json' }, ...FAST },
-      { paths: [path.join(dir, 'r.log')], parser: { type: 'regex', pattern: '^(?<method>\\w+) (?<path>\\S+) (?<status>\\d+)$' }, ...FAST },
+      { paths: [path.join(fixture.dir, 'j.log')], parser: { type: 'json' }, ...FAST },
+      { paths: [path.join(fixture.dir, 'r.log')], parser: { type: 'regex', pattern: '^(?<method>\\w+) (?<path>\\S+) (?<status>\\d+)$' }, ...FAST },
     ]);
     await h.waitForLines(4);
-    const byFile = (f: string) => h.entries.filter((e) => tagOf(e, '__path__') === path.join(dir, f)).map((e) => e.log.contents);
+    const byFile = (f: string) => h.entries.filter((e) => tagOf(e, '__path__') === path.join(fixture.dir, f)).map((e) => e.log.contents);
     expect(byFile('j.log')[0]).toEqual([
       { key: 'level', value: 'info' },
       { key: 'n', value: '1' },
@@ -236,7 +222,7 @@ describe('FileInput: multiline', () => {
   const multiline = { startPattern: '^\\d{4}-\\d\\d-\\d\\d ', flushTimeoutMs: 150 };
 
   it('joins continuation lines to their start line; the last event is flushed after quiet', async () => {
-    const file = path.join(dir, 'java.log');
+    const file = path.join(fixture.dir, 'java.log');
     const text = '2024-01-01 ERROR boom\n  at a.B(C.java:1)\n  at d.E(F.java:2)\n2024-01-01 INFO ok\n2024-01-01 WARN last\n  caused by x\n';
     await writeFile(file, text);
     const h = harness([{ paths: [file], multiline, ...FAST }]);
@@ -251,7 +237,7 @@ describe('FileInput: multiline', () => {
   });
 
   it('appends a continuation line that arrives before the quiet time is over', async () => {
-    const file = path.join(dir, 'a.log');
+    const file = path.join(fixture.dir, 'a.log');
     await writeFile(file, '2024-01-01 start\n');
     const h = harness([{ paths: [file], multiline: { ...multiline, flushTimeoutMs: 5000 }, ...FAST }]);
     await h.waitForEvent('opened');
@@ -261,7 +247,7 @@ describe('FileInput: multiline', () => {
   });
 
   it('emits an event at maxLines', async () => {
-    const file = path.join(dir, 'a.log');
+    const file = path.join(fixture.dir, 'a.log');
     await writeFile(file, '2024-01-01 s\n 1\n 2\n 3\n');
     const h = harness([{ paths: [file], multiline: { ...multiline, maxLines: 2, flushTimeoutMs: 5000 }, ...FAST }]);
     await h.waitForLines(2);
@@ -272,23 +258,23 @@ describe('FileInput: multiline', () => {
 
 describe('FileInput: errors', () => {
   it('reports an unreadable path as a one-line error event naming it, and keeps following other files', async () => {
-    await writeFile(path.join(dir, 'ok.log'), 'fine\n');
-    await symlink('loop.log', path.join(dir, 'loop.log')); // stat() fails with ELOOP, even for root
-    const h = harness([{ paths: [path.join(dir, '*.log')], ...FAST }]);
+    await writeFile(path.join(fixture.dir, 'ok.log'), 'fine\n');
+    await symlink('loop.log', path.join(fixture.dir, 'loop.log')); // stat() fails with ELOOP, even for root
+    const h = harness([{ paths: [path.join(fixture.dir, '*.log')], ...FAST }]);
     await h.waitForEvent('error');
     await h.waitForLines(1);
     const [err] = h.eventsOf('error');
-    expect(err.path).toBe(path.join(dir, 'loop.log'));
-    expect(err.message).toContain(path.join(dir, 'loop.log'));
+    expect(err.path).toBe(path.join(fixture.dir, 'loop.log'));
+    expect(err.message).toContain(path.join(fixture.dir, 'loop.log'));
     expect(err.message).not.toContain('\n');
     expect(h.texts()).toEqual(['fine']);
-    await appendFile(path.join(dir, 'ok.log'), 'still\n');
+    await appendFile(path.join(fixture.dir, 'ok.log'), 'still\n');
     await h.waitForLines(2);
     expect(h.eventsOf('error')).toHaveLength(1); // reported once, not on every scan
   });
 
   it.skipIf(process.getuid?.() === 0)('reports a file without read permission', async () => {
-    const file = path.join(dir, 'secret.log');
+    const file = path.join(fixture.dir, 'secret.log');
     await writeFile(file, 'x\n');
     await chmod(file, 0o000);
     const h = harness([{ paths: [file], ...FAST }]);
@@ -297,7 +283,7 @@ describe('FileInput: errors', () => {
   });
 
   it('read() resolves [] after close(), including a read that was waiting', async () => {
-    const input = new FileInput([{ paths: [path.join(dir, '*.log')], ...FAST }], { checkpoints: new Map() });
+    const input = new FileInput([{ paths: [path.join(fixture.dir, '*.log')], ...FAST }], { checkpoints: new Map() });
     const waiting = input.read(10);
     await input.close();
     expect(await waiting).toEqual([]);

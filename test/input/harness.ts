@@ -2,11 +2,36 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import { FileInput, type FileCheckpoint, type InputConfig, type InputEntry, type InputEvent } from '../../agent/input/index.js';
 
 export async function tempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'logseal-input-'));
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Per test: a fresh temp dir, and harnesses that are closed (and the dir removed) after the test. */
+export function useInputFixture(): { readonly dir: string; harness: (...args: ConstructorParameters<typeof Harness>) => Harness } {
+  let current = '';
+  let remove: () => Promise<void> = async () => {};
+  const open: Harness[] = [];
+  beforeEach(async () => {
+    ({ dir: current, remove } = await tempDir());
+  });
+  afterEach(async () => {
+    for (const h of open.splice(0)) await h.close();
+    await remove();
+  });
+  return {
+    get dir() {
+      return current;
+    },
+    harness: (...args) => {
+      const h = new Harness(...args);
+      open.push(h);
+      return h;
+    },
+  };
 }
 
 /** Polls `cond` until it holds; fails after `timeoutMs` naming what was awaited. */

@@ -2,26 +2,12 @@
 import { createHash } from 'node:crypto';
 import { appendFile, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FileCheckpoint } from '../../agent/input/index.js';
-import { contentOf, FAST, Harness, tagOf, tempDir } from './harness.js';
+import { contentOf, FAST, Harness, tagOf, useInputFixture } from './harness.js';
 
-let dir: string;
-let remove: () => Promise<void>;
-const open_: Harness[] = [];
-const harness = (...args: ConstructorParameters<typeof Harness>) => {
-  const h = new Harness(...args);
-  open_.push(h);
-  return h;
-};
-
-beforeEach(async () => {
-  ({ dir, remove } = await tempDir());
-});
-afterEach(async () => {
-  for (const h of open_.splice(0)) await h.close();
-  await remove();
-});
+const fixture = useInputFixture();
+const harness = fixture.harness;
 
 const lines = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `line ${from + i}\n`).join('');
 const numbered = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `line ${from + i}`);
@@ -38,7 +24,7 @@ async function runAndStop(inputs: ConstructorParameters<typeof Harness>[0], n: n
 
 describe('resume from checkpoints', () => {
   it('continues at the checkpoint offset with the same file id, even with startAt end', async () => {
-    const file = path.join(dir, 'app.log');
+    const file = path.join(fixture.dir, 'app.log');
     await writeFile(file, lines(0, 100));
     const first = harness([{ paths: [file], ...FAST }], { consume: false });
     const got = await first.input.read(30);
@@ -60,7 +46,7 @@ describe('resume from checkpoints', () => {
   });
 
   it('finishes a file that was rotated away (renamed, not matched by the glob) before the restart', async () => {
-    const file = path.join(dir, 'app.log');
+    const file = path.join(fixture.dir, 'app.log');
     await writeFile(file, lines(0, 50));
     const checkpoints = await runAndStop([{ paths: [file], ...FAST }], 20);
     const [cp] = [...checkpoints.values()];
@@ -85,7 +71,7 @@ describe('resume from checkpoints', () => {
   });
 
   it('treats a file on a checkpointed inode with other first bytes as new (inode reuse), reading it from 0', async () => {
-    const file = path.join(dir, 'app.log');
+    const file = path.join(fixture.dir, 'app.log');
     await writeFile(file, lines(0, 5));
     const st = await stat(file);
     const other = Buffer.from('line 999 from the deleted file\n');
@@ -106,7 +92,7 @@ describe('resume from checkpoints', () => {
   });
 
   it('reads a file recreated on a reused inode while stopped from 0, not from the old offset', async () => {
-    const file = path.join(dir, 'app.log');
+    const file = path.join(fixture.dir, 'app.log');
     await writeFile(file, lines(0, 5));
     const checkpoints = await runAndStop([{ paths: [file], ...FAST }], 5);
     const [cp] = [...checkpoints.values()];
@@ -121,7 +107,7 @@ describe('resume from checkpoints', () => {
   });
 
   it('matches a checkpoint taken while the file was shorter than the fingerprint size', async () => {
-    const file = path.join(dir, 'app.log');
+    const file = path.join(fixture.dir, 'app.log');
     await writeFile(file, 'line 0\n');
     const checkpoints = await runAndStop([{ paths: [file], ...FAST }], 1);
     expect([...checkpoints.values()][0].fingerprintBytes).toBe(7);
@@ -133,7 +119,7 @@ describe('resume from checkpoints', () => {
   });
 
   it('reads from 0 when the checkpointed file is shorter than its checkpoint (truncated while stopped)', async () => {
-    const file = path.join(dir, 'app.log');
+    const file = path.join(fixture.dir, 'app.log');
     await writeFile(file, lines(0, 10));
     const checkpoints = await runAndStop([{ paths: [file], ...FAST }], 10);
     const fh = await open(file, 'r+');
@@ -150,7 +136,7 @@ describe('resume from checkpoints', () => {
   });
 
   it('continues the piece numbering when resuming inside a line that was being split', async () => {
-    const file = path.join(dir, 'app.log');
+    const file = path.join(fixture.dir, 'app.log');
     await writeFile(file, `${'a'.repeat(10)}${'b'.repeat(10)}${'c'.repeat(10)}ddddd\nline 1\n`);
     const checkpoints = await runAndStop([{ paths: [file], maxLineBytes: 10, ...FAST }], 2);
     expect([...checkpoints.values()][0].offset).toBe(20);
@@ -164,16 +150,16 @@ describe('resume from checkpoints', () => {
   });
 
   it('resumes several files independently', async () => {
-    await writeFile(path.join(dir, 'a.log'), lines(0, 10));
-    await writeFile(path.join(dir, 'b.log'), lines(100, 103));
-    const first = harness([{ paths: [path.join(dir, '*.log')], ...FAST }], { consume: false });
+    await writeFile(path.join(fixture.dir, 'a.log'), lines(0, 10));
+    await writeFile(path.join(fixture.dir, 'b.log'), lines(100, 103));
+    const first = harness([{ paths: [path.join(fixture.dir, '*.log')], ...FAST }], { consume: false });
     const got = [];
     while (got.length < 13) got.push(...(await first.input.read(13)));
     const checkpoints = first.checkpoints();
     await first.close();
-    await appendFile(path.join(dir, 'a.log'), lines(10, 12));
-    await appendFile(path.join(dir, 'b.log'), lines(103, 104));
-    const h = harness([{ paths: [path.join(dir, '*.log')], ...FAST }], { checkpoints });
+    await appendFile(path.join(fixture.dir, 'a.log'), lines(10, 12));
+    await appendFile(path.join(fixture.dir, 'b.log'), lines(103, 104));
+    const h = harness([{ paths: [path.join(fixture.dir, '*.log')], ...FAST }], { checkpoints });
     await h.waitForLines(3);
     expect(h.texts().sort()).toEqual(['line 10', 'line 103', 'line 11']);
   });

@@ -1,26 +1,12 @@
 // Files changing under the reader: rename rotation, deletion, copytruncate, truncation and in-place rewrites.
 import { copyFile, open, rename, truncate, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { InputEntry } from '../../agent/input/index.js';
-import { contentOf, FAST, Harness, offsetsGrowPerFile, tagOf, tempDir } from './harness.js';
+import { contentOf, FAST, offsetsGrowPerFile, tagOf, useInputFixture } from './harness.js';
 
-let dir: string;
-let remove: () => Promise<void>;
-const open_: Harness[] = [];
-const harness = (...args: ConstructorParameters<typeof Harness>) => {
-  const h = new Harness(...args);
-  open_.push(h);
-  return h;
-};
-
-beforeEach(async () => {
-  ({ dir, remove } = await tempDir());
-});
-afterEach(async () => {
-  for (const h of open_.splice(0)) await h.close();
-  await remove();
-});
+const fixture = useInputFixture();
+const harness = fixture.harness;
 
 const yieldToReader = () => new Promise((r) => setImmediate(r));
 
@@ -39,7 +25,7 @@ function expectExactlyOnce(entries: InputEntry[], total: number): void {
 
 describe('rename rotation', () => {
   it('delivers every line once while the writer rotates, finishing each old file and then closing it', async () => {
-    const file = path.join(dir, 'app.log');
+    const file = path.join(fixture.dir, 'app.log');
     let fh = await open(file, 'a');
     const h = harness([{ paths: [file], ...FAST }]);
     const total = 6000;
@@ -68,7 +54,7 @@ describe('rename rotation', () => {
   });
 
   it('keeps following a file renamed to a name the glob also matches, without reading it again', async () => {
-    const file = path.join(dir, 'app.log');
+    const file = path.join(fixture.dir, 'app.log');
     await writeFile(file, 'line 0\nline 1\n');
     const h = harness([{ paths: [`${file}*`], ...FAST }]);
     await h.waitForLines(2);
@@ -88,7 +74,7 @@ describe('rename rotation', () => {
   });
 
   it('still reads lines written to the old file after the rotation was noticed, until it has been quiet', async () => {
-    const file = path.join(dir, 'app.log');
+    const file = path.join(fixture.dir, 'app.log');
     const fh = await open(file, 'a');
     await fh.write('line 0\n');
     const h = harness([{ paths: [file], ...FAST }], { rotateWaitMs: 1500 });
@@ -106,7 +92,7 @@ describe('rename rotation', () => {
   });
 
   it('emits a final line without newline once the rotated file has been quiet', async () => {
-    const file = path.join(dir, 'app.log');
+    const file = path.join(fixture.dir, 'app.log');
     await writeFile(file, 'line 0\nline 1');
     const h = harness([{ paths: [file], ...FAST }]);
     await h.waitForLines(1);
@@ -120,7 +106,7 @@ describe('rename rotation', () => {
 
 describe('deleted files', () => {
   it('reads what is still written to a deleted file through the open handle, then closes it', async () => {
-    const file = path.join(dir, 'app.log');
+    const file = path.join(fixture.dir, 'app.log');
     const fh = await open(file, 'a');
     const h = harness([{ paths: [file], ...FAST }]);
     for (let n = 0; n < 10; n++) await fh.write(`line ${n}\n`);
@@ -138,7 +124,7 @@ describe('deleted files', () => {
 
 describe('truncation', () => {
   it('copytruncate: after the copy and truncate, reads the file again from 0, losing and repeating nothing', async () => {
-    const file = path.join(dir, 'app.log');
+    const file = path.join(fixture.dir, 'app.log');
     const fh = await open(file, 'a'); // O_APPEND, as copytruncate requires of the writer
     const h = harness([{ paths: [file], ...FAST }]);
     for (let n = 0; n < 100; n++) await fh.write(`line ${n}\n`);
@@ -160,7 +146,7 @@ describe('truncation', () => {
   });
 
   it('emits the partial line a truncated file held, since those bytes are gone from it', async () => {
-    const file = path.join(dir, 'app.log');
+    const file = path.join(fixture.dir, 'app.log');
     await writeFile(file, 'line 0\nline 1');
     const h = harness([{ paths: [file], ...FAST }]);
     await h.waitForLines(1);
@@ -172,7 +158,7 @@ describe('truncation', () => {
   });
 
   it('notices content rewritten in place at the same size or larger by its fingerprint', async () => {
-    const file = path.join(dir, 'app.log');
+    const file = path.join(fixture.dir, 'app.log');
     await writeFile(file, 'line 0\nline 1\n');
     const h = harness([{ paths: [file], ...FAST }], { consume: false });
     const first = await h.input.read(10);
