@@ -62,8 +62,9 @@ export class Positions {
       }
       this.files.set(f.fileId, { cp: { ...f, offset }, lastSeen: t });
     }
+    const present = new Set(inputFiles.map((f) => f.fileId));
     for (const [id, { cp, lastSeen }] of this.files) {
-      if (!inputFiles.some((f) => f.fileId === id)) {
+      if (!present.has(id)) {
         const c = committed.get(id);
         if (c !== undefined && c > cp.offset) cp.offset = c;
         if (t - lastSeen > FORGET_AFTER_MS && !this.unacked.has(id)) this.files.delete(id);
