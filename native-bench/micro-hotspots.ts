@@ -1,8 +1,10 @@
 // Micro benchmark of two costs the end-to-end profile points at (RESULTS.md, "what bounds it"): assembling a sealed record
-// with Buffer.concat after node:crypto, and building the batcher's group key for every line.
+// with Buffer.concat after node:crypto, and the main thread's work per line from a read chunk to an encoded batch.
 // Run: npx tsx native-bench/micro-hotspots.ts [--quick]      (best of interleaved rounds, one thread)
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { Batcher, type BatchEntry } from '../agent/batch/batcher.js';
+import { Batcher } from '../agent/batch/batcher.js';
+import { encodeContents, LogWriter } from '../agent/wire/log-writer.js';
+import { encodeLogGroup, type Log } from '../agent/wire/loggroup.js';
 import { cipherFor } from '../agent/seal/cipher.js';
 
 const quick = process.argv.includes('--quick');
@@ -50,55 +52,72 @@ function aeadAssembly(): void {
   for (const [name, s] of Object.entries(t)) console.log(`${name.padEnd(50)} ${((1 << 20) / 1e6 / s).toFixed(0).padStart(6)} MB/s  ${(raw / s).toFixed(2)} of raw`);
 }
 
-function batcherKey(): void {
-  console.log('\n## Batcher.add per line, and the part of it that builds and hashes the group key');
+function perLine(): void {
+  console.log('\n## main thread, per line: from a read chunk of lines to encoded 4096-line batches');
   const tags = [
     { key: 'env', value: 'bench' },
     { key: '__hostname__', value: 'bench-host.example.internal' },
     { key: '__path__', value: '/var/log/app/app-3.log' },
   ];
-  const value = new Uint8Array(200);
-  const lines = 4096 * 25;
-  const entries: BatchEntry[] = Array.from({ length: lines }, (_, i) => ({
-    log: { time: 1_763_924_400, contents: [{ key: 'content', value }] },
-    topic: 'bench',
-    source: '10.0.0.8',
-    tags,
-    fileId: '2049:123456',
-    endOffset: i * 201,
-  }));
-  const batcher = new Batcher({ maxBytes: 4 << 20, maxLogs: 4096, lingerMs: 200 });
-  // The same key the batcher builds (batcher.ts groupKey), once per line, then looked up.
-  const buildKey = (e: BatchEntry): string => {
-    let key = `${e.topic}\u0000${e.source}`;
-    for (const t of e.tags) key += `\u0000${t.key}\u0001${t.value}`;
-    return key;
-  };
-  const open = new Map([[buildKey(entries[0]!), 1]]);
-  const cached = new WeakMap<object, string>();
+  const topic = 'bench', source = '10.0.0.8', fileId = '2049:123456', time = 1_763_924_400, timeNs = 123_456_789;
+  // 512 KiB chunks of lines of 40..400 bytes (mean ~220), as the input reads them.
+  const chunks: Buffer[] = [];
+  let lines = 0;
+  for (let c = 0, i = 0; c < 16; c++) {
+    const parts: Buffer[] = [];
+    for (let size = 0; size < 512 * 1024; i++, lines++) {
+      const line = Buffer.from(`${'x'.repeat(40 + ((i * 7919) % 360))}\n`);
+      parts.push(line);
+      size += line.length;
+    }
+    chunks.push(Buffer.concat(parts));
+  }
   let sink = 0;
   const t = best(
     {
-      'Batcher.add (agent/batch/batcher.ts)': () => {
-        for (const e of entries) sink += batcher.add(e).length;
-      },
-      'group key built per line + Map.get': () => {
-        for (const e of entries) sink += open.get(buildKey(e))!;
-      },
-      'group key cached per tags array + Map.get': () => {
-        for (const e of entries) {
-          let k = cached.get(e.tags);
-          if (k === undefined) cached.set(e.tags, (k = buildKey(e)));
-          sink += open.get(k)!;
+      // What the input and batcher did before (revision d5f5d8c): a Log, a contents array, a Content, a view and an
+      // entry object per line, then the batch encoded from the objects.
+      'objects per line, then encodeLogGroup (before)': () => {
+        let logs: Log[] = [];
+        for (const buf of chunks) {
+          for (let pos = 0, nl = buf.indexOf(10); nl !== -1; pos = nl + 1, nl = buf.indexOf(10, pos)) {
+            const log: Log = { time, contents: [{ key: 'content', value: new Uint8Array(buf.buffer, buf.byteOffset + pos, nl - pos) }], timeNs };
+            const entry = { log, topic, source, tags, fileId, endOffset: nl + 1 };
+            logs.push(entry.log);
+            if (logs.length === 4096) {
+              sink += encodeLogGroup({ logs, topic, source, logTags: tags }).length;
+              logs = [];
+            }
+          }
         }
+      },
+      'LogWriter.line, Batcher.add per run (now)': () => {
+        const writer = new LogWriter('content', encodeContents([]));
+        const batcher = new Batcher({ maxBytes: 4 << 20, maxLogs: 4096, lingerMs: 200 });
+        for (const buf of chunks) {
+          writer.reserve(buf.length);
+          let n = 0;
+          const offsets = new Float64Array(buf.length >>> 4);
+          for (let pos = 0, nl = buf.indexOf(10); nl !== -1; pos = nl + 1, nl = buf.indexOf(10, pos)) {
+            writer.line(time, timeNs, buf, pos, nl);
+            offsets[n++] = nl + 1;
+          }
+          const logs = writer.take()!;
+          const run = { ...logs, offsets, startOffset: 0, topic, source, tags, fileId };
+          for (const b of batcher.add(run)) sink += b.encoded.length;
+        }
+        for (const b of batcher.flushAll()) sink += b.encoded.length;
       },
     },
     1,
   );
-  for (const [name, s] of Object.entries(t)) console.log(`${name.padEnd(50)} ${((s * 1e6) / lines).toFixed(3).padStart(7)} µs per line`);
+  const before = t['objects per line, then encodeLogGroup (before)']!;
+  for (const [name, s] of Object.entries(t)) {
+    console.log(`${name.padEnd(50)} ${((s * 1e6) / lines).toFixed(3).padStart(7)} µs per line  ${(before / s).toFixed(2)}x the object path`);
+  }
   if (sink < 0) console.log(sink);
 }
 
 console.log(`logseal hot-spot micro benchmark — node ${process.version}${quick ? ', --quick' : ''}`);
 aeadAssembly();
-batcherKey();
+perLine();

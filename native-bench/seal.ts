@@ -154,7 +154,7 @@ function dataKey(algorithm: SealAlgorithm): DataKey {
 
 /** What a pool worker does for one job, on this thread. */
 function inlineJob(job: SealJob, cipher: AeadCipher): Uint8Array {
-  const { shipped } = sealEncodedGroup(encodeLogGroup(job.group), job.key, job.target, cipher);
+  const { shipped } = sealEncodedGroup('group' in job ? encodeLogGroup(job.group) : job.encoded, job.key, job.target, cipher);
   const encoded = encodeLogGroup(shipped);
   return job.compressType === 'lz4' ? lz4Compress(encoded) : job.compressType === 'deflate' ? deflateSync(encoded) : encoded;
 }

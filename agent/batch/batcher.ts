@@ -1,70 +1,87 @@
-// Groups input entries into plaintext LogGroups per (topic, source, tags), flushed by size, count or linger time.
-import type { InputEntry } from '../input/index.js';
-import type { Log, LogGroup, LogTag } from '../wire/loggroup.js';
+// Groups the input's runs of encoded logs into plaintext LogGroups per (topic, source, tags), flushed by size, count
+// or linger time. A group is assembled from byte ranges of the runs: one copy per batch, no per-log work.
+import type { InputRun } from '../input/index.js';
+import { encodeLogGroup, type LogTag } from '../wire/loggroup.js';
 
 export interface BatchLimits {
-  /** Estimated encoded bytes of one group's logs before it is flushed. */
+  /** Encoded bytes of one group's logs before it is flushed. */
   maxBytes: number;
   /** Logs per group; SLS accepts at most 4096. */
   maxLogs: number;
-  /** How long the first entry of a group may wait for company. */
+  /** How long the first log of a group may wait for company. */
   lingerMs: number;
 }
 
-/** What the batcher groups: the input stage's entries. */
-export type BatchEntry = InputEntry;
+/** What the batcher groups: the input stage's runs. */
+export type BatchRun = InputRun;
 
 export interface PlainBatch {
   id: number;
-  group: LogGroup;
-  /** Per file, the offset just past the last entry in this batch: the checkpoint once it is acknowledged. */
+  /** The LogGroup's protobuf encoding (as encodeLogGroup writes it), in an ArrayBuffer of its own. */
+  encoded: Uint8Array;
+  logCount: number;
+  /** Per file, the offset just past the last log in this batch: the checkpoint once it is acknowledged. */
   ends: Map<string, number>;
   /** Per file, how many of this batch's logs came from it. */
   counts: Map<string, number>;
-  /** Estimated encoded size of the logs. */
+  /** Encoded bytes of the logs (the group's own fields not counted). */
   bytes: number;
 }
 
+/** A group's fields other than its logs, and the key it is batched under. */
+interface GroupShape {
+  topic: string;
+  source: string;
+  key: string;
+  tail: Uint8Array;
+}
+
 interface OpenGroup {
-  group: LogGroup;
+  shape: GroupShape;
+  parts: Uint8Array[];
+  logs: number;
+  bytes: number;
   ends: Map<string, number>;
   counts: Map<string, number>;
-  bytes: number;
   openedAt: number;
 }
 
 export const SLS_MAX_LOGS_PER_GROUP = 4096;
 
-// Protobuf framing per content (two tags, two lengths) and per log (tag, length, time); an estimate that errs high.
-const CONTENT_OVERHEAD = 8;
-const LOG_OVERHEAD = 12;
-
-function valueLength(value: string | Uint8Array): number {
-  return typeof value === 'string' ? Buffer.byteLength(value) : value.byteLength;
-}
-
-export function estimateLogBytes(log: Log): number {
-  let n = LOG_OVERHEAD;
-  for (const c of log.contents) n += c.key.length + valueLength(c.value) + CONTENT_OVERHEAD;
-  return n;
-}
-
-function groupKey(e: BatchEntry): string {
-  let key = `${e.topic}\u0000${e.source}`;
-  for (const t of e.tags) key += `\u0000${t.key}\u0001${t.value}`;
+function groupKey(r: BatchRun): string {
+  let key = `${r.topic}\u0000${r.source}`;
+  for (const t of r.tags) key += `\u0000${t.key}\u0001${t.value}`;
   return key;
 }
 
-// The input hands out one tags array per file, so the key is built once per file rather than once per line
-// (building it per line was a fifth of the agent's main-thread time).
-const keyCache = new WeakMap<LogTag[], { topic: string; source: string; key: string }>();
+// The input hands out one tags array per file, so a group's key and encoded fields are built once per file.
+const shapes = new WeakMap<LogTag[], GroupShape>();
 
-function cachedGroupKey(e: BatchEntry): string {
-  const hit = keyCache.get(e.tags);
-  if (hit && hit.topic === e.topic && hit.source === e.source) return hit.key;
-  const key = groupKey(e);
-  keyCache.set(e.tags, { topic: e.topic, source: e.source, key });
-  return key;
+function shapeOf(r: BatchRun): GroupShape {
+  const hit = shapes.get(r.tags);
+  if (hit && hit.topic === r.topic && hit.source === r.source) return hit;
+  const shape: GroupShape = {
+    topic: r.topic,
+    source: r.source,
+    key: groupKey(r),
+    tail: encodeLogGroup({ logs: [], topic: r.topic, source: r.source, logTags: r.tags }),
+  };
+  shapes.set(r.tags, shape);
+  return shape;
+}
+
+/** The number of logs from `from` on, at most `limit` of them, whose fields fit in `budget` bytes. */
+function logsWithin(run: BatchRun, from: number, limit: number, budget: number): number {
+  const base = from === 0 ? 0 : run.ends[from - 1];
+  let lo = from;
+  let hi = Math.min(run.count, from + limit);
+  // The largest `to` with ends[to - 1] - base <= budget: ends grow, so bisect.
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (run.ends[mid - 1] - base <= budget) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo - from;
 }
 
 export class Batcher {
@@ -80,32 +97,35 @@ export class Batcher {
     }
   }
 
-  /** Adds an entry; returns the batches that became full. */
-  add(entry: BatchEntry): PlainBatch[] {
-    const key = cachedGroupKey(entry);
-    const size = estimateLogBytes(entry.log);
+  /** Adds a run's logs, in order; returns the batches that became full. */
+  add(run: BatchRun): PlainBatch[] {
+    const shape = shapeOf(run);
     const full: PlainBatch[] = [];
-    let current = this.open.get(key);
-    if (current && current.bytes + size > this.limits.maxBytes && current.group.logs.length > 0) {
-      full.push(this.close(key, current));
-      current = undefined;
-    }
-    if (!current) {
-      current = {
-        group: { logs: [], topic: entry.topic, source: entry.source, logTags: entry.tags },
-        ends: new Map(),
-        counts: new Map(),
-        bytes: 0,
-        openedAt: this.now(),
-      };
-      this.open.set(key, current);
-    }
-    current.group.logs.push(entry.log);
-    current.ends.set(entry.fileId, entry.endOffset);
-    current.counts.set(entry.fileId, (current.counts.get(entry.fileId) ?? 0) + 1);
-    current.bytes += size;
-    if (current.group.logs.length >= this.limits.maxLogs || current.bytes >= this.limits.maxBytes) {
-      full.push(this.close(key, current));
+    let from = 0;
+    while (from < run.count) {
+      let g = this.open.get(shape.key);
+      if (!g) {
+        g = { shape, parts: [], logs: 0, bytes: 0, ends: new Map(), counts: new Map(), openedAt: this.now() };
+        this.open.set(shape.key, g);
+      }
+      let n = logsWithin(run, from, this.limits.maxLogs - g.logs, this.limits.maxBytes - g.bytes);
+      if (n === 0) {
+        if (g.logs > 0) {
+          full.push(this.close(g));
+          continue;
+        }
+        n = 1; // a log larger than maxBytes travels alone
+      }
+      const to = from + n;
+      const start = from === 0 ? 0 : run.ends[from - 1];
+      const end = run.ends[to - 1];
+      g.parts.push(run.bytes.subarray(start, end));
+      g.logs += n;
+      g.bytes += end - start;
+      g.ends.set(run.fileId, run.offsets[to - 1]);
+      g.counts.set(run.fileId, (g.counts.get(run.fileId) ?? 0) + n);
+      from = to;
+      if (g.logs >= this.limits.maxLogs || g.bytes >= this.limits.maxBytes) full.push(this.close(g));
     }
     return full;
   }
@@ -114,7 +134,7 @@ export class Batcher {
   due(): PlainBatch[] {
     const deadline = this.now() - this.limits.lingerMs;
     const out: PlainBatch[] = [];
-    for (const [key, g] of this.open) if (g.openedAt <= deadline) out.push(this.close(key, g));
+    for (const g of this.open.values()) if (g.openedAt <= deadline) out.push(this.close(g));
     return out;
   }
 
@@ -127,17 +147,25 @@ export class Batcher {
 
   /** Everything still open, e.g. when draining. */
   flushAll(): PlainBatch[] {
-    return [...this.open.entries()].map(([key, g]) => this.close(key, g));
+    return [...this.open.values()].map((g) => this.close(g));
   }
 
   get openLogs(): number {
     let n = 0;
-    for (const g of this.open.values()) n += g.group.logs.length;
+    for (const g of this.open.values()) n += g.logs;
     return n;
   }
 
-  private close(key: string, g: OpenGroup): PlainBatch {
-    this.open.delete(key);
-    return { id: this.nextId++, group: g.group, ends: g.ends, counts: g.counts, bytes: g.bytes };
+  private close(g: OpenGroup): PlainBatch {
+    this.open.delete(g.shape.key);
+    const tail = g.shape.tail;
+    const encoded = new Uint8Array(g.bytes + tail.length);
+    let at = 0;
+    for (const part of g.parts) {
+      encoded.set(part, at);
+      at += part.length;
+    }
+    encoded.set(tail, at);
+    return { id: this.nextId++, encoded, logCount: g.logs, ends: g.ends, counts: g.counts, bytes: g.bytes };
   }
 }

@@ -1,6 +1,6 @@
-// Follows the files matched by the configured globs and hands out their lines as entries, at the consumer's pace.
+// Follows the files matched by the configured globs and hands out their lines as encoded runs, at the consumer's pace.
 //
-// Guarantees: the entries of one file come out in file order with growing endOffset; a line is neither lost nor
+// Guarantees: the logs of one file come out in file order with growing offsets; a line is neither lost nor
 // repeated across rename rotation, deletion and restarts from acknowledged checkpoints. Known limit: with
 // copytruncate rotation, lines the application writes between the copy and the truncate that lie beyond our offset
 // are lost by the rotation itself (they are in neither file once truncated); and a glob that also matches the copies
@@ -14,7 +14,7 @@ import { DirWatcher } from './dir-watcher.js';
 import { devInoKey, newFileId, readFingerprint, type Fingerprint } from './identity.js';
 import { compileInput, type CompiledInput } from './input-config.js';
 import { piecesBefore, Tailer, type TailerInit } from './tailer.js';
-import type { FileCheckpoint, InputConfig, InputEntry, InputEvent, InputFile } from './types.js';
+import type { FileCheckpoint, InputConfig, InputEvent, InputFile, InputRun } from './types.js';
 import { Wakeup } from './wakeup.js';
 
 export interface FileInputOptions {
@@ -70,17 +70,42 @@ function describe(err: unknown): string {
   return reasons[code] ? `${reasons[code]} (${code})` : code;
 }
 
+/** The first `n` logs of `run` and the rest, as views of its arrays. */
+function cutRun(run: InputRun, n: number): [InputRun, InputRun] {
+  const at = run.ends[n - 1];
+  const first: InputRun = {
+    ...run,
+    bytes: run.bytes.subarray(0, at),
+    ends: run.ends.subarray(0, n),
+    offsets: run.offsets.subarray(0, n),
+    count: n,
+  };
+  const restEnds = run.ends.slice(n);
+  for (let i = 0; i < restEnds.length; i++) restEnds[i] -= at;
+  const rest: InputRun = {
+    ...run,
+    bytes: run.bytes.subarray(at),
+    ends: restEnds,
+    offsets: run.offsets.subarray(n),
+    count: run.count - n,
+    startOffset: run.offsets[n - 1],
+  };
+  return [first, rest];
+}
+
 export class FileInput {
   private readonly inputs: CompiledInput[];
   private readonly hostname: string;
   private readonly chunkBytes: number;
+  /** One read buffer for all files (reads run one at a time): touched memory is reused instead of freshly faulted in. */
+  private readonly readBuffer: Buffer;
   private readonly now: () => number;
   private readonly onEvent: (e: InputEvent) => void;
   private readonly rotateWaitMs: number;
   private readonly pollIntervalMs: number;
   private readonly scanIntervalMs: number;
 
-  /** Every tailer not yet forgotten, in opening order (a finished one stays until its entries are taken). */
+  /** Every tailer not yet forgotten, in opening order (a finished one stays until its runs are taken). */
   private tailers: Tailer[] = [];
   /** Open files by dev+ino: a file is followed once, whatever names it has. */
   private readonly byDevIno = new Map<string, Tailer>();
@@ -90,9 +115,11 @@ export class FileInput {
   private readonly openHandles = new Set<FileHandle>();
   private firstScanDone = false;
 
-  private queue: InputEntry[] = [];
+  private queue: InputRun[] = [];
   private owners: Tailer[] = [];
   private head = 0;
+  /** Logs in queue[head…]. */
+  private queuedLogs = 0;
   private cursor = 0;
 
   private lock: Promise<unknown> = Promise.resolve();
@@ -108,6 +135,8 @@ export class FileInput {
     this.hostname = o.hostname ?? os.hostname();
     this.inputs = inputs.map((cfg, i) => compileInput(cfg, i, this.hostname));
     this.chunkBytes = Math.max(4096, Math.floor(o.readChunkBytes ?? DEFAULT_READ_CHUNK_BYTES));
+    // Room for the chunk plus a typical held partial line in front of it.
+    this.readBuffer = Buffer.allocUnsafeSlow(this.chunkBytes + 16 * 1024);
     this.now = o.now ?? Date.now;
     this.onEvent = o.onEvent ?? (() => {});
     this.rotateWaitMs = o.rotateWaitMs ?? DEFAULT_ROTATE_WAIT_MS;
@@ -118,11 +147,11 @@ export class FileInput {
   }
 
   /**
-   * Pull-based: the consumer's pace is the backpressure. Resolves with up to maxEntries entries (at least one) once
-   * available; resolves [] only after close().
+   * Pull-based: the consumer's pace is the backpressure. Resolves once logs are available with runs holding at most
+   * maxLogs logs in all (at least one; a run is cut when needed). Resolves [] only after close().
    */
-  async read(maxEntries: number): Promise<InputEntry[]> {
-    const max = Math.max(1, Math.floor(maxEntries));
+  async read(maxLogs: number): Promise<InputRun[]> {
+    const max = Math.max(1, Math.floor(maxLogs));
     for (;;) {
       if (this.closed) return [];
       if (this.head < this.queue.length) return this.take(max);
@@ -134,8 +163,8 @@ export class FileInput {
   }
 
   /**
-   * Files currently known, with identity and offset = the endOffset of the last entry read() returned (startOffset
-   * before any). A finished file stays listed until all its entries have been returned, then drops out.
+   * Files currently known, with identity and offset = the offset after the last log read() returned (startOffset
+   * before any). A finished file stays listed until all its logs have been returned, then drops out.
    */
   files(): InputFile[] {
     return this.tailers.map((t) => t.describe());
@@ -154,24 +183,35 @@ export class FileInput {
       this.queue = [];
       this.owners = [];
       this.head = 0;
+      this.queuedLogs = 0;
     });
     return this.closing;
   }
 
-  // ---- handing out entries
+  // ---- handing out runs
 
-  private take(max: number): InputEntry[] {
-    const end = Math.min(this.head + max, this.queue.length);
-    const out = this.queue.slice(this.head, end);
+  private take(max: number): InputRun[] {
+    const out: InputRun[] = [];
+    let logs = 0;
     let drainedFinished = false;
-    for (let i = this.head; i < end; i++) {
-      const t = this.owners[i];
-      t.queued--;
-      t.takenOffset = this.queue[i].endOffset;
-      if (t.finished && t.queued === 0) drainedFinished = true;
+    while (this.head < this.queue.length && logs < max) {
+      let run = this.queue[this.head];
+      const t = this.owners[this.head];
+      if (logs + run.count > max) {
+        const [first, rest] = cutRun(run, max - logs);
+        this.queue[this.head] = rest;
+        run = first;
+      } else {
+        this.head++;
+        t.queued--;
+        if (t.finished && t.queued === 0) drainedFinished = true;
+      }
+      t.takenOffset = run.offsets[run.count - 1];
+      logs += run.count;
+      out.push(run);
     }
-    this.head = end;
-    if (end === this.queue.length) {
+    this.queuedLogs -= logs;
+    if (this.head === this.queue.length) {
       this.queue = [];
       this.owners = [];
       this.head = 0;
@@ -180,9 +220,10 @@ export class FileInput {
     return out;
   }
 
-  private readonly pushEntry = (entry: InputEntry, from: Tailer): void => {
-    this.queue.push(entry);
+  private readonly pushRun = (run: InputRun, from: Tailer): void => {
+    this.queue.push(run);
     this.owners.push(from);
+    this.queuedLogs += run.count;
     from.queued++;
   };
 
@@ -190,7 +231,7 @@ export class FileInput {
     this.tailers = this.tailers.filter((t) => !(t.finished && t.queued === 0));
   }
 
-  /** Reads one chunk from each file in turn until entries are ready, or every file is at EOF. */
+  /** Reads one chunk from each file in turn until `max` logs are ready, or every file is at EOF. */
   private async fill(max: number): Promise<void> {
     for (;;) {
       if (this.closed) return;
@@ -202,7 +243,7 @@ export class FileInput {
         const t = live[(this.cursor + k) % n];
         if (t.finished || !this.worthChecking(t, performance.now())) continue;
         try {
-          const outcome = await t.readChunk(this.chunkBytes);
+          const outcome = await t.readChunk(this.chunkBytes, this.readBuffer);
           if (outcome === 'data') {
             progressed = true;
             this.clearReport(t.path);
@@ -216,7 +257,7 @@ export class FileInput {
           this.report(t.path, `cannot read ${t.path}: ${describe(err)}`);
           t.retryAt = performance.now() + this.scanIntervalMs;
         }
-        if (this.queue.length - this.head >= max) {
+        if (this.queuedLogs >= max) {
           this.cursor = (this.cursor + k + 1) % n;
           return;
         }
@@ -486,7 +527,7 @@ export class FileInput {
       attached: o.attached,
       piecesBefore: o.piecesBefore,
       now: this.now,
-      push: this.pushEntry,
+      push: this.pushRun,
     });
     this.openHandles.add(fh);
     this.tailers.push(t);

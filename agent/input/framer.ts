@@ -6,7 +6,10 @@
 // last of n pieces. Pieces are emitted as soon as they are certain, so a huge line never has to sit in memory whole,
 // and the marker does not depend on how the file happened to be read.
 export interface LineSink {
-  /** A complete line buf[start, end), without its \n or trailing \r; endOffset is the file offset after the \n. */
+  /**
+   * A complete line buf[start, end), without its \n or trailing \r; endOffset is the file offset after the \n. `buf`
+   * may be reused once the call returns: a sink that keeps bytes copies them.
+   */
   line(buf: Buffer, start: number, end: number, endOffset: number): void;
   /** One piece of an over-long line; endOffset is the file offset just after the piece's last byte. */
   piece(buf: Buffer, start: number, end: number, endOffset: number, marker: string): void;
@@ -36,10 +39,13 @@ export class LineFramer {
     this.pieces = pieces;
   }
 
-  /** A buffer that starts with the held partial line, followed by `room` bytes to read into at `at`. */
-  bufferFor(room: number): { buf: Buffer; at: number } {
+  /**
+   * A buffer that starts with the held partial line, followed by `room` bytes to read into at `at`: `scratch` when it
+   * is large enough (the caller may reuse it once consume() returned: nothing framed keeps a reference to it).
+   */
+  bufferFor(room: number, scratch?: Buffer): { buf: Buffer; at: number } {
     const at = this.held.length;
-    const buf = Buffer.allocUnsafe(at + room);
+    const buf = scratch && scratch.length >= at + room ? scratch : Buffer.allocUnsafe(at + room);
     if (at > 0) this.held.copy(buf, 0);
     this.held = EMPTY;
     return { buf, at };
@@ -62,7 +68,8 @@ export class LineFramer {
       this.sink.piece(buf, pos, pos + max, fileOffset + pos + max, `${this.pieces}/?`);
       pos += max;
     }
-    this.held = pos < length ? buf.subarray(pos, length) : EMPTY;
+    // A copy: the read buffer is reused for the next read.
+    this.held = pos < length ? Buffer.from(buf.subarray(pos, length)) : EMPTY;
   }
 
   /**

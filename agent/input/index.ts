@@ -7,9 +7,9 @@ export type {
   FileCheckpoint,
   FileIdentity,
   InputConfig,
-  InputEntry,
   InputEvent,
   InputFile,
+  InputRun,
   MultilineConfig,
   ParserConfig,
 } from './types.js';

@@ -21,6 +21,8 @@ export interface CompiledInput {
   topic: string;
   source: string;
   parse: LineParser;
+  /** The raw parser: a line becomes its one content as is, written without the parser. */
+  raw: boolean;
   startAt: 'beginning' | 'end';
   multiline?: MultilineRules;
   maxLineBytes: number;
@@ -76,6 +78,7 @@ export function compileInput(config: InputConfig, index: number, hostname: strin
     topic: config.topic ?? '',
     source: config.source ?? hostname,
     parse,
+    raw: (config.parser?.type ?? 'raw') === 'raw',
     startAt: config.startAt ?? 'beginning',
     multiline,
     maxLineBytes,

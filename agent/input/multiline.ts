@@ -41,7 +41,7 @@ export class MultilineJoiner {
       if (startsEvent || this.bytes + 1 + size > this.rules.maxBytes) this.flush();
     }
     this.bytes += (this.lines.length > 0 ? 1 : 0) + size;
-    this.lines.push(buf.subarray(start, end));
+    this.lines.push(Buffer.from(buf.subarray(start, end))); // a copy: the framer's buffer is reused
     this.endOffset = endOffset;
     this.lastAppendAt = monoNow;
     if (this.lines.length >= this.rules.maxLines) this.flush();

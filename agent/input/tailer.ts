@@ -1,12 +1,13 @@
-// One open file being followed: reads chunks at its offset, frames them into lines and lines into entries.
+// One open file being followed: reads chunks at its offset, frames them into lines and lines into encoded runs of logs.
 import type { FileHandle } from 'node:fs/promises';
-import type { Log, LogContent, LogTag } from '../wire/loggroup.js';
+import { encodeContents, LogWriter } from '../wire/log-writer.js';
+import type { LogContent, LogTag } from '../wire/loggroup.js';
 import { LineFramer } from './framer.js';
 import { extendFingerprint, fingerprintMatches, FINGERPRINT_MAX_BYTES } from './identity.js';
 import type { CompiledInput } from './input-config.js';
 import { MultilineJoiner } from './multiline.js';
 import { CONTENT_KEY } from './parser.js';
-import type { FileIdentity, InputEntry, InputFile } from './types.js';
+import type { FileIdentity, InputFile, InputRun } from './types.js';
 
 export const SPLIT_KEY = '__split__';
 
@@ -31,7 +32,7 @@ export interface TailerInit {
   /** Pieces of a split line already emitted before `offset` (resuming inside it); see piecesBefore. */
   piecesBefore?: number;
   now: () => number;
-  push: (entry: InputEntry, from: Tailer) => void;
+  push: (run: InputRun, from: Tailer) => void;
 }
 
 /**
@@ -61,9 +62,9 @@ export class Tailer {
   /** Whether `path` still names this file; a detached file is read to EOF, then closed once quiet. */
   attached: boolean;
   finished = false;
-  /** Entries pushed and not yet taken by the consumer; a finished tailer is forgotten only when this is 0. */
+  /** Runs pushed and not yet taken by the consumer; a finished tailer is forgotten only when this is 0. */
   queued = 0;
-  /** endOffset of the last entry taken by the consumer: what files() reports. */
+  /** File offset after the last log taken by the consumer: what files() reports. */
   takenOffset: number;
   /** Bytes consumed from the file (framed or held as a partial line). */
   readOffset: number;
@@ -84,7 +85,14 @@ export class Tailer {
   private readonly joiner: MultilineJoiner | undefined;
   private readonly tags: LogTag[];
   private readonly now: () => number;
-  private readonly push: (entry: InputEntry, from: Tailer) => void;
+  private readonly push: (run: InputRun, from: Tailer) => void;
+  private readonly writer: LogWriter;
+  /** Per log written since the last run was pushed: the file offset after it. */
+  private offsets = new Float64Array(64);
+  /** File offset after the last log pushed downstream: where the next run begins. */
+  private runStart: number;
+  /** File size at the last stat in readChunk (-1: stat again). */
+  private knownSize = -1;
   /** Size and mtime at the last successful verify(). */
   private verified = { size: -1, mtimeMs: -1 };
   private time = 0;
@@ -100,11 +108,13 @@ export class Tailer {
     this.readOffset = init.offset;
     this.takenOffset = init.offset;
     this.startOffset = init.offset;
+    this.runStart = init.offset;
     this.input = init.input;
     this.attached = init.attached;
     this.now = init.now;
     this.push = init.push;
     this.tags = [...init.input.tags, { key: '__hostname__', value: init.hostname }, { key: '__path__', value: init.tagPath }];
+    this.writer = new LogWriter(CONTENT_KEY, encodeContents(init.input.fields));
     this.joiner = init.input.multiline
       ? new MultilineJoiner(init.input.multiline, (buf, s, e, end) => this.emit(buf, s, e, end, undefined))
       : undefined;
@@ -126,29 +136,40 @@ export class Tailer {
     return { fileId, path, dev, ino, fingerprint, fingerprintBytes, offset, startOffset };
   }
 
-  /** Reads at most one chunk and turns the complete lines in it into entries. */
-  async readChunk(chunkBytes: number): Promise<ReadOutcome> {
+  /**
+   * Reads at most one chunk and turns the complete lines in it into one run of logs. Reads into `scratch` when it is
+   * large enough; nothing refers to it once this returns.
+   */
+  async readChunk(chunkBytes: number, scratch?: Buffer): Promise<ReadOutcome> {
     this.changed = false; // before the stat: a change noticed from here on is seen by this read or flagged again
-    const stat = await this.fh.stat();
-    if (stat.size < this.readOffset) {
-      this.replacedBecause = `size ${stat.size} < offset ${this.readOffset}`;
-      return 'replaced';
-    }
-    if (this.identity.fingerprintBytes < FINGERPRINT_MAX_BYTES && stat.size > this.identity.fingerprintBytes) {
-      const longer = await extendFingerprint(this.fh, this.identity);
-      if (!longer) {
-        this.replacedBecause = 'first bytes changed';
+    let size = this.knownSize;
+    // A stat per read is a thread-pool round trip; while the last one vouches for a whole chunk ahead it is skipped.
+    if (size - this.readOffset < chunkBytes || this.identity.fingerprintBytes < FINGERPRINT_MAX_BYTES) {
+      const stat = await this.fh.stat();
+      size = this.knownSize = stat.size;
+      if (stat.size < this.readOffset) {
+        this.replacedBecause = `size ${stat.size} < offset ${this.readOffset}`;
         return 'replaced';
       }
-      this.identity = { ...this.identity, ...longer };
+      if (this.identity.fingerprintBytes < FINGERPRINT_MAX_BYTES && stat.size > this.identity.fingerprintBytes) {
+        const longer = await extendFingerprint(this.fh, this.identity);
+        if (!longer) {
+          this.replacedBecause = 'first bytes changed';
+          return 'replaced';
+        }
+        this.identity = { ...this.identity, ...longer };
+      }
+      if (stat.size === this.readOffset) return this.atEof();
     }
-    if (stat.size === this.readOffset) return this.atEof();
-    const room = Math.min(chunkBytes, stat.size - this.readOffset);
-    const { buf, at } = this.framer.bufferFor(room);
+    const room = Math.min(chunkBytes, size - this.readOffset);
+    const { buf, at } = this.framer.bufferFor(room, scratch);
     const { bytesRead } = await this.fh.read(buf, at, room, this.readOffset);
+    if (bytesRead < room) this.knownSize = -1; // shorter than the stat said: look again before the next read
     this.stamp();
+    this.writer.reserve(at + bytesRead);
     // Always consume, even 0 bytes: bufferFor moved the held partial line into buf.
     this.framer.consume(buf, at + bytesRead, this.readOffset - at);
+    this.pushRun();
     this.readOffset += bytesRead;
     if (bytesRead === 0) return this.atEof();
     this.quietSince = this.mono;
@@ -191,6 +212,7 @@ export class Tailer {
     if (at !== undefined && monoNow >= at) {
       this.stamp();
       this.joiner!.flush();
+      this.pushRun();
     }
   }
 
@@ -200,6 +222,7 @@ export class Tailer {
     this.stamp();
     this.framer.flushPartial(this.readOffset);
     this.joiner?.flush();
+    this.pushRun();
     this.finished = true;
   }
 
@@ -211,19 +234,40 @@ export class Tailer {
   }
 
   private emit(buf: Buffer, start: number, end: number, endOffset: number, splitMarker: string | undefined): void {
-    let contents: LogContent[];
-    if (splitMarker === undefined) {
-      contents = this.input.parse(buf, start, end);
+    const fields = this.input.fields;
+    if (splitMarker === undefined && this.input.raw) {
+      this.writer.line(this.time, this.timeNs, buf, start, end);
     } else {
-      // Pieces skip the parser: a fragment of a JSON or regex-shaped line would only fail to parse.
-      contents = [
-        { key: CONTENT_KEY, value: new Uint8Array(buf.buffer, buf.byteOffset + start, end - start) },
-        { key: SPLIT_KEY, value: splitMarker },
-      ];
+      let contents: LogContent[];
+      if (splitMarker === undefined) {
+        contents = this.input.parse(buf, start, end);
+      } else {
+        // Pieces skip the parser: a fragment of a JSON or regex-shaped line would only fail to parse.
+        contents = [
+          { key: CONTENT_KEY, value: new Uint8Array(buf.buffer, buf.byteOffset + start, end - start) },
+          { key: SPLIT_KEY, value: splitMarker },
+        ];
+      }
+      for (const field of fields) contents.push(field);
+      this.writer.log({ time: this.time, contents, timeNs: this.timeNs });
     }
-    for (const field of this.input.fields) contents.push(field);
-    const log: Log = { time: this.time, contents, timeNs: this.timeNs };
+    const i = this.writer.count - 1;
+    if (i === this.offsets.length) {
+      const grown = new Float64Array(this.offsets.length * 2);
+      grown.set(this.offsets);
+      this.offsets = grown;
+    }
+    this.offsets[i] = endOffset;
+  }
+
+  /** Hands what was framed since the last call downstream as one run. */
+  private pushRun(): void {
+    const logs = this.writer.take();
+    if (!logs) return;
     const { topic, source } = this.input;
-    this.push({ log, topic, source, tags: this.tags, fileId: this.fileId, endOffset }, this);
+    const offsets = this.offsets.slice(0, logs.count);
+    const startOffset = this.runStart;
+    this.runStart = offsets[logs.count - 1];
+    this.push({ ...logs, offsets, startOffset, topic, source, tags: this.tags, fileId: this.fileId }, this);
   }
 }

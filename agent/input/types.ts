@@ -1,5 +1,5 @@
 // The input stage's public contract: what a file input is configured with and what it hands downstream.
-import type { Log, LogTag } from '../wire/loggroup.js';
+import type { LogTag } from '../wire/loggroup.js';
 
 export type ParserConfig = { type: 'raw' } | { type: 'json' } | { type: 'regex'; pattern: string /* named groups */ };
 
@@ -61,14 +61,24 @@ export interface InputFile extends FileCheckpoint {
   startOffset: number;
 }
 
-export interface InputEntry {
-  log: Log;
+/**
+ * What the input hands downstream: consecutive logs of one file, already in their protobuf form (LogGroup.Logs
+ * fields as encodeLogGroup writes them), so no line ever becomes a JS object on its way to the seal stage.
+ */
+export interface InputRun {
+  /** `count` LogGroup.Logs fields back to back; the i-th ends at `ends[i]`. */
+  bytes: Uint8Array;
+  ends: Uint32Array;
+  /** Per log, the file offset just after it: the checkpoint once it is acknowledged. Growing. */
+  offsets: Float64Array;
+  count: number;
+  /** File offset where the first log's bytes begin: the run covers [startOffset, offsets[count - 1]) of the file. */
+  startOffset: number;
   topic: string;
   source: string;
+  /** One array per file, shared by all its runs. */
   tags: LogTag[];
   fileId: string;
-  /** Byte offset just after this entry's last line: the checkpoint once acked. */
-  endOffset: number;
 }
 
 export type InputEvent = {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Batcher, type PlainBatch } from '../batch/batcher.js';
 import { CheckpointStore, type FileCheckpoint } from '../checkpoint/index.js';
 import { resolveCredentials, type Config } from '../config/index.js';
-import { FileInput, type InputEntry, type InputEvent } from '../input/index.js';
+import { FileInput, type InputEvent, type InputRun } from '../input/index.js';
 import { DataKeyCache, KmsClient, KmsError, encryptionContext, type DataKey } from '../keys/index.js';
 import { SealPool } from '../seal/index.js';
 import { SlsClient, SlsError } from '../ship/index.js';
@@ -28,7 +28,7 @@ export interface AgentStatus {
   holdingReason?: string;
 }
 
-const READ_MAX_ENTRIES = 4096;
+const READ_MAX_LOGS = 4096;
 const CHECKPOINT_INTERVAL_MS = 1000;
 const KEY_RETRY_MS = 2000;
 const TIMEOUT = Symbol('timeout');
@@ -38,7 +38,7 @@ export class Agent {
   private abandoning = false;
   private readonly inFlight = new Set<Promise<void>>();
   private slotWaiter: (() => void) | undefined;
-  private pendingRead: Promise<InputEntry[]> | undefined;
+  private pendingRead: Promise<InputRun[]> | undefined;
   private loopDone: Promise<void> | undefined;
   private checkpointTimer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
@@ -203,7 +203,7 @@ export class Agent {
         await new Promise<void>((r) => (this.slotWaiter = r));
       }
       if (this.stopping) break;
-      this.pendingRead ??= this.input.read(READ_MAX_ENTRIES);
+      this.pendingRead ??= this.input.read(READ_MAX_LOGS);
       const wait = this.batcher.msUntilDue();
       const got = wait === undefined ? await this.pendingRead : await raceTimeout(this.pendingRead, wait);
       if (got !== TIMEOUT) {
@@ -215,25 +215,18 @@ export class Agent {
     }
   }
 
-  private accept(entries: InputEntry[]): void {
+  private accept(runs: InputRun[]): void {
+    let lines = 0;
     let bytes = 0;
-    // Entries arrive in runs per file: count a run once instead of touching the map for every line.
-    let runFile: string | undefined;
-    let run = 0;
-    for (const e of entries) {
-      if (e.fileId !== runFile) {
-        if (runFile !== undefined) this.positions.read(runFile, run);
-        runFile = e.fileId;
-        run = 0;
-      }
-      run++;
-      for (const c of e.log.contents) bytes += typeof c.value === 'string' ? c.value.length : c.value.byteLength;
-      for (const b of this.batcher.add(e)) this.dispatch(b);
+    for (const run of runs) {
+      this.positions.read(run.fileId, run.count);
+      lines += run.count;
+      bytes += run.offsets[run.count - 1] - run.startOffset;
+      for (const b of this.batcher.add(run)) this.dispatch(b);
     }
-    if (runFile !== undefined) this.positions.read(runFile, run);
-    this.counters.linesRead += entries.length;
+    this.counters.linesRead += lines;
     this.counters.bytesRead += bytes;
-    this.metrics.linesRead.inc(entries.length);
+    this.metrics.linesRead.inc(lines);
     this.metrics.bytesRead.inc(bytes);
   }
 
@@ -251,11 +244,12 @@ export class Agent {
   }
 
   private async process(batch: PlainBatch): Promise<void> {
-    const logCount = batch.group.logs.length;
+    const { logCount } = batch;
     const key = await this.keyFor(logCount, batch.bytes);
     if (!key) return; // abandoned at shutdown: not acknowledged, so read again after restart
     const sealed = await this.pool.seal({
-      group: batch.group,
+      encoded: batch.encoded, // moved to the worker thread
+      logCount,
       key,
       target: { project: this.config.sls.project, logstore: this.config.sls.logstore, mode: this.config.seal.mode, zip: this.config.seal.zip },
       compressType: bodyCompression(this.config),

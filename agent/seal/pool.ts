@@ -8,13 +8,18 @@ import type { DataKey, SealTarget } from './record.js';
 import type { WorkerResult, WorkerTask } from './seal-worker.js';
 import { transferable } from './transfer.js';
 
-export interface SealJob {
-  group: LogGroup;
+interface SealJobParams {
   key: DataKey;
   target: SealTarget;
   /** Compression of the PutLogs body (`x-log-compresstype`); independent of the records' own `zip`. */
   compressType: 'lz4' | 'deflate' | 'none';
 }
+
+/**
+ * A batch to seal: a LogGroup, or its encoding as encodeLogGroup writes it (what the batcher builds). An encoded
+ * batch in an ArrayBuffer of its own is moved to the worker, so the caller's array is detached afterwards.
+ */
+export type SealJob = SealJobParams & ({ group: LogGroup } | { encoded: Uint8Array; logCount: number });
 
 export interface SealedBatch {
   payload: { body: Uint8Array; rawSize: number; compressType: 'lz4' | 'deflate' | 'none' };
@@ -79,10 +84,11 @@ export class SealPool {
     // A key decoded from base64 may sit in a shared Buffer slab, and a clone carries the whole slab along.
     const plaintext = Uint8Array.from(job.key.plaintext);
     try {
-      const encoded = transferable(encodeLogGroup(job.group));
+      const encoded = transferable('group' in job ? encodeLogGroup(job.group) : job.encoded);
+      const logCount = 'group' in job ? job.group.logs.length : job.logCount;
       const task: WorkerTask = { encoded, key: { ...job.key, plaintext }, target: job.target, compressType: job.compressType };
       const result = await this.piscina.run(task, { transferList: [encoded.buffer as ArrayBuffer] });
-      return { ...result, logCount: job.group.logs.length };
+      return { ...result, logCount };
     } finally {
       plaintext.fill(0);
       this.release();

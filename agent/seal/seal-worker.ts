@@ -9,9 +9,9 @@ import { sealEncodedGroup } from './record.js';
 import { transferable } from './transfer.js';
 
 /** What the pool sends: the batch already encoded by encodeLogGroup, its buffer transferred. */
-export interface WorkerTask extends Omit<SealJob, 'group'> {
+export type WorkerTask = Pick<SealJob, 'key' | 'target' | 'compressType'> & {
   encoded: Uint8Array;
-}
+};
 
 export type WorkerResult = Omit<SealedBatch, 'logCount'>;
 

@@ -4,7 +4,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 export class AgentMetrics {
   readonly registry = new Registry();
   readonly linesRead = new Counter({ name: 'logseal_lines_read_total', help: 'Log entries read from input files', registers: [this.registry] });
-  readonly bytesRead = new Counter({ name: 'logseal_bytes_read_total', help: 'Bytes of log content read', registers: [this.registry] });
+  readonly bytesRead = new Counter({ name: 'logseal_bytes_read_total', help: 'Bytes of log files read and handed to the batcher, newlines included', registers: [this.registry] });
   readonly batchesSealed = new Counter({ name: 'logseal_batches_sealed_total', help: 'Batches sealed', labelNames: ['algorithm'], registers: [this.registry] });
   readonly linesShipped = new Counter({ name: 'logseal_lines_shipped_total', help: 'Log entries acknowledged by SLS', registers: [this.registry] });
   readonly bytesShipped = new Counter({ name: 'logseal_bytes_shipped_total', help: 'Request body bytes acknowledged by SLS', registers: [this.registry] });

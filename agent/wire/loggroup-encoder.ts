@@ -1,5 +1,5 @@
 // Static LogGroup encoder: one pass sizes every field, a second writes straight into one exactly sized Buffer.
-import type { LogGroup, LogTag, ContentValue } from './loggroup.js';
+import type { ContentValue, Log, LogGroup, LogTag } from './loggroup.js';
 import { utf8Length, writeUtf8 } from './utf8.js';
 
 // Field keys, (field number << 3) | wire type, for the messages of PROTOCOLS.md.
@@ -186,4 +186,18 @@ export function encodeGroupList(groups: LogGroup[]): Buffer {
     pos = writeGroup(buf, pos, groups[i]!);
   }
   return finish(buf, pos);
+}
+
+/** Encoded size of `log` as a LogGroup.Logs field (key and length included). Call writeLogField next. */
+export function sizeLogField(log: Log): number {
+  sizeCount = 0;
+  sizeRead = 0;
+  return groupSize({ logs: [log], logTags: [] });
+}
+
+/** Writes the field sized by the sizeLogField call just before (nothing encoded in between); returns the end. */
+export function writeLogField(buf: Buffer, pos: number, log: Log): number {
+  const end = writeGroup(buf, pos, { logs: [log], logTags: [] });
+  if (sizeRead !== sizeCount) throw new Error('LogGroup encoder: writeLogField does not follow its sizeLogField');
+  return end;
 }

@@ -246,6 +246,15 @@ describe('FileInput: multiline', () => {
     expect(h.texts()).toEqual(['2024-01-01 start\n  continued']);
   });
 
+  it('keeps events and partial lines intact across many small reads into the one reused read buffer', async () => {
+    const file = path.join(fixture.dir, 'java.log');
+    const events = Array.from({ length: 300 }, (_, i) => `2024-01-01 event ${i} ${'x'.repeat(i % 97)}\n  at frame ${i}\n  at more ${i}`);
+    await writeFile(file, `${events.join('\n')}\n`);
+    const h = harness([{ paths: [file], multiline: { ...multiline, flushTimeoutMs: 100 }, ...FAST }], { readChunkBytes: 4096, batch: 7 });
+    await h.waitForLines(300);
+    expect(h.texts()).toEqual(events);
+  });
+
   it('emits an event at maxLines', async () => {
     const file = path.join(fixture.dir, 'a.log');
     await writeFile(file, '2024-01-01 s\n 1\n 2\n 3\n');

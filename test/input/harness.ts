@@ -3,7 +3,34 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
-import { FileInput, type FileCheckpoint, type InputConfig, type InputEntry, type InputEvent } from '../../agent/input/index.js';
+import { FileInput, type FileCheckpoint, type InputConfig, type InputEvent, type InputRun } from '../../agent/input/index.js';
+import { decodeLogGroup, type Log, type LogTag } from '../../agent/wire/loggroup.js';
+
+/** One log the input handed out, decoded from its run, with where it ends in its file. */
+export interface Entry {
+  log: Log;
+  topic: string;
+  source: string;
+  tags: LogTag[];
+  fileId: string;
+  endOffset: number;
+}
+
+/** The logs of a run, decoded; fails when the run's bookkeeping does not match its bytes. */
+export function entriesOf(run: InputRun): Entry[] {
+  const { logs } = decodeLogGroup(run.bytes);
+  if (logs.length !== run.count || run.ends.length !== run.count || run.offsets.length !== run.count) {
+    throw new Error(`run holds ${logs.length} logs, says ${run.count} (${run.ends.length} ends, ${run.offsets.length} offsets)`);
+  }
+  if (run.ends[run.count - 1] !== run.bytes.length) throw new Error('run ends do not reach the end of its bytes');
+  for (let i = 0; i < run.count; i++) {
+    // Each log's field on its own decodes to that log: the ends cut the bytes where the batcher may cut them.
+    const one = decodeLogGroup(run.bytes.subarray(i === 0 ? 0 : run.ends[i - 1], run.ends[i])).logs;
+    if (one.length !== 1 || one[0].time !== logs[i].time) throw new Error(`run end ${i} does not fall between logs`);
+  }
+  const { topic, source, tags, fileId } = run;
+  return logs.map((log, i) => ({ log, topic, source, tags, fileId, endOffset: run.offsets[i] }));
+}
 
 export async function tempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'logseal-input-'));
@@ -47,22 +74,27 @@ export function valueText(v: string | Uint8Array): string {
   return typeof v === 'string' ? v : Buffer.from(v).toString('utf8');
 }
 
-export function contentOf(e: InputEntry, key = 'content'): string | undefined {
+/** read(), decoded: the logs of the runs it resolved with. */
+export async function readEntries(input: FileInput, maxLogs: number): Promise<Entry[]> {
+  return (await input.read(maxLogs)).flatMap(entriesOf);
+}
+
+export function contentOf(e: Entry, key = 'content'): string | undefined {
   const c = e.log.contents.find((x) => x.key === key);
   return c && valueText(c.value);
 }
 
-export function tagOf(e: InputEntry, key: string): string | undefined {
+export function tagOf(e: Entry, key: string): string | undefined {
   return e.tags.find((t) => t.key === key)?.value;
 }
 
 /** Timings small enough for tests: fast scans and polls, a short quiet period before closing rotated files. */
 export const FAST = { scanIntervalMs: 50 } satisfies Partial<InputConfig>;
 
-/** A FileInput with a consumer that keeps calling read() in the background, collecting entries and events. */
+/** A FileInput with a consumer that keeps calling read() in the background, collecting decoded logs and events. */
 export class Harness {
   readonly input: FileInput;
-  readonly entries: InputEntry[] = [];
+  readonly entries: Entry[] = [];
   readonly events: InputEvent[] = [];
   private readonly consumer: Promise<void>;
 
@@ -87,7 +119,7 @@ export class Harness {
             for (;;) {
               const got = await input.read(batch);
               if (got.length === 0) return;
-              this.entries.push(...got);
+              for (const run of got) this.entries.push(...entriesOf(run));
             }
           })();
   }
@@ -120,7 +152,7 @@ export class Harness {
 }
 
 /** Asserts each file's entries come with strictly growing endOffset. */
-export function offsetsGrowPerFile(entries: InputEntry[]): boolean {
+export function offsetsGrowPerFile(entries: Entry[]): boolean {
   const last = new Map<string, number>();
   for (const e of entries) {
     if ((last.get(e.fileId) ?? -1) >= e.endOffset) return false;

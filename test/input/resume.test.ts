@@ -4,7 +4,7 @@ import { appendFile, open, rename, stat, unlink, writeFile } from 'node:fs/promi
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FileCheckpoint } from '../../agent/input/index.js';
-import { contentOf, FAST, Harness, tagOf, useInputFixture } from './harness.js';
+import { contentOf, FAST, Harness, readEntries, tagOf, useInputFixture } from './harness.js';
 
 const fixture = useInputFixture();
 const harness = fixture.harness;
@@ -16,7 +16,7 @@ const numbered = (from: number, to: number) => Array.from({ length: to - from },
 async function runAndStop(inputs: ConstructorParameters<typeof Harness>[0], n: number): Promise<Map<string, FileCheckpoint>> {
   const first = new Harness(inputs, { consume: false });
   const got = [];
-  while (got.length < n) got.push(...(await first.input.read(n - got.length)));
+  while (got.length < n) got.push(...(await readEntries(first.input, n - got.length)));
   const checkpoints = first.checkpoints();
   await first.close();
   return checkpoints;
@@ -27,7 +27,7 @@ describe('resume from checkpoints', () => {
     const file = path.join(fixture.dir, 'app.log');
     await writeFile(file, lines(0, 100));
     const first = harness([{ paths: [file], ...FAST }], { consume: false });
-    const got = await first.input.read(30);
+    const got = await readEntries(first.input, 30);
     expect(got).toHaveLength(30);
     const [cp] = first.input.files();
     expect(cp.offset).toBe(got[29].endOffset); // the offset of what read() returned, not of what was read from disk
@@ -154,7 +154,7 @@ describe('resume from checkpoints', () => {
     await writeFile(path.join(fixture.dir, 'b.log'), lines(100, 103));
     const first = harness([{ paths: [path.join(fixture.dir, '*.log')], ...FAST }], { consume: false });
     const got = [];
-    while (got.length < 13) got.push(...(await first.input.read(13)));
+    while (got.length < 13) got.push(...(await readEntries(first.input, 13)));
     const checkpoints = first.checkpoints();
     await first.close();
     await appendFile(path.join(fixture.dir, 'a.log'), lines(10, 12));

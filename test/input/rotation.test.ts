@@ -2,8 +2,7 @@
 import { copyFile, open, rename, truncate, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { InputEntry } from '../../agent/input/index.js';
-import { contentOf, FAST, offsetsGrowPerFile, tagOf, useInputFixture } from './harness.js';
+import { contentOf, FAST, offsetsGrowPerFile, readEntries, tagOf, useInputFixture, type Entry } from './harness.js';
 
 const fixture = useInputFixture();
 const harness = fixture.harness;
@@ -11,7 +10,7 @@ const harness = fixture.harness;
 const yieldToReader = () => new Promise((r) => setImmediate(r));
 
 /** Every numbered line exactly once, and in order within each file. */
-function expectExactlyOnce(entries: InputEntry[], total: number): void {
+function expectExactlyOnce(entries: Entry[], total: number): void {
   const numbers = entries.map((e) => Number(/^line (\d+)$/.exec(contentOf(e) ?? '')?.[1] ?? NaN));
   const sorted = [...numbers].sort((a, b) => a - b);
   expect(sorted).toEqual(Array.from({ length: total }, (_, i) => i));
@@ -161,7 +160,7 @@ describe('truncation', () => {
     const file = path.join(fixture.dir, 'app.log');
     await writeFile(file, 'line 0\nline 1\n');
     const h = harness([{ paths: [file], ...FAST }], { consume: false });
-    const first = await h.input.read(10);
+    const first = await readEntries(h.input, 10);
     expect(first.map((e) => contentOf(e))).toEqual(['line 0', 'line 1']);
     // Overwrite from offset 0 without truncating: the size never drops below what was read.
     const fh = await open(file, 'r+');
@@ -169,7 +168,7 @@ describe('truncation', () => {
     await fh.close();
     await h.waitForEvent('truncated');
     expect(h.eventsOf('truncated')[0].message).toContain('first bytes changed');
-    const next = await h.input.read(10);
+    const next = await readEntries(h.input, 10);
     expect(next.map((e) => contentOf(e))).toEqual(['line 2', 'line 3', 'line 4']);
     expect(next[0].fileId).not.toBe(first[0].fileId);
   });

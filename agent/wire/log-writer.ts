@@ -1,0 +1,157 @@
+// Writes logs straight into their protobuf form as LogGroup.Logs fields, so a line never becomes JS objects.
+//
+// The bytes are exactly what encodeLogGroup writes for the same logs (Time, Contents…, Time_ns per Log), so
+// a LogGroup is these fields back to back followed by the group's own fields, and the seal stage can cut
+// them as it cuts any encoded group.
+import { sizeLogField, writeLogField } from './loggroup-encoder.js';
+import type { Log, LogContent } from './loggroup.js';
+
+const GROUP_LOGS = 0x0a;
+const LOG_TIME = 0x08;
+const LOG_CONTENTS = 0x12;
+const LOG_TIME_NS = 0x25;
+const PAIR_KEY = 0x0a;
+const PAIR_VALUE = 0x12;
+
+/** Logs written so far: `bytes` holds `count` LogGroup.Logs fields, the i-th ending at `ends[i]`. */
+export interface EncodedLogs {
+  bytes: Uint8Array;
+  ends: Uint32Array;
+  count: number;
+}
+
+function varintLength(v: number): number {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}
+
+function writeVarint(buf: Uint8Array, pos: number, v: number): number {
+  while (v > 0x7f) {
+    buf[pos++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  buf[pos++] = v;
+  return pos;
+}
+
+/** Contents as encoded inside a Log (key, length, Content), for contents every log of an input carries. */
+export function encodeContents(contents: LogContent[]): Uint8Array {
+  if (contents.length === 0) return new Uint8Array(0);
+  const log: Log = { time: 0, contents };
+  const field = Buffer.allocUnsafeSlow(sizeLogField(log));
+  const end = writeLogField(field, 0, log);
+  // Skip the field's key and length, then Time (key and the one-byte varint 0): the Contents remain.
+  let p = 1;
+  while (field[p] & 0x80) p++;
+  return field.subarray(p + 1 + 2, end);
+}
+
+export class LogWriter {
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  private ends = new Uint32Array(0);
+  private n = 0;
+  /** Line bytes announced by reserve() since the last take, and what the last run made of them. */
+  private reserved = 0;
+  private expansion = 1.25;
+  private bytesPerLog = 64;
+
+  /**
+   * @param contentKey the key of the one content a raw line becomes
+   * @param extra contents appended to every raw line's log, from encodeContents
+   */
+  constructor(
+    contentKey: string,
+    private readonly extra: Uint8Array,
+  ) {
+    const key = Buffer.from(contentKey, 'utf8');
+    this.keyField = Buffer.alloc(1 + varintLength(key.length) + key.length);
+    this.keyField[0] = PAIR_KEY;
+    key.copy(this.keyField, writeVarint(this.keyField, 1, key.length));
+  }
+
+  private readonly keyField: Buffer;
+
+  get count(): number {
+    return this.n;
+  }
+
+  /**
+   * Room for logs from about `bytes` of lines, so the writes that follow do not grow the buffer: sized by how much the
+   * last run's logs outgrew their lines (protobuf framing costs ~25 bytes per line, more in proportion for short ones).
+   */
+  reserve(bytes: number): void {
+    this.reserved += bytes;
+    this.ensure(Math.ceil(bytes * this.expansion) + 256, Math.ceil(bytes / this.bytesPerLog) + 1);
+  }
+
+  /** A log whose contents are `contentKey` = src[start, end) and the extra contents. */
+  line(time: number, timeNs: number, src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    const content = this.keyField.length + 1 + varintLength(n) + n;
+    const log = 1 + varintLength(time) + 1 + varintLength(content) + content + this.extra.length + 5;
+    this.ensure(1 + varintLength(log) + log, 1);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = GROUP_LOGS;
+    p = writeVarint(buf, p, log);
+    buf[p++] = LOG_TIME;
+    p = writeVarint(buf, p, time);
+    buf[p++] = LOG_CONTENTS;
+    p = writeVarint(buf, p, content);
+    const keyField = this.keyField;
+    for (let i = 0; i < keyField.length; i++) buf[p++] = keyField[i];
+    buf[p++] = PAIR_VALUE;
+    p = writeVarint(buf, p, n);
+    // One native copy per line; Buffer.copy takes no view object, so nothing per line is left for the GC.
+    if (n > 0) p += (src as Buffer).copy(buf, p, start, end);
+    if (this.extra.length > 0) {
+      buf.set(this.extra, p);
+      p += this.extra.length;
+    }
+    buf[p++] = LOG_TIME_NS;
+    buf[p++] = timeNs & 0xff;
+    buf[p++] = (timeNs >>> 8) & 0xff;
+    buf[p++] = (timeNs >>> 16) & 0xff;
+    buf[p++] = timeNs >>> 24;
+    this.pos = p;
+    this.ends[this.n++] = p;
+  }
+
+  /** Any log, through the general encoder (parsed lines, split pieces). */
+  log(log: Log): void {
+    const size = sizeLogField(log);
+    this.ensure(size, 1);
+    this.pos = writeLogField(this.buf, this.pos, log);
+    this.ends[this.n++] = this.pos;
+  }
+
+  /** What was written since the last take, or undefined when nothing was; the writer starts afresh. */
+  take(): EncodedLogs | undefined {
+    if (this.n === 0) return undefined;
+    if (this.reserved > 0) {
+      this.expansion = Math.min(64, (this.pos / this.reserved) * 1.02);
+      this.bytesPerLog = Math.max(1, this.reserved / this.n / 1.02);
+      this.reserved = 0;
+    }
+    const out = { bytes: this.buf.subarray(0, this.pos), ends: this.ends.subarray(0, this.n), count: this.n };
+    this.buf = Buffer.alloc(0);
+    this.pos = 0;
+    this.ends = new Uint32Array(0);
+    this.n = 0;
+    return out;
+  }
+
+  private ensure(bytes: number, logs: number): void {
+    if (this.pos + bytes > this.buf.length) {
+      // Not from Node's shared Buffer pool: a run outlives many small allocations and would pin their slab.
+      const grown = Buffer.allocUnsafeSlow(Math.max(this.pos + bytes, this.buf.length * 2, 4096));
+      this.buf.copy(grown, 0, 0, this.pos);
+      this.buf = grown;
+    }
+    if (this.n + logs > this.ends.length) {
+      const grown = new Uint32Array(Math.max(this.n + logs, this.ends.length * 2, 64));
+      grown.set(this.ends.subarray(0, this.n));
+      this.ends = grown;
+    }
+  }
+}
