@@ -1,5 +1,7 @@
 // Groups the input's runs of encoded logs into plaintext LogGroups per (topic, source, tags), flushed by size, count
-// or linger time. A group is assembled from byte ranges of the runs: one copy per batch, no per-log work.
+// or linger time. A group is assembled from byte ranges of the runs, copied as they arrive (the input reuses a run's
+// memory once read again), into buffers that come back for reuse once a batch is sealed: at full speed no buffer is
+// freshly allocated, so V8 is not pushed into a full collection by buffer churn.
 import type { InputRun } from '../input/index.js';
 import { encodeLogGroup, type LogTag } from '../wire/loggroup.js';
 
@@ -17,7 +19,10 @@ export type BatchRun = InputRun;
 
 export interface PlainBatch {
   id: number;
-  /** The LogGroup's protobuf encoding (as encodeLogGroup writes it), in an ArrayBuffer of its own. */
+  /**
+   * The LogGroup's protobuf encoding (as encodeLogGroup writes it), at the start of an ArrayBuffer of its own that
+   * may be larger: move the buffer, then give it back with recycle() once done with it.
+   */
   encoded: Uint8Array;
   logCount: number;
   /** Per file, the offset just past the last log in this batch: the checkpoint once it is acknowledged. */
@@ -38,7 +43,7 @@ interface GroupShape {
 
 interface OpenGroup {
   shape: GroupShape;
-  parts: Uint8Array[];
+  buf: Uint8Array;
   logs: number;
   bytes: number;
   ends: Map<string, number>;
@@ -47,6 +52,11 @@ interface OpenGroup {
 }
 
 export const SLS_MAX_LOGS_PER_GROUP = 4096;
+
+/** Room in a group buffer beyond maxBytes, for the group's own fields. */
+const TAIL_ROOM = 64 * 1024;
+/** Buffers kept for reuse: enough for the batches a pipeline has in flight. */
+const MAX_SPARE = 32;
 
 function groupKey(r: BatchRun): string {
   let key = `${r.topic}\u0000${r.source}`;
@@ -84,9 +94,18 @@ function logsWithin(run: BatchRun, from: number, limit: number, budget: number):
   return lo - from;
 }
 
+function grow(g: OpenGroup, size: number): void {
+  const buf = new Uint8Array(size);
+  buf.set(g.buf.subarray(0, g.bytes));
+  g.buf = buf;
+}
+
 export class Batcher {
   private readonly open = new Map<string, OpenGroup>();
   private nextId = 1;
+  private readonly spare: ArrayBuffer[] = [];
+  /** The size of every group buffer, unless one log alone is larger. */
+  private readonly capacity: number;
 
   constructor(
     private readonly limits: BatchLimits,
@@ -95,6 +114,12 @@ export class Batcher {
     if (limits.maxLogs < 1 || limits.maxLogs > SLS_MAX_LOGS_PER_GROUP) {
       throw new RangeError(`batch.maxLogs must be between 1 and ${SLS_MAX_LOGS_PER_GROUP}`);
     }
+    this.capacity = limits.maxBytes + TAIL_ROOM;
+  }
+
+  /** Hands back the ArrayBuffer of a batch's `encoded` once nothing reads it any more; a later group reuses it. */
+  recycle(buffer: ArrayBufferLike): void {
+    if (buffer.byteLength === this.capacity && this.spare.length < MAX_SPARE && buffer instanceof ArrayBuffer) this.spare.push(buffer);
   }
 
   /** Adds a run's logs, in order; returns the batches that became full. */
@@ -105,7 +130,8 @@ export class Batcher {
     while (from < run.count) {
       let g = this.open.get(shape.key);
       if (!g) {
-        g = { shape, parts: [], logs: 0, bytes: 0, ends: new Map(), counts: new Map(), openedAt: this.now() };
+        const buf = new Uint8Array(this.spare.pop() ?? new ArrayBuffer(this.capacity));
+        g = { shape, buf, logs: 0, bytes: 0, ends: new Map(), counts: new Map(), openedAt: this.now() };
         this.open.set(shape.key, g);
       }
       let n = logsWithin(run, from, this.limits.maxLogs - g.logs, this.limits.maxBytes - g.bytes);
@@ -119,7 +145,8 @@ export class Batcher {
       const to = from + n;
       const start = from === 0 ? 0 : run.ends[from - 1];
       const end = run.ends[to - 1];
-      g.parts.push(run.bytes.subarray(start, end));
+      if (g.bytes + (end - start) > g.buf.length) grow(g, g.bytes + (end - start)); // one log larger than maxBytes
+      g.buf.set(run.bytes.subarray(start, end), g.bytes);
       g.logs += n;
       g.bytes += end - start;
       g.ends.set(run.fileId, run.offsets[to - 1]);
@@ -159,13 +186,9 @@ export class Batcher {
   private close(g: OpenGroup): PlainBatch {
     this.open.delete(g.shape.key);
     const tail = g.shape.tail;
-    const encoded = new Uint8Array(g.bytes + tail.length);
-    let at = 0;
-    for (const part of g.parts) {
-      encoded.set(part, at);
-      at += part.length;
-    }
-    encoded.set(tail, at);
+    if (g.bytes + tail.length > g.buf.length) grow(g, g.bytes + tail.length);
+    g.buf.set(tail, g.bytes);
+    const encoded = g.buf.subarray(0, g.bytes + tail.length);
     return { id: this.nextId++, encoded, logCount: g.logs, ends: g.ends, counts: g.counts, bytes: g.bytes };
   }
 }

@@ -35,6 +35,8 @@ export interface FileInputOptions {
 export const DEFAULT_READ_CHUNK_BYTES = 512 * 1024;
 export const DEFAULT_ROTATE_WAIT_MS = 5000;
 export const DEFAULT_POLL_INTERVAL_MS = 250;
+/** Run buffers kept for reuse between reads. */
+const MAX_FREE_RUN_BUFFERS = 4;
 /** Delay before a rescan prompted by a directory change, so a burst of changes costs one scan. */
 const SCAN_SOON_MS = 20;
 /** stat() calls in flight during a scan: one at a time pays a thread-pool round trip each (2x the CPU at 1000 files). */
@@ -116,6 +118,10 @@ export class FileInput {
   private firstScanDone = false;
 
   private queue: InputRun[] = [];
+  /** Buffers of the runs the last read() handed out, and buffers free for new runs. */
+  private lent: ArrayBufferLike[] = [];
+  private readonly free: Buffer[] = [];
+  private readonly runBufferBytes: number;
   private owners: Tailer[] = [];
   private head = 0;
   /** Logs in queue[head…]. */
@@ -137,6 +143,8 @@ export class FileInput {
     this.chunkBytes = Math.max(4096, Math.floor(o.readChunkBytes ?? DEFAULT_READ_CHUNK_BYTES));
     // Room for the chunk plus a typical held partial line in front of it.
     this.readBuffer = Buffer.allocUnsafeSlow(this.chunkBytes + 16 * 1024);
+    // A chunk's logs take ~15 % more than its lines (protobuf framing); short lines take more and grow the buffer.
+    this.runBufferBytes = Math.ceil(this.chunkBytes * 1.25) + 64 * 1024;
     this.now = o.now ?? Date.now;
     this.onEvent = o.onEvent ?? (() => {});
     this.rotateWaitMs = o.rotateWaitMs ?? DEFAULT_ROTATE_WAIT_MS;
@@ -149,9 +157,11 @@ export class FileInput {
   /**
    * Pull-based: the consumer's pace is the backpressure. Resolves once logs are available with runs holding at most
    * maxLogs logs in all (at least one; a run is cut when needed). Resolves [] only after close().
+   * The runs' memory is reused once read() is called again: a consumer copies what it keeps.
    */
   async read(maxLogs: number): Promise<InputRun[]> {
     const max = Math.max(1, Math.floor(maxLogs));
+    this.reclaimLent();
     for (;;) {
       if (this.closed) return [];
       if (this.head < this.queue.length) return this.take(max);
@@ -203,6 +213,7 @@ export class FileInput {
         run = first;
       } else {
         this.head++;
+        this.lent.push(run.bytes.buffer);
         t.queued--;
         if (t.finished && t.queued === 0) drainedFinished = true;
       }
@@ -218,6 +229,22 @@ export class FileInput {
     }
     if (drainedFinished) this.forgetDrained();
     return out;
+  }
+
+  // Run buffers are recycled rather than left to the garbage collector: at full speed the input would otherwise
+  // allocate its whole throughput in fresh buffers, and that churn is what drives V8 into full collections.
+  private readonly allocateRun = (size: number): Buffer => {
+    for (let i = this.free.length - 1; i >= 0; i--) {
+      if (this.free[i].length >= size) return this.free.splice(i, 1)[0];
+    }
+    return Buffer.allocUnsafeSlow(Math.max(size, this.runBufferBytes));
+  };
+
+  private reclaimLent(): void {
+    for (const buffer of this.lent) {
+      if (this.free.length < MAX_FREE_RUN_BUFFERS && buffer.byteLength >= this.runBufferBytes) this.free.push(Buffer.from(buffer));
+    }
+    this.lent = [];
   }
 
   private readonly pushRun = (run: InputRun, from: Tailer): void => {
@@ -528,6 +555,7 @@ export class FileInput {
       piecesBefore: o.piecesBefore,
       now: this.now,
       push: this.pushRun,
+      allocate: this.allocateRun,
     });
     this.openHandles.add(fh);
     this.tailers.push(t);

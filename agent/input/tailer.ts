@@ -33,6 +33,8 @@ export interface TailerInit {
   piecesBefore?: number;
   now: () => number;
   push: (run: InputRun, from: Tailer) => void;
+  /** Memory for runs (LogWriter's allocate). */
+  allocate?: (size: number) => Buffer;
 }
 
 /**
@@ -114,7 +116,7 @@ export class Tailer {
     this.now = init.now;
     this.push = init.push;
     this.tags = [...init.input.tags, { key: '__hostname__', value: init.hostname }, { key: '__path__', value: init.tagPath }];
-    this.writer = new LogWriter(CONTENT_KEY, encodeContents(init.input.fields));
+    this.writer = new LogWriter(CONTENT_KEY, encodeContents(init.input.fields), init.allocate);
     this.joiner = init.input.multiline
       ? new MultilineJoiner(init.input.multiline, (buf, s, e, end) => this.emit(buf, s, e, end, undefined))
       : undefined;

@@ -254,6 +254,7 @@ export class Agent {
       target: { project: this.config.sls.project, logstore: this.config.sls.logstore, mode: this.config.seal.mode, zip: this.config.seal.zip },
       compressType: bodyCompression(this.config),
     });
+    this.batcher.recycle(sealed.spare);
     this.metrics.batchesSealed.inc({ algorithm: this.config.seal.algorithm });
     await this.delivery.deliver({ payload: sealed.payload, logCount });
     this.positions.acknowledged(batch);

@@ -27,6 +27,8 @@ export interface SealedBatch {
   /** Plaintext bytes sealed, before compression. */
   plainBytes: number;
   records: number;
+  /** The ArrayBuffer the batch was handed over in, moved back from the worker and free for reuse. */
+  spare: ArrayBuffer;
 }
 
 export interface SealPoolOptions {

@@ -24,12 +24,15 @@ export default function sealInWorker(task: WorkerTask): unknown {
     const encoded = encodeLogGroup(shipped);
     const payload = preparePayload(encoded, task.compressType);
     const body = transferable(payload.body);
+    // The batch's buffer goes back too, so the batcher can fill it again instead of allocating another.
+    const spare = task.encoded.buffer as ArrayBuffer;
     const result: WorkerResult = {
       payload: { ...payload, body },
       plainBytes,
       records: shipped.logs.length,
+      spare,
     };
-    return move({ [transferableSymbol]: body.buffer, [valueSymbol]: result } as Parameters<typeof move>[0]);
+    return move({ [transferableSymbol]: [body.buffer, spare], [valueSymbol]: result } as unknown as Parameters<typeof move>[0]);
   } finally {
     task.key.plaintext.fill(0); // this thread's copy of the data key
   }

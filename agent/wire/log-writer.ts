@@ -58,10 +58,12 @@ export class LogWriter {
   /**
    * @param contentKey the key of the one content a raw line becomes
    * @param extra contents appended to every raw line's log, from encodeContents
+   * @param allocate where buffers come from: at least `size` bytes, not shared with anything still in use
    */
   constructor(
     contentKey: string,
     private readonly extra: Uint8Array,
+    private readonly allocate: (size: number) => Buffer = (size) => Buffer.allocUnsafeSlow(size),
   ) {
     const key = Buffer.from(contentKey, 'utf8');
     this.keyField = Buffer.alloc(1 + varintLength(key.length) + key.length);
@@ -143,8 +145,7 @@ export class LogWriter {
 
   private ensure(bytes: number, logs: number): void {
     if (this.pos + bytes > this.buf.length) {
-      // Not from Node's shared Buffer pool: a run outlives many small allocations and would pin their slab.
-      const grown = Buffer.allocUnsafeSlow(Math.max(this.pos + bytes, this.buf.length * 2, 4096));
+      const grown = this.allocate(Math.max(this.pos + bytes, this.buf.length * 2, 4096));
       this.buf.copy(grown, 0, 0, this.pos);
       this.buf = grown;
     }

@@ -64,7 +64,22 @@ describe('Batcher', () => {
     const expected = encodeLogGroup({ logs, topic: 'app', source: 'host', logTags: pathTags });
     expect(Buffer.from(batch.encoded).equals(Buffer.from(expected))).toBe(true);
     expect(batch.encoded.byteOffset).toBe(0);
-    expect(batch.encoded.buffer.byteLength).toBe(batch.encoded.length);
+  });
+
+  it('fills a recycled buffer again for a later group, and copies runs as they arrive', () => {
+    const b = new Batcher({ maxBytes: 1 << 16, maxLogs: 2, lingerMs: 1000 });
+    const [first] = b.add(run(0, 2));
+    const buffer = first.encoded.buffer;
+    b.recycle(buffer);
+    const input = run(2, 4);
+    const [second] = b.add(input);
+    expect(second.encoded.buffer).toBe(buffer);
+    input.bytes.fill(0); // the input reuses a run's memory once read again: the batch must not depend on it
+    expect(texts(second.encoded)).toEqual(['line 2', 'line 3']);
+    // A buffer of any other size (a one-off for an oversized log) is not kept.
+    b.recycle(new ArrayBuffer(10));
+    const [third] = b.add(run(4, 6));
+    expect(third.encoded.buffer.byteLength).not.toBe(10);
   });
 
   it('flushes before a log would push the group over maxBytes; a log larger than maxBytes travels alone', () => {

@@ -10,6 +10,27 @@ const fixture = useInputFixture();
 const harness = fixture.harness;
 
 describe('FileInput: reading', () => {
+  it('reuses the memory of the runs one read() handed out for the runs of a later read()', async () => {
+    const file = path.join(fixture.dir, 'app.log');
+    const lines = Array.from({ length: 3000 }, (_, i) => `line ${i} ${'y'.repeat(i % 40)}`);
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const h = harness([{ paths: [file], ...FAST }], { readChunkBytes: 4096, consume: false });
+    const got: string[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    let runs = 0;
+    while (got.length < lines.length) {
+      for (const run of await h.input.read(50)) {
+        runs++;
+        buffers.add(run.bytes.buffer);
+        // Decoded now: once read() is called again, these bytes may be overwritten.
+        for (const log of decodeLogGroup(run.bytes).logs) got.push(String(log.contents[0].value));
+      }
+    }
+    expect(got).toEqual(lines);
+    expect(runs).toBeGreaterThan(30);
+    expect(buffers.size).toBeLessThan(10);
+  });
+
   it('delivers every line of many live appends once, in order, with growing end offsets', async () => {
     const file = path.join(fixture.dir, 'app.log');
     const fh = await open(file, 'a');

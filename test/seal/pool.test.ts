@@ -4,7 +4,7 @@ import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SealPool, type SealJob, type SealedBatch } from '../../agent/seal/pool.js';
 import { openGroup, type DataKey, type SealTarget } from '../../agent/seal/record.js';
-import { decodeLogGroup, type LogGroup } from '../../agent/wire/loggroup.js';
+import { decodeLogGroup, encodeLogGroup, type LogGroup } from '../../agent/wire/loggroup.js';
 import { lz4Decompress } from '../../agent/wire/lz4.js';
 
 const key: DataKey = { algorithm: 'SM4_128_GCM', plaintext: randomBytes(16), cmkId: 'cmk-1', blob: 'blob-1' };
@@ -49,6 +49,19 @@ describe('SealPool', () => {
       expect(unseal(sealed)).toEqual([group]);
     });
   }
+
+  it('moves an encoded batch to the worker and its buffer back, unchanged in size, for reuse', async () => {
+    const group = batch(300);
+    const buffer = new ArrayBuffer(1 << 20);
+    const bytes = encodeLogGroup(group);
+    const encoded = new Uint8Array(buffer, 0, bytes.length);
+    encoded.set(bytes);
+    const sealed = await pool.seal({ encoded, logCount: 300, key, target, compressType: 'lz4' });
+    expect(buffer.byteLength).toBe(0); // moved, not copied
+    expect(sealed.logCount).toBe(300);
+    expect(sealed.spare.byteLength).toBe(1 << 20);
+    expect(unseal(sealed)).toEqual([group]);
+  });
 
   it('seals in mode log and counts one record per log', async () => {
     const group = batch(50);
