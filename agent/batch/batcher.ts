@@ -57,6 +57,8 @@ export const SLS_MAX_LOGS_PER_GROUP = 4096;
 const TAIL_ROOM = 64 * 1024;
 /** Buffers kept for reuse: enough for the batches a pipeline has in flight. */
 const MAX_SPARE = 32;
+/** Group buffers are allocated in multiples of this. */
+const BUFFER_STEP = 64 * 1024;
 
 function groupKey(r: BatchRun): string {
   let key = `${r.topic}\u0000${r.source}`;
@@ -94,18 +96,19 @@ function logsWithin(run: BatchRun, from: number, limit: number, budget: number):
   return lo - from;
 }
 
-function grow(g: OpenGroup, size: number): void {
-  const buf = new Uint8Array(size);
-  buf.set(g.buf.subarray(0, g.bytes));
-  g.buf = buf;
-}
 
 export class Batcher {
   private readonly open = new Map<string, OpenGroup>();
   private nextId = 1;
   private readonly spare: ArrayBuffer[] = [];
-  /** The size of every group buffer, unless one log alone is larger. */
-  private readonly capacity: number;
+  /** The largest group buffer worth keeping: a full group plus its own fields. */
+  private readonly maxCapacity: number;
+  /**
+   * The size new group buffers get: what recent batches needed. Sizing buffers to use rather than to maxBytes matters
+   * beyond memory: V8 counts every buffer moved in from a worker as freshly allocated, and an oversized one brings
+   * its collections on sooner.
+   */
+  private capacity = BUFFER_STEP;
 
   constructor(
     private readonly limits: BatchLimits,
@@ -114,12 +117,13 @@ export class Batcher {
     if (limits.maxLogs < 1 || limits.maxLogs > SLS_MAX_LOGS_PER_GROUP) {
       throw new RangeError(`batch.maxLogs must be between 1 and ${SLS_MAX_LOGS_PER_GROUP}`);
     }
-    this.capacity = limits.maxBytes + TAIL_ROOM;
+    this.maxCapacity = roundUp(limits.maxBytes + TAIL_ROOM);
   }
 
   /** Hands back the ArrayBuffer of a batch's `encoded` once nothing reads it any more; a later group reuses it. */
   recycle(buffer: ArrayBufferLike): void {
-    if (buffer.byteLength === this.capacity && this.spare.length < MAX_SPARE && buffer instanceof ArrayBuffer) this.spare.push(buffer);
+    if (!(buffer instanceof ArrayBuffer) || buffer.byteLength < this.capacity || buffer.byteLength > this.maxCapacity) return;
+    if (this.spare.length < MAX_SPARE) this.spare.push(buffer);
   }
 
   /** Adds a run's logs, in order; returns the batches that became full. */
@@ -130,7 +134,7 @@ export class Batcher {
     while (from < run.count) {
       let g = this.open.get(shape.key);
       if (!g) {
-        const buf = new Uint8Array(this.spare.pop() ?? new ArrayBuffer(this.capacity));
+        const buf = new Uint8Array(this.takeSpare() ?? new ArrayBuffer(this.capacity));
         g = { shape, buf, logs: 0, bytes: 0, ends: new Map(), counts: new Map(), openedAt: this.now() };
         this.open.set(shape.key, g);
       }
@@ -145,7 +149,7 @@ export class Batcher {
       const to = from + n;
       const start = from === 0 ? 0 : run.ends[from - 1];
       const end = run.ends[to - 1];
-      if (g.bytes + (end - start) > g.buf.length) grow(g, g.bytes + (end - start)); // one log larger than maxBytes
+      if (g.bytes + (end - start) > g.buf.length) this.grow(g, g.bytes + (end - start));
       g.buf.set(run.bytes.subarray(start, end), g.bytes);
       g.logs += n;
       g.bytes += end - start;
@@ -183,12 +187,33 @@ export class Batcher {
     return n;
   }
 
+  private takeSpare(): ArrayBuffer | undefined {
+    while (this.spare.length > 0) {
+      const buffer = this.spare.pop()!;
+      if (buffer.byteLength >= this.capacity) return buffer;
+    }
+    return undefined;
+  }
+
+  private grow(g: OpenGroup, size: number): void {
+    const buf = new Uint8Array(roundUp(Math.max(size, Math.min(2 * g.buf.length, this.maxCapacity))));
+    buf.set(g.buf.subarray(0, g.bytes));
+    g.buf = buf;
+  }
+
   private close(g: OpenGroup): PlainBatch {
     this.open.delete(g.shape.key);
     const tail = g.shape.tail;
-    if (g.bytes + tail.length > g.buf.length) grow(g, g.bytes + tail.length);
+    if (g.bytes + tail.length > g.buf.length) this.grow(g, g.bytes + tail.length);
+    // Follow what batches need: up at once, down slowly.
+    const need = roundUp(g.bytes + tail.length);
+    this.capacity = Math.min(this.maxCapacity, Math.max(need, this.capacity - BUFFER_STEP));
     g.buf.set(tail, g.bytes);
     const encoded = g.buf.subarray(0, g.bytes + tail.length);
     return { id: this.nextId++, encoded, logCount: g.logs, ends: g.ends, counts: g.counts, bytes: g.bytes };
   }
+}
+
+function roundUp(n: number): number {
+  return Math.ceil(n / BUFFER_STEP) * BUFFER_STEP;
 }
