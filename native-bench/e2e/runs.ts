@@ -54,6 +54,8 @@ export interface ThroughputResult {
   emulatorCpuSeconds: number;
   exitCode: number | null;
   verified?: VerifyResult;
+  /** With --repeat: every round of this configuration (this result is the one with the least CPU). */
+  rounds?: { cpuSeconds: number; steadyMbPerCpuSecond: number; wallSeconds: number }[];
 }
 
 export interface VerifyResult {
