@@ -9,12 +9,15 @@ export const nativeAesGcm: AeadCipher = {
   algorithm,
   backend: 'native',
   seal(key, nonce, plaintext, aad) {
+    return Buffer.concat(this.sealParts(key, nonce, plaintext, aad));
+  },
+  sealParts(key, nonce, plaintext, aad) {
     checkSizes(algorithm, key, nonce);
     const c = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: tagLength });
     c.setAAD(aad);
     const body = c.update(plaintext);
     const rest = c.final();
-    return Buffer.concat([body, rest, c.getAuthTag()]);
+    return [body, rest, c.getAuthTag()];
   },
   open(key, nonce, sealed, aad) {
     checkSizes(algorithm, key, nonce);
@@ -41,6 +44,9 @@ export const jsAesGcm: AeadCipher = {
   seal(key, nonce, plaintext, aad) {
     checkSizes(algorithm, key, nonce);
     return gcm(key, nonce, aad).encrypt(plaintext);
+  },
+  sealParts(key, nonce, plaintext, aad) {
+    return [this.seal(key, nonce, plaintext, aad)];
   },
   open(key, nonce, sealed, aad) {
     checkSizes(algorithm, key, nonce);

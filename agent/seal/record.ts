@@ -1,7 +1,7 @@
 // The FORMAT.md v1 record layer: a plaintext LogGroup in, the sealed LogGroup that is shipped out, and back.
 import { randomFillSync } from 'node:crypto';
 import { decodeLogGroup, encodeLogGroup, type Log, type LogContent, type LogGroup, type LogTag } from '../wire/loggroup.js';
-import { lz4Compress, lz4Decompress } from '../wire/lz4.js';
+import { lz4Bound, lz4CompressInto, lz4Decompress } from '../wire/lz4.js';
 import { AuthenticationError, nonceLength, tagLength, type AeadCipher, type SealAlgorithm } from './aead.js';
 import { cipherFor } from './cipher.js';
 import { chunkBytes, chunkSize, scanGroup, type ScannedGroup } from './encoded-group.js';
@@ -70,14 +70,14 @@ export function sealEncodedGroup(
   const prefix = `logseal/1|${target.mode}|${key.algorithm}|${target.project}|${target.logstore}|`;
   const seal = (nonces: Uint8Array, i: number, plaintext: Uint8Array, aad: string): string => {
     const nonce = nonces.subarray(i * nonceLength, (i + 1) * nonceLength);
-    const sealed = cipher.seal(key.plaintext, nonce, plaintext, aadBytes(aad));
     // 12 bytes are exactly 16 base64 characters with no padding, so encoding the nonce and the sealed
     // bytes separately equals base64(nonce || sealed) without copying a record-sized buffer.
-    return Buffer.from(nonce).toString('base64') + Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length).toString('base64');
+    return base64(nonce) + base64Joined(cipher.sealParts(key.plaintext, nonce, plaintext, aadBytes(aad)));
   };
 
   let plainBytes = 0;
   if (target.mode === 'group') {
+    scratchUsed = 0; // bodies of the previous group are sealed and gone
     const chunks = splitIntoChunks(group, target.zip);
     const nonces = new Uint8Array(chunks.length * nonceLength);
     fill(nonces);
@@ -185,7 +185,7 @@ function splitIntoChunks(group: ScannedGroup, zip: SealTarget['zip']): Chunk[] {
       let b = a + 1;
       while (b < to && chunkSize(group, a, b + 1) <= budget) b++;
       const plaintext = chunkBytes(group, a, b);
-      const body = zip === 'lz4' ? lz4Compress(plaintext) : plaintext;
+      const body = zip === 'lz4' ? compressToScratch(plaintext) : plaintext;
       if (body.length <= maxSealedBody || b - a === 1) chunks.push({ from: a, to: b, plaintext, body });
       else pack(a, b, (plaintext.length * maxSealedBody) / body.length / 1.1); // below this chunk's size: it splits
       a = b;
@@ -193,6 +193,36 @@ function splitIntoChunks(group: ScannedGroup, zip: SealTarget['zip']): Chunk[] {
   };
   pack(0, group.logs.length, zip === 'none' ? maxSealedBody : Infinity);
   return chunks;
+}
+
+/** Where this thread compresses chunks: reused from batch to batch rather than allocated at the LZ4 bound each time. */
+let scratch = Buffer.alloc(0);
+let scratchUsed = 0;
+
+/** LZ4 of `plaintext` in the scratch buffer, valid until the next sealEncodedGroup on this thread. */
+function compressToScratch(plaintext: Uint8Array): Uint8Array {
+  const bound = lz4Bound(plaintext.length);
+  if (scratchUsed + bound > scratch.length) {
+    // Bodies already in the old buffer stay valid: their views keep it alive until the group is sealed.
+    scratch = Buffer.allocUnsafeSlow(Math.max(2 * scratch.length, bound + 64 * 1024));
+    scratchUsed = 0;
+  }
+  const n = lz4CompressInto(plaintext, scratch, scratchUsed);
+  const body = scratch.subarray(scratchUsed, scratchUsed + n);
+  scratchUsed += n;
+  return body;
+}
+
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64');
+}
+
+/** base64 of the parts joined: the first part's whole 3-byte groups where they lie, then the few bytes left joined. */
+function base64Joined(parts: Uint8Array[]): string {
+  const [first, ...rest] = parts;
+  if (rest.length === 0) return base64(first);
+  const whole = first.length - (first.length % 3);
+  return base64(first.subarray(0, whole)) + base64(Buffer.concat([first.subarray(whole), ...rest]));
 }
 
 function headerKeys(mode: SealTarget['mode']): string[] {

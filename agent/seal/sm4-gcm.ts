@@ -102,15 +102,20 @@ class Sm4Gcm implements AeadCipher {
   constructor(readonly backend: CipherBackend, private readonly blocks: BlockCipher) {}
 
   seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+    const [ciphertext, tag] = this.sealParts(key, nonce, plaintext, aad);
+    const out = new Uint8Array(ciphertext.length + tagLength);
+    out.set(ciphertext);
+    out.set(tag, ciphertext.length);
+    return out;
+  }
+
+  sealParts(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array[] {
     checkSizes(algorithm, key, nonce);
     if (plaintext.length > MAX_PLAINTEXT) throw new RangeError('SM4_128_GCM: plaintext exceeds the GCM limit');
     const state = this.stateFor(key);
     const stream = this.blocks.start(state, key, counterBlock(nonce), plaintext.length);
     const ciphertext = stream.xor(plaintext);
-    const out = new Uint8Array(ciphertext.length + tagLength);
-    out.set(ciphertext);
-    out.set(this.tag(state, stream.ekj0, aad, ciphertext), ciphertext.length);
-    return out;
+    return [ciphertext, this.tag(state, stream.ekj0, aad, ciphertext)];
   }
 
   open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {

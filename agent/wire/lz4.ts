@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const lz4 = require('lz4') as {
   encodeBound(n: number): number;
-  encodeBlock(input: Buffer, output: Buffer): number;
+  encodeBlock(input: Buffer, output: Buffer, start?: number, end?: number): number;
   decodeBlock(input: Buffer, output: Buffer): number;
 };
 
@@ -21,6 +21,27 @@ export function lz4Compress(input: Uint8Array): Buffer {
   if (n <= 0) throw new Error('lz4: compression failed');
   // Log text often packs to a third of the bound; a payload waiting in a queue should not pin the rest.
   return n < out.length / 2 ? Buffer.from(out.subarray(0, n)) : out.subarray(0, n);
+}
+
+/** Largest LZ4 block `inputLength` bytes can compress to. */
+export function lz4Bound(inputLength: number): number {
+  return lz4.encodeBound(inputLength);
+}
+
+/**
+ * Compresses into `out` at `at`, which must leave lz4Bound(input.length) bytes of room; returns the block's length.
+ * For callers that reuse one buffer instead of allocating a bound-sized one per call.
+ */
+export function lz4CompressInto(input: Uint8Array, out: Buffer, at: number): number {
+  if (input.length === 0) {
+    out[at] = 0;
+    return 1;
+  }
+  const bound = lz4.encodeBound(input.length);
+  if (at + bound > out.length) throw new RangeError('lz4: output has no room for the bound');
+  const n = lz4.encodeBlock(asBuffer(input), out, at, at + bound);
+  if (n <= 0) throw new Error('lz4: compression failed');
+  return n;
 }
 
 /** Decompresses an LZ4 block whose uncompressed size is known (`x-log-bodyrawsize`, `__raw__`). */

@@ -78,7 +78,8 @@ function run(req: CeilingRequest): CeilingResult {
     }
   };
   const agentSeal = (data: Uint8Array): void => {
-    sink += cipher.seal(key, randomBytes(12), data, aad).length;
+    // What the record layer calls: ciphertext and tag as they come out of the cipher, base64-encoded where they lie.
+    for (const part of cipher.sealParts(key, randomBytes(12), data, aad)) sink += part.length;
   };
 
   // ---- the two AEADs, interleaved chunk by chunk (alternating which goes first), best pass of each ----

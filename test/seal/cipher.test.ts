@@ -243,6 +243,9 @@ for (const algorithm of algorithms) {
         const a = native.seal(key, nonce, plaintext, aad);
         const b = js.seal(key, nonce, plaintext, aad);
         expect(toHex(a), `input ${i} (${length} bytes)`).toBe(toHex(b));
+        // The parts the record layer seals with join to the same bytes, in both backends.
+        expect(toHex(Buffer.concat(native.sealParts(key, nonce, plaintext, aad)))).toBe(toHex(a));
+        expect(toHex(Buffer.concat(js.sealParts(key, nonce, plaintext, aad)))).toBe(toHex(a));
         expect(toHex(js.open(key, nonce, a, aad))).toBe(toHex(plaintext));
         expect(toHex(native.open(key, nonce, b, aad))).toBe(toHex(plaintext));
       }
@@ -286,12 +289,24 @@ describe('auto backend', () => {
         s[0] ^= 1;
         return s;
       },
+      sealParts: (k, n, p, a) => good.sealParts(k, n, p, a),
+      open: (k, n, s, a) => good.open(k, n, s, a),
+    };
+    // Right as a whole, wrong in the parts the record layer seals with.
+    const wrongParts: AeadCipher = {
+      algorithm: good.algorithm,
+      backend: good.backend,
+      seal: (k, n, p, a) => good.seal(k, n, p, a),
+      sealParts: (k, n, p, a) => good.sealParts(k, n, p, a).slice(0, 1),
       open: (k, n, s, a) => good.open(k, n, s, a),
     };
     const unavailable: AeadCipher = {
       algorithm: 'SM4_128_GCM',
       backend: 'native',
       seal: () => {
+        throw new Error('Unsupported cipher');
+      },
+      sealParts: () => {
         throw new Error('Unsupported cipher');
       },
       open: () => {
@@ -302,6 +317,7 @@ describe('auto backend', () => {
       algorithm: 'SM4_128_GCM',
       backend: 'js',
       seal: (k, n, p, a) => good.seal(k, n, p, a),
+      sealParts: (k, n, p, a) => good.sealParts(k, n, p, a),
       open: (k, n, s, a) => {
         try {
           return good.open(k, n, s, a);
@@ -312,6 +328,7 @@ describe('auto backend', () => {
     };
     expect(selfTest(good)).toBe(true);
     expect(selfTest(wrong)).toBe(false);
+    expect(selfTest(wrongParts)).toBe(false);
     expect(selfTest(unavailable)).toBe(false);
     expect(selfTest(credulous)).toBe(false);
   });

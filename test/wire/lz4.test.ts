@@ -1,7 +1,7 @@
 // LZ4 block codec: hand-made blocks from the LZ4 block format spec, round trips, and size checks.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { lz4Compress, lz4Decompress } from '../../agent/wire/lz4.js';
+import { lz4Bound, lz4Compress, lz4CompressInto, lz4Decompress } from '../../agent/wire/lz4.js';
 
 describe('LZ4 block format', () => {
   it('decodes a literals-only block: token 0x50 = 5 literals, no match', () => {
@@ -33,6 +33,19 @@ describe('LZ4 block format', () => {
     const backing = Buffer.from('xxxx' + 'hello hello hello hello hello' + 'yyyy');
     const view = new Uint8Array(backing.buffer, backing.byteOffset + 4, backing.length - 8);
     expect(lz4Decompress(lz4Compress(view), view.length).toString()).toBe('hello hello hello hello hello');
+  });
+
+  it('compresses into a caller\'s buffer at an offset, block after block, without touching the bytes before', () => {
+    const a = Buffer.from('first block '.repeat(200));
+    const b = randomBytes(3000);
+    const out = Buffer.alloc(7 + lz4Bound(a.length) + lz4Bound(b.length), 0xee);
+    const na = lz4CompressInto(a, out, 7);
+    const nb = lz4CompressInto(b, out, 7 + na);
+    expect(out.subarray(0, 7).every((x) => x === 0xee)).toBe(true);
+    expect(lz4Decompress(out.subarray(7, 7 + na), a.length)).toEqual(a);
+    expect(lz4Decompress(out.subarray(7 + na, 7 + na + nb), b.length)).toEqual(b);
+    expect(Buffer.from(out.subarray(7, 7 + na)).equals(lz4Compress(a))).toBe(true);
+    expect(() => lz4CompressInto(a, Buffer.alloc(10), 0)).toThrow(/room/);
   });
 
   it('throws when the block does not hold rawSize bytes', () => {
