@@ -7,7 +7,7 @@ import { CheckpointStore, type FileCheckpoint } from '../checkpoint/index.js';
 import { resolveCredentials, type Config } from '../config/index.js';
 import { FileInput, type InputEvent, type InputRun } from '../input/index.js';
 import { DataKeyCache, KmsClient, KmsError, encryptionContext, type DataKey } from '../keys/index.js';
-import { SealPool } from '../seal/index.js';
+import { SealPool, ghashBackend } from '../seal/index.js';
 import { SlsClient, SlsError } from '../ship/index.js';
 import { Spool } from '../spool/index.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -149,7 +149,15 @@ export class Agent {
     agent.checkpointTimer = setInterval(() => agent.saveCheckpoints(), CHECKPOINT_INTERVAL_MS);
     agent.checkpointTimer.unref();
     log.info(
-      { project: config.sls.project, logstore: config.sls.logstore, algorithm: config.seal.algorithm, mode: config.seal.mode, inputs: config.inputs.length },
+      {
+        project: config.sls.project,
+        logstore: config.sls.logstore,
+        algorithm: config.seal.algorithm,
+        mode: config.seal.mode,
+        inputs: config.inputs.length,
+        // SM4-GCM's GHASH: 'pclmul' from the native addon, else 'portable' (addon without PCLMULQDQ) or 'js'.
+        ...(config.seal.algorithm === 'SM4_128_GCM' ? { ghash: ghashBackend } : {}),
+      },
       'logseal agent started',
     );
     return agent;

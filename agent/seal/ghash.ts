@@ -10,7 +10,12 @@
 const ROW = 4; // words per entry
 const POSITION = 256 * ROW; // words per byte position
 
-export class GhashKey {
+/** GHASH under one hash subkey; `digest` returns a fresh array, which the caller may overwrite (SM4-GCM XORs E_K(J0) into it). */
+export interface GhashDigest {
+  digest(aad: Uint8Array, ciphertext: Uint8Array): Uint8Array;
+}
+
+export class GhashKey implements GhashDigest {
   private readonly table = new Int32Array(16 * POSITION);
   // The running hash. Fields rather than a typed array: a record in mode `log` is a handful of blocks,
   // and allocating typed arrays would cost more than hashing them.

@@ -2,10 +2,13 @@
 //
 // With a 96-bit nonce: J0 = nonce || 0^31 || 1, the ciphertext is SM4-CTR starting at inc32(J0), and the
 // tag is E_K(J0) XOR GHASH_H(A, C) with H = E_K(0^128). Only the block cipher differs between backends:
-// 'native' runs OpenSSL's sm4-ecb/sm4-ctr, 'js' our table SM4. GHASH is ours in both.
+// 'native' runs OpenSSL's sm4-ecb/sm4-ctr, 'js' our table SM4. Both take GHASH from the native addon
+// (PCLMULQDQ; agent/seal/native/ghash.c) when it is built and agrees with our JS GHASH on a known answer,
+// else from the JS GHASH.
 import { createCipheriv, timingSafeEqual, type Cipher } from 'node:crypto';
 import { AuthenticationError, checkSizes, tagLength, type AeadCipher, type CipherBackend } from './aead.js';
-import { GhashKey } from './ghash.js';
+import { GhashKey, type GhashDigest } from './ghash.js';
+import { nativeGhash } from './ghash-native.js';
 import { sm4Ctr, sm4EncryptBlock, sm4RoundKeys } from './sm4.js';
 
 const algorithm = 'SM4_128_GCM' as const;
@@ -13,6 +16,25 @@ const ZERO_BLOCK = new Uint8Array(16);
 // SP 800-38D caps the plaintext at 2^39 - 256 bits; it also keeps OpenSSL's 128-bit counter from
 // carrying out of the low 32 bits that GCM's inc32 is limited to.
 const MAX_PLAINTEXT = 2 ** 36 - 32;
+
+/**
+ * Which GHASH new keys get: the addon's backend ('pclmul' or 'portable') or 'js'. The addon is trusted only
+ * after it matches GhashKey on a fixed input spanning its four-block, single-block and partial-block paths.
+ */
+export const ghashBackend: string = nativeGhashAgrees() ? nativeGhash!.backend : 'js';
+const newGhash = (h: Uint8Array): GhashDigest => (ghashBackend === 'js' ? new GhashKey(h) : nativeGhash!.create(h));
+
+function nativeGhashAgrees(): boolean {
+  if (!nativeGhash) return false;
+  const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 167 + seed) & 255);
+  const h = bytes(16, 1), aad = bytes(20, 2), ciphertext = bytes(100, 3);
+  try {
+    const native = nativeGhash.create(h).digest(aad, ciphertext);
+    return native.length === 16 && timingSafeEqual(native, new GhashKey(h).digest(aad, ciphertext));
+  } catch {
+    return false;
+  }
+}
 
 /** A counter-mode stream positioned at J0: E_K(J0) is taken first, then `xor` continues from inc32(J0). */
 interface CounterStream {
@@ -23,7 +45,7 @@ interface CounterStream {
 interface KeyState {
   /** Copy of the key the state was derived from: a reused array whose bytes changed must not hit the cache. */
   key: Uint8Array;
-  ghash: GhashKey;
+  ghash: GhashDigest;
   roundKeys?: Int32Array;
   /** OpenSSL sm4-ecb under the key, without padding: reusable for any number of whole blocks. */
   ecb?: Cipher;
@@ -44,7 +66,7 @@ const nativeSm4: BlockCipher = {
   derive(key) {
     const ecb = createCipheriv('sm4-ecb', key, null).setAutoPadding(false);
     const h = ecb.update(ZERO_BLOCK);
-    const state = { key: Uint8Array.from(key), ghash: new GhashKey(h), ecb };
+    const state = { key: Uint8Array.from(key), ghash: newGhash(h), ecb };
     h.fill(0);
     return state;
   },
@@ -79,7 +101,7 @@ const jsSm4: BlockCipher = {
   derive(key) {
     const roundKeys = sm4RoundKeys(key);
     const h = sm4EncryptBlock(roundKeys, ZERO_BLOCK);
-    const state = { key: Uint8Array.from(key), ghash: new GhashKey(h), roundKeys };
+    const state = { key: Uint8Array.from(key), ghash: newGhash(h), roundKeys };
     h.fill(0);
     return state;
   },
@@ -94,8 +116,8 @@ const jsSm4: BlockCipher = {
 
 class Sm4Gcm implements AeadCipher {
   readonly algorithm = algorithm;
-  // Key-derived tables cost ~30 µs and 64 KiB to build; log mode seals thousands of small records under
-  // one key. Entries go when their key array is collected; `last` holds at most one key's state beyond that.
+  // Key-derived state costs ~30 µs and 64 KiB to build with the JS GHASH; log mode seals thousands of small
+  // records under one key. Entries go when their key array is collected; `last` holds at most one key's state beyond that.
   private readonly states = new WeakMap<Uint8Array, KeyState>();
   private last?: KeyState;
 

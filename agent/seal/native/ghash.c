@@ -1,0 +1,379 @@
+// GHASH (NIST SP 800-38D §6.4) for SM4-GCM as a Node-API addon: PCLMULQDQ where the CPU has it, else 4-bit tables.
+//
+// The JavaScript side keeps the per-key state in an ArrayBuffer made by init(), so there is no native
+// object whose lifetime Node has to manage; digest() copies it onto the stack before use, which also
+// frees the layout below from any alignment the buffer may lack.
+
+#ifndef NAPI_VERSION
+#define NAPI_VERSION 8
+#endif
+#include <node_api.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define GHASH_HAVE_PCLMUL 1
+#include <cpuid.h>
+#include <emmintrin.h>
+#include <tmmintrin.h>
+#include <wmmintrin.h>
+#endif
+
+#define STATE_MAGIC 0x47484b31u /* "GHK1": refuses an ArrayBuffer that init() did not fill */
+#define KIND_PCLMUL 1u
+#define KIND_PORTABLE 2u
+
+typedef struct {
+  uint32_t magic;
+  uint32_t kind;
+  union {
+    /* H^1..H^4, byte-reversed as the carry-less multiply wants them: four blocks are folded per reduction. */
+    uint8_t powers[4][16];
+    /* Shoup's tables: H times every 4-bit value, as big-endian halves. */
+    struct {
+      uint64_t hl[16];
+      uint64_t hh[16];
+    } shoup;
+  } u;
+} ghash_state;
+
+/* ---- portable: 4-bit tables (V. Shoup), as in mbed TLS ---- */
+// Indexed by secret nibbles, so not hardened against cache-timing observers; only CPUs without
+// PCLMULQDQ, or a caller that asks for it, use this path.
+
+static const uint64_t last4[16] = {
+    0x0000, 0x1c20, 0x3840, 0x2460, 0x7080, 0x6ca0, 0x48c0, 0x54e0,
+    0xe100, 0xfd20, 0xd940, 0xc560, 0x9180, 0x8da0, 0xa9c0, 0xb5e0,
+};
+
+static uint64_t load_be64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
+  return v;
+}
+
+static void store_be64(uint8_t *p, uint64_t v) {
+  for (int i = 7; i >= 0; i--) {
+    p[i] = (uint8_t)v;
+    v >>= 8;
+  }
+}
+
+static void portable_init(ghash_state *st, const uint8_t h[16]) {
+  uint64_t *hl = st->u.shoup.hl, *hh = st->u.shoup.hh;
+  uint64_t vh = load_be64(h), vl = load_be64(h + 8);
+  // Nibble 8 (binary 1000) has only its first bit set, which in GCM's order is x^0: the entry is H itself.
+  hl[8] = vl;
+  hh[8] = vh;
+  hl[0] = hh[0] = 0;
+  for (int i = 4; i > 0; i >>= 1) {
+    uint64_t carry = vl & 1;
+    vl = (vh << 63) | (vl >> 1);
+    vh = (vh >> 1) ^ (carry ? 0xe100000000000000ull : 0);
+    hl[i] = vl;
+    hh[i] = vh;
+  }
+  for (int i = 2; i <= 8; i *= 2) {
+    for (int j = 1; j < i; j++) {
+      hh[i + j] = hh[i] ^ hh[j];
+      hl[i + j] = hl[i] ^ hl[j];
+    }
+  }
+}
+
+/* y = y · H */
+static void portable_mult(const ghash_state *st, uint8_t y[16]) {
+  const uint64_t *hl = st->u.shoup.hl, *hh = st->u.shoup.hh;
+  uint8_t lo = y[15] & 0xf;
+  uint64_t zh = hh[lo], zl = hl[lo];
+  for (int i = 15; i >= 0; i--) {
+    uint8_t hi = y[i] >> 4, rem;
+    lo = y[i] & 0xf;
+    if (i != 15) {
+      rem = (uint8_t)(zl & 0xf);
+      zl = (zh << 60) | (zl >> 4);
+      zh = (zh >> 4) ^ (last4[rem] << 48) ^ hh[lo];
+      zl ^= hl[lo];
+    }
+    rem = (uint8_t)(zl & 0xf);
+    zl = (zh << 60) | (zl >> 4);
+    zh = (zh >> 4) ^ (last4[rem] << 48) ^ hh[hi];
+    zl ^= hl[hi];
+  }
+  store_be64(y, zh);
+  store_be64(y + 8, zl);
+}
+
+static void portable_absorb(const ghash_state *st, uint8_t y[16], const uint8_t *d, size_t n) {
+  while (n > 0) {
+    size_t take = n < 16 ? n : 16;
+    for (size_t i = 0; i < take; i++) y[i] ^= d[i]; // a short last block is zero-padded: XOR nothing
+    portable_mult(st, y);
+    d += take;
+    n -= take;
+  }
+}
+
+/* ---- PCLMULQDQ (Intel, "Carry-Less Multiplication Instruction and its Usage for Computing the GCM Mode") ---- */
+
+#ifdef GHASH_HAVE_PCLMUL
+#define TARGET __attribute__((target("pclmul,ssse3")))
+
+// After a byte reversal, bit 127 of the register is GCM's x^0: the register holds the bit-reflection of
+// the polynomial. The product of two reflected operands is the reflected product shifted right by one,
+// hence the one-bit left shift before the reduction.
+
+TARGET static inline __m128i bswap(__m128i x) {
+  return _mm_shuffle_epi8(x, _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+}
+
+/* 256-bit carry-less product a·b, schoolbook, XORed into (lo, hi) so that several products share a reduction. */
+TARGET static inline void clmul_acc(__m128i a, __m128i b, __m128i *lo, __m128i *hi) {
+  __m128i ll = _mm_clmulepi64_si128(a, b, 0x00);
+  __m128i mid = _mm_xor_si128(_mm_clmulepi64_si128(a, b, 0x10), _mm_clmulepi64_si128(a, b, 0x01));
+  __m128i hh = _mm_clmulepi64_si128(a, b, 0x11);
+  *lo = _mm_xor_si128(*lo, _mm_xor_si128(ll, _mm_slli_si128(mid, 8)));
+  *hi = _mm_xor_si128(*hi, _mm_xor_si128(hh, _mm_srli_si128(mid, 8)));
+}
+
+/* Shift the 256-bit (lo, hi) left by one, then reduce modulo x^128 + x^7 + x^2 + x + 1 (reflected). */
+TARGET static inline __m128i reduce(__m128i lo, __m128i hi) {
+  __m128i c_lo = _mm_srli_epi32(lo, 31), c_hi = _mm_srli_epi32(hi, 31);
+  lo = _mm_slli_epi32(lo, 1);
+  hi = _mm_slli_epi32(hi, 1);
+  hi = _mm_or_si128(hi, _mm_or_si128(_mm_slli_si128(c_hi, 4), _mm_srli_si128(c_lo, 12)));
+  lo = _mm_or_si128(lo, _mm_slli_si128(c_lo, 4));
+
+  __m128i a = _mm_xor_si128(_mm_xor_si128(_mm_slli_epi32(lo, 31), _mm_slli_epi32(lo, 30)), _mm_slli_epi32(lo, 25));
+  __m128i carry = _mm_srli_si128(a, 4);
+  lo = _mm_xor_si128(lo, _mm_slli_si128(a, 12));
+  __m128i b = _mm_xor_si128(_mm_xor_si128(_mm_srli_epi32(lo, 1), _mm_srli_epi32(lo, 2)), _mm_srli_epi32(lo, 7));
+  b = _mm_xor_si128(b, carry);
+  return _mm_xor_si128(hi, _mm_xor_si128(lo, b));
+}
+
+TARGET static inline __m128i gfmul(__m128i a, __m128i b) {
+  __m128i lo = _mm_setzero_si128(), hi = _mm_setzero_si128();
+  clmul_acc(a, b, &lo, &hi);
+  return reduce(lo, hi);
+}
+
+TARGET static void pclmul_init(ghash_state *st, const uint8_t h[16]) {
+  __m128i h1 = bswap(_mm_loadu_si128((const __m128i *)h));
+  __m128i h2 = gfmul(h1, h1), h3 = gfmul(h2, h1), h4 = gfmul(h3, h1);
+  _mm_storeu_si128((__m128i *)st->u.powers[0], h1);
+  _mm_storeu_si128((__m128i *)st->u.powers[1], h2);
+  _mm_storeu_si128((__m128i *)st->u.powers[2], h3);
+  _mm_storeu_si128((__m128i *)st->u.powers[3], h4);
+}
+
+/* y (byte-reversed) absorbs n bytes of d; a short last block is zero-padded. */
+TARGET static __m128i pclmul_absorb(const ghash_state *st, __m128i y, const uint8_t *d, size_t n) {
+  const __m128i h1 = _mm_loadu_si128((const __m128i *)st->u.powers[0]);
+  const __m128i h2 = _mm_loadu_si128((const __m128i *)st->u.powers[1]);
+  const __m128i h3 = _mm_loadu_si128((const __m128i *)st->u.powers[2]);
+  const __m128i h4 = _mm_loadu_si128((const __m128i *)st->u.powers[3]);
+  // ((((y + x1)H + x2)H + x3)H + x4)H = (y + x1)H^4 + x2·H^3 + x3·H^2 + x4·H: one reduction per four blocks.
+  for (; n >= 64; d += 64, n -= 64) {
+    __m128i x1 = _mm_xor_si128(y, bswap(_mm_loadu_si128((const __m128i *)d)));
+    __m128i x2 = bswap(_mm_loadu_si128((const __m128i *)(d + 16)));
+    __m128i x3 = bswap(_mm_loadu_si128((const __m128i *)(d + 32)));
+    __m128i x4 = bswap(_mm_loadu_si128((const __m128i *)(d + 48)));
+    __m128i lo = _mm_setzero_si128(), hi = _mm_setzero_si128();
+    clmul_acc(x1, h4, &lo, &hi);
+    clmul_acc(x2, h3, &lo, &hi);
+    clmul_acc(x3, h2, &lo, &hi);
+    clmul_acc(x4, h1, &lo, &hi);
+    y = reduce(lo, hi);
+  }
+  for (; n >= 16; d += 16, n -= 16) y = gfmul(_mm_xor_si128(y, bswap(_mm_loadu_si128((const __m128i *)d))), h1);
+  if (n > 0) {
+    uint8_t last[16] = {0};
+    memcpy(last, d, n);
+    y = gfmul(_mm_xor_si128(y, bswap(_mm_loadu_si128((const __m128i *)last))), h1);
+  }
+  return y;
+}
+
+TARGET static void pclmul_digest(const ghash_state *st, const uint8_t *aad, size_t aad_len, const uint8_t *c,
+                                 size_t c_len, const uint8_t lengths[16], uint8_t out[16]) {
+  __m128i y = _mm_setzero_si128();
+  y = pclmul_absorb(st, y, aad, aad_len);
+  y = pclmul_absorb(st, y, c, c_len);
+  y = pclmul_absorb(st, y, lengths, 16);
+  _mm_storeu_si128((__m128i *)out, bswap(y));
+}
+
+static int cpu_has_pclmul(void) {
+  // Written by whichever thread asks first; every thread computes the same value.
+  static int known = -1;
+  int v = __atomic_load_n(&known, __ATOMIC_RELAXED);
+  if (v < 0) {
+    unsigned a, b, c, d;
+    v = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_PCLMUL) && (c & bit_SSSE3) ? 1 : 0;
+    __atomic_store_n(&known, v, __ATOMIC_RELAXED);
+  }
+  return v;
+}
+#else
+static int cpu_has_pclmul(void) { return 0; }
+#endif
+
+/* ---- Node-API ---- */
+
+#define CHECK(call)                                 \
+  do {                                              \
+    if ((call) != napi_ok) {                        \
+      napi_throw_error(env, NULL, "ghash: " #call); \
+      return NULL;                                  \
+    }                                               \
+  } while (0)
+
+/* A Uint8Array (or Buffer) argument; any byte offset. 0 after throwing a TypeError. */
+static int get_bytes(napi_env env, napi_value v, const char *name, uint8_t **data, size_t *len) {
+  bool is_typed = false;
+  napi_typedarray_type type;
+  void *p = NULL;
+  char msg[96];
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, v, &type, len, &p, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+    snprintf(msg, sizeof msg, "ghash: %s must be a Uint8Array", name);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+    return 0;
+  }
+  static uint8_t none;
+  *data = p ? (uint8_t *)p : &none; // an empty or detached view may have no storage
+  return 1;
+}
+
+static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
+  if (argc < want) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "ghash: too few arguments");
+    return 0;
+  }
+  return 1;
+}
+
+/* init(h: Uint8Array(16), portable?: boolean): ArrayBuffer */
+static napi_value js_init(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  size_t argc = 2;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "ghash: init needs the hash subkey");
+    return NULL;
+  }
+  uint8_t *h;
+  size_t h_len;
+  if (!get_bytes(env, argv[0], "hash subkey", &h, &h_len)) return NULL;
+  if (h_len != 16) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "ghash: hash subkey must be 16 bytes");
+    return NULL;
+  }
+  bool portable = false;
+  if (argc >= 2) {
+    napi_valuetype t;
+    CHECK(napi_typeof(env, argv[1], &t));
+    if (t != napi_undefined && (t != napi_boolean || napi_get_value_bool(env, argv[1], &portable) != napi_ok)) {
+      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "ghash: portable must be a boolean");
+      return NULL;
+    }
+  }
+
+  ghash_state st;
+  memset(&st, 0, sizeof st);
+  st.magic = STATE_MAGIC;
+#ifdef GHASH_HAVE_PCLMUL
+  if (!portable && cpu_has_pclmul()) {
+    st.kind = KIND_PCLMUL;
+    pclmul_init(&st, h);
+  } else
+#endif
+  {
+    st.kind = KIND_PORTABLE;
+    portable_init(&st, h);
+  }
+
+  void *buf;
+  napi_value result;
+  CHECK(napi_create_arraybuffer(env, sizeof st, &buf, &result));
+  memcpy(buf, &st, sizeof st);
+  memset(&st, 0, sizeof st);
+  return result;
+}
+
+/* digest(state: ArrayBuffer, aad: Uint8Array, ciphertext: Uint8Array, out: Uint8Array(16)): void */
+static napi_value js_digest(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!get_args(env, info, 4, argv)) return NULL;
+
+  bool is_ab = false;
+  void *sp = NULL;
+  size_t s_len = 0;
+  if (napi_is_arraybuffer(env, argv[0], &is_ab) != napi_ok || !is_ab ||
+      napi_get_arraybuffer_info(env, argv[0], &sp, &s_len) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "ghash: state must be the ArrayBuffer made by init()");
+    return NULL;
+  }
+  ghash_state st;
+  if (s_len != sizeof st || sp == NULL) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "ghash: state must be the ArrayBuffer made by init()");
+    return NULL;
+  }
+  memcpy(&st, sp, sizeof st);
+  // A forged kind must not reach instructions this CPU lacks.
+  if (st.magic != STATE_MAGIC || !(st.kind == KIND_PORTABLE || (st.kind == KIND_PCLMUL && cpu_has_pclmul()))) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "ghash: state must be the ArrayBuffer made by init()");
+    return NULL;
+  }
+
+  uint8_t *aad, *c, *out;
+  size_t aad_len, c_len, out_len;
+  if (!get_bytes(env, argv[1], "aad", &aad, &aad_len) || !get_bytes(env, argv[2], "ciphertext", &c, &c_len) ||
+      !get_bytes(env, argv[3], "out", &out, &out_len))
+    return NULL;
+  if (out_len != 16) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "ghash: out must be 16 bytes");
+    return NULL;
+  }
+
+  uint8_t lengths[16];
+  store_be64(lengths, (uint64_t)aad_len * 8);
+  store_be64(lengths + 8, (uint64_t)c_len * 8);
+  uint8_t y[16] = {0};
+#ifdef GHASH_HAVE_PCLMUL
+  if (st.kind == KIND_PCLMUL) {
+    pclmul_digest(&st, aad, aad_len, c, c_len, lengths, y);
+  } else
+#endif
+  {
+    portable_absorb(&st, y, aad, aad_len);
+    portable_absorb(&st, y, c, c_len);
+    portable_absorb(&st, y, lengths, 16);
+  }
+  memcpy(out, y, 16); // out may alias an input: written only once the inputs are read
+  memset(&st, 0, sizeof st);
+  return NULL;
+}
+
+/* backend(): "pclmul" | "portable" — what init() picks on this CPU when not asked for the portable path. */
+static napi_value js_backend(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value s;
+  CHECK(napi_create_string_utf8(env, cpu_has_pclmul() ? "pclmul" : "portable", NAPI_AUTO_LENGTH, &s));
+  return s;
+}
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor props[] = {
+      {"init", NULL, js_init, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"digest", NULL, js_digest, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"backend", NULL, js_backend, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  return exports;
+}
