@@ -341,6 +341,22 @@ function report(r: Results, dataset: Dataset): void {
     ),
   );
 
+  const withThreads = r.runs.filter((x) => x.threads);
+  if (withThreads.length > 0) {
+    log('\n## agent CPU s by thread (first = main; next four = V8 platform threads: GC and compiler helpers; then the busiest = seal workers)');
+    log(
+      table(
+        ['config', 'main', 'V8 helpers', 'seal workers', 'other (libuv pool…)', 'CPU s per GB: main / V8 / seal / other'],
+        withThreads.map((x) => {
+          const t = x.threads!;
+          const perGb = (s: number) => f1((s * 1e9) / x.bytes);
+          const seal = t.sealWorkers.reduce((a, b) => a + b, 0);
+          return [x.label, f1(t.main), f1(t.v8Helpers), t.sealWorkers.map(f1).join(' + '), f1(t.other), [t.main, t.v8Helpers, seal, t.other].map(perGb).join(' / ')];
+        }),
+      ),
+    );
+  }
+
   if (r.ceilings.length > 0 || r.baseline) {
     log('\n## references, same bytes (MB of log text per CPU second of one thread / process)');
     const rows: string[][] = [];

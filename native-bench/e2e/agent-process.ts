@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import type { EmulatorEndpoints } from './emulator.js';
-import { cpuSeconds, memory, type Memory } from './proc.js';
+import { cpuSeconds, memory, threadCpu, type Memory, type ThreadCpu } from './proc.js';
 
 export type Algorithm = 'AES_256_GCM' | 'SM4_128_GCM';
 export type Mode = 'group' | 'log';
@@ -134,6 +134,10 @@ export class AgentProcess {
 
   memory(): Memory {
     return memory(this.pid);
+  }
+
+  threads(): ThreadCpu[] {
+    return threadCpu(this.pid);
   }
 
   /** SIGTERM (drain, then exit) and the exit code. */

@@ -1,6 +1,6 @@
 // What /proc says about another process: CPU seconds (user+sys, all threads) and resident memory, for the agent and the emulator.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 let ticks: number | undefined;
 
@@ -21,6 +21,27 @@ export function cpuSeconds(pid: number): number {
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   return (utime + stime) / clockTicks();
+}
+
+/** One thread's user + system CPU seconds (/proc/<pid>/task/<tid>/stat). */
+export interface ThreadCpu {
+  tid: number;
+  cpuSeconds: number;
+}
+
+/**
+ * CPU per thread, in order of creation (thread id). Node names none of its threads, so which is which is inferred:
+ * the first is the main thread; in Node 20 the next four are V8's platform workers (garbage collection and
+ * compilation helpers), created at start-up; the libuv pool and the seal workers come later.
+ */
+export function threadCpu(pid: number): ThreadCpu[] {
+  const out: ThreadCpu[] = [];
+  for (const name of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${name}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out.push({ tid: Number(name), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / clockTicks() });
+  }
+  return out.sort((a, b) => a.tid - b.tid);
 }
 
 export interface Memory {

@@ -1,11 +1,13 @@
 // One benchmark run of the real agent against a fresh emulator: idle, full-speed throughput, and SLS refusing writes.
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { AgentProcess, writeAgentConfig, type AgentSettings, type Algorithm, type MetricValues, type Mode } from './agent-process.js';
 import { LineDigest, startLiveWriter, type Dataset } from './dataset.js';
 import { EmulatorProcess } from './emulator.js';
+import type { ThreadCpu } from './proc.js';
 
 export interface RunPlan {
   cliPath: string;
@@ -43,6 +45,8 @@ export interface ThroughputResult {
   cpuSeconds: number;
   /** MB per CPU second between the first acknowledged batch and the last: start-up left out. */
   steadyMbPerCpuSecond: number;
+  /** Where the CPU went, by thread (see threadShares); absent in results saved before it was measured. */
+  threads?: ThreadShares;
   peakRssBytes: number;
   mainThread: MainThreadMemory;
   generateDataKeyCalls: number;
@@ -178,6 +182,31 @@ async function waitUntilShipped(
   }
 }
 
+/** CPU seconds by kind of thread; the kinds are inferred from creation order and load (proc.ts threadCpu). */
+export interface ThreadShares {
+  main: number;
+  /** V8's four platform threads: concurrent garbage collection and compilation. */
+  v8Helpers: number;
+  /** The `seal.threads` busiest remaining threads. */
+  sealWorkers: number[];
+  /** Everything else: the libuv pool (file reads, DNS) and idle threads. */
+  other: number;
+}
+
+function threadShares(threads: ThreadCpu[], sealThreads = os.availableParallelism()): ThreadShares {
+  sealThreads = Math.max(1, sealThreads);
+  const [main, ...rest] = threads;
+  const v8 = rest.slice(0, 4);
+  const later = rest.slice(4).sort((a, b) => b.cpuSeconds - a.cpuSeconds);
+  const sum = (xs: ThreadCpu[]) => xs.reduce((n, x) => n + x.cpuSeconds, 0);
+  return {
+    main: main?.cpuSeconds ?? 0,
+    v8Helpers: sum(v8),
+    sealWorkers: later.slice(0, sealThreads).map((x) => x.cpuSeconds),
+    other: sum(later.slice(sealThreads)),
+  };
+}
+
 /** Ships the whole dataset once and measures the agent from spawn to the last acknowledged line. */
 export async function throughputRun(plan: RunPlan, name: string): Promise<ThroughputResult> {
   const run = await prepare(plan, name);
@@ -196,6 +225,7 @@ export async function throughputRun(plan: RunPlan, name: string): Promise<Throug
     const wallSeconds = (performance.now() - t0) / 1000;
     // Read before SIGTERM: the process is gone afterwards, and draining is not part of the throughput.
     const cpuSeconds = a.cpuSeconds();
+    const threads = a.threads();
     const mem = a.memory();
     const m = await a.metrics();
     const sls = await run.emulator.slsStats();
@@ -213,6 +243,7 @@ export async function throughputRun(plan: RunPlan, name: string): Promise<Throug
       wallSeconds,
       cpuSeconds,
       steadyMbPerCpuSecond: steadyBytes / 1e6 / steadyCpu,
+      threads: threadShares(threads, plan.tuning.threads),
       peakRssBytes: mem.peakRssBytes,
       mainThread: memory.max,
       generateDataKeyCalls: metric(m, 'logseal_kms_generate_data_key_total'),
