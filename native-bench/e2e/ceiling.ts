@@ -106,7 +106,7 @@ function run(req: CeilingRequest): CeilingResult {
     agentAeadPasses.push(agent);
   }
 
-  // ---- the agent's seal step on 4096-line groups, as a pool worker runs it (plus the encode the pool does first) ----
+  // ---- the agent's seal step on 4096-line groups, as a pool worker runs it (plus encoding the group, done by the input and batcher) ----
   const dataKey: DataKey = { algorithm: req.algorithm, plaintext: Uint8Array.from(key), cmkId: 'key-bench', blob: 'YmxvYi1mb3ItYmVuY2htYXJr' };
   const sealStage = Object.fromEntries(req.modes.map((m) => [m, 0])) as Record<string, number>;
   let lines = 0;
