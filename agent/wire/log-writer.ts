@@ -3,7 +3,7 @@
 // The bytes are exactly what encodeLogGroup writes for the same logs (Time, Contents…, Time_ns per Log), so
 // a LogGroup is these fields back to back followed by the group's own fields, and the seal stage can cut
 // them as it cuts any encoded group.
-import { sizeLogField, writeLogField } from './loggroup-encoder.js';
+import { sizeLogField, varintLength, writeLogField, writeVarint } from './loggroup-encoder.js';
 import type { Log, LogContent } from './loggroup.js';
 
 const GROUP_LOGS = 0x0a;
@@ -18,19 +18,6 @@ export interface EncodedLogs {
   bytes: Uint8Array;
   ends: Uint32Array;
   count: number;
-}
-
-function varintLength(v: number): number {
-  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
-}
-
-function writeVarint(buf: Uint8Array, pos: number, v: number): number {
-  while (v > 0x7f) {
-    buf[pos++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  buf[pos++] = v;
-  return pos;
 }
 
 /** Contents as encoded inside a Log (key, length, Content), for contents every log of an input carries. */

@@ -31,7 +31,8 @@ function pushSize(n: number): void {
   sizes[sizeCount++] = n;
 }
 
-function varintLength(v: number): number {
+/** Bytes the varint encoding of the uint32 `v` takes. */
+export function varintLength(v: number): number {
   return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
 }
 
@@ -95,7 +96,8 @@ function groupSize(group: LogGroup): number {
   return total;
 }
 
-function writeVarint(buf: Buffer, pos: number, v: number): number {
+/** Writes the uint32 `v` as a varint at `pos`; returns the position after it. */
+export function writeVarint(buf: Uint8Array, pos: number, v: number): number {
   while (v > 0x7f) {
     buf[pos++] = (v & 0x7f) | 0x80;
     v >>>= 7;
