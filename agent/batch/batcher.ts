@@ -1,7 +1,7 @@
 // Groups the input's runs of encoded logs into plaintext LogGroups per (topic, source, tags), flushed by size, count
 // or linger time. A group is assembled from byte ranges of the runs, copied as they arrive (the input reuses a run's
-// memory once read again), into buffers that come back for reuse once a batch is sealed: at full speed no buffer is
-// freshly allocated, so V8 is not pushed into a full collection by buffer churn.
+// memory once read again), into buffers that come back for reuse once a batch is sealed: at full speed hardly any
+// buffer is freshly allocated, and buffer churn no longer drives V8's garbage collections.
 import type { InputRun } from '../input/index.js';
 import { encodeLogGroup, type LogTag } from '../wire/loggroup.js';
 
@@ -95,7 +95,6 @@ function logsWithin(run: BatchRun, from: number, limit: number, budget: number):
   }
   return lo - from;
 }
-
 
 export class Batcher {
   private readonly open = new Map<string, OpenGroup>();
