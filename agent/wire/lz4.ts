@@ -14,11 +14,8 @@ function asBuffer(bytes: Uint8Array): Buffer {
 
 /** Compresses into an LZ4 block. Incompressible input still yields a valid (slightly larger) block. */
 export function lz4Compress(input: Uint8Array): Buffer {
-  const src = asBuffer(input);
-  if (src.length === 0) return Buffer.from([0]); // a block holding one empty literal run
-  const out = Buffer.allocUnsafe(lz4.encodeBound(src.length));
-  const n = lz4.encodeBlock(src, out);
-  if (n <= 0) throw new Error('lz4: compression failed');
+  const out = Buffer.allocUnsafe(Math.max(1, lz4.encodeBound(input.length)));
+  const n = lz4CompressInto(input, out, 0);
   // Log text often packs to a third of the bound; a payload waiting in a queue should not pin the rest.
   return n < out.length / 2 ? Buffer.from(out.subarray(0, n)) : out.subarray(0, n);
 }
@@ -34,7 +31,7 @@ export function lz4Bound(inputLength: number): number {
  */
 export function lz4CompressInto(input: Uint8Array, out: Buffer, at: number): number {
   if (input.length === 0) {
-    out[at] = 0;
+    out[at] = 0; // a block holding one empty literal run
     return 1;
   }
   const bound = lz4.encodeBound(input.length);
