@@ -1,10 +1,10 @@
 // The building blocks of SM4-GCM: the table SM4 block cipher and its GCM counter mode, and the table GHASH.
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { GHASH } from '@noble/ciphers/_polyval.js';
 import { describe, expect, it } from 'vitest';
 import { GhashKey } from '../../agent/seal/ghash.js';
 import { sm4Ctr, sm4EncryptBlock, sm4RoundKeys } from '../../agent/seal/sm4.js';
+import { referenceGhash } from './reference-ghash.js';
 
 const require = createRequire(import.meta.url);
 const smCrypto = require('sm-crypto') as {
@@ -62,16 +62,7 @@ describe('SM4 counter mode for GCM', () => {
 });
 
 describe('GHASH', () => {
-  function reference(h: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): string {
-    const g = new GHASH(h);
-    g.update(aad);
-    g.update(ciphertext);
-    const lengths = Buffer.alloc(16);
-    lengths.writeBigUInt64BE(BigInt(aad.length * 8), 0);
-    lengths.writeBigUInt64BE(BigInt(ciphertext.length * 8), 8);
-    g.update(lengths);
-    return toHex(g.digest());
-  }
+  const reference = (h: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): string => toHex(referenceGhash(h, aad, ciphertext));
 
   it('matches the GCM specification, test case 2 (GHASH(H, {}, C) = f38cbb1a…)', () => {
     const h = Buffer.from('66e94bd4ef8a2c3b884cfa59ca342b2e', 'hex');
