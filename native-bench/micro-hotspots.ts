@@ -1,5 +1,6 @@
-// Micro benchmark of two costs the end-to-end profile points at (RESULTS.md, "what bounds it"): assembling a sealed record
-// with Buffer.concat after node:crypto, and the main thread's work per line from a read chunk to an encoded batch.
+// Micro benchmark of costs the end-to-end profile points at (RESULTS.md, "what bounds it"): assembling a sealed record
+// with Buffer.concat after node:crypto, the main thread's work per line from a read chunk to an encoded batch, and how
+// a small (mode log) record is best base64-encoded.
 // Run: npx tsx native-bench/micro-hotspots.ts [--quick]      (best of interleaved rounds, one thread)
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { Batcher } from '../agent/batch/batcher.js';
@@ -119,6 +120,33 @@ function perLine(): void {
   if (sink < 0) console.log(sink);
 }
 
+function smallRecords(): void {
+  console.log('\n## mode log: one AES record per line (40-400 bytes), nonce and sealed bytes base64-encoded as records are');
+  const key = randomBytes(32), nonce = randomBytes(12), aad = Buffer.from('logseal/1|log|AES_256_GCM|bench|e2e|1763924400|0');
+  const agent = cipherFor('AES_256_GCM', 'native');
+  const records = Array.from({ length: 2000 }, (_, i) => randomBytes(40 + ((i * 7919) % 360)));
+  const base64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64');
+  let sink = 0;
+  const t = best(
+    {
+      'seal (joined), one base64 (records under 16 KiB)': () => {
+        for (const r of records) sink += (base64(nonce) + base64(agent.seal(key, nonce, r, aad))).length;
+      },
+      'sealParts, whole 3-byte groups then the rest': () => {
+        for (const r of records) {
+          const [first, ...rest] = agent.sealParts(key, nonce, r, aad);
+          const whole = first.length - (first.length % 3);
+          sink += (base64(nonce) + base64(first.subarray(0, whole)) + base64(Buffer.concat([first.subarray(whole), ...rest]))).length;
+        }
+      },
+    },
+    1,
+  );
+  for (const [name, s] of Object.entries(t)) console.log(`${name.padEnd(50)} ${((s * 1e6) / records.length).toFixed(2).padStart(7)} µs per record`);
+  if (sink < 0) console.log(sink);
+}
+
 console.log(`logseal hot-spot micro benchmark — node ${process.version}${quick ? ', --quick' : ''}`);
 aeadAssembly();
 perLine();
+smallRecords();
