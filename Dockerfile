@@ -1,12 +1,12 @@
 # logseal: multi-stage image. The build stage has the toolchain node-gyp needs for the lz4 addon and logseal's
-# own GHASH addon; the runtime stage has production dependencies only and runs as a non-root user.
+# own addon (GHASH, base64); the runtime stage has production dependencies only and runs as a non-root user.
 FROM node:20-bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json binding.gyp ./
-COPY agent/seal/native ./agent/seal/native
+COPY agent/native ./agent/native
 RUN npm ci
 COPY tsconfig.json ./
 COPY agent ./agent
@@ -19,7 +19,7 @@ ENV NODE_ENV=production
 WORKDIR /opt/logseal
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
-COPY --from=build /src/build/Release/logseal_ghash.node ./build/Release/logseal_ghash.node
+COPY --from=build /src/build/Release/logseal_native.node ./build/Release/logseal_native.node
 COPY package.json ./
 COPY config/example.yaml /etc/logseal/logseal.yaml
 RUN groupadd --system logseal \

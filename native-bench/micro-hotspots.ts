@@ -1,12 +1,13 @@
 // Micro benchmark of costs the end-to-end profile points at (RESULTS.md, "what bounds it"): assembling a sealed record
 // with Buffer.concat after node:crypto, the main thread's work per line from a read chunk to an encoded batch, and how
-// a small (mode log) record is best base64-encoded.
+// a sealed record's base64 text is best written into the PutLogs body.
 // Run: npx tsx native-bench/micro-hotspots.ts [--quick]      (best of interleaved rounds, one thread)
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes, randomInt } from 'node:crypto';
 import { Batcher } from '../agent/batch/batcher.js';
 import { encodeContents, LogWriter } from '../agent/wire/log-writer.js';
 import { encodeLogGroup, type Log } from '../agent/wire/loggroup.js';
 import { cipherFor } from '../agent/seal/cipher.js';
+import { writeBase64 } from '../agent/wire/base64.js';
 
 const quick = process.argv.includes('--quick');
 const rounds = quick ? 3 : 7;
@@ -120,33 +121,44 @@ function perLine(): void {
   if (sink < 0) console.log(sink);
 }
 
-function smallRecords(): void {
-  console.log('\n## mode log: one AES record per line (40-400 bytes), nonce and sealed bytes base64-encoded as records are');
+function recordText(): void {
+  console.log('\n## the base64 text of a sealed record into the PutLogs body: as a string (before), or written as bytes (writeBase64)');
   const key = randomBytes(32), nonce = randomBytes(12), aad = Buffer.from('logseal/1|log|AES_256_GCM|bench|e2e|1763924400|0');
   const agent = cipherFor('AES_256_GCM', 'native');
-  const records = Array.from({ length: 2000 }, (_, i) => randomBytes(40 + ((i * 7919) % 360)));
+  const sets = {
+    'mode log, 40-400 bytes': Array.from({ length: 2000 }, (_, i) => randomBytes(40 + ((i * 7919) % 360))),
+    'mode group, ~230 KB (4096 lines after LZ4)': Array.from({ length: 8 }, () => randomBytes(230_000 + randomInt(0, 1000))),
+  };
   const base64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64');
+  const body = Buffer.alloc(1 << 20);
   let sink = 0;
-  const t = best(
-    {
-      'seal (joined), one base64 (records under 16 KiB)': () => {
-        for (const r of records) sink += (base64(nonce) + base64(agent.seal(key, nonce, r, aad))).length;
+  for (const [label, records] of Object.entries(sets)) {
+    const t = best(
+      {
+        'string: base64(nonce) + base64(parts), then utf8 into the body (before)': () => {
+          for (const r of records) {
+            const [first, ...rest] = agent.sealParts(key, nonce, r, aad);
+            const whole = first.length - (first.length % 3);
+            const text = base64(nonce) + base64(first.subarray(0, whole)) + base64(Buffer.concat([first.subarray(whole), ...rest]));
+            sink += body.write(text, 0, Buffer.byteLength(text), 'utf8');
+          }
+        },
+        'writeBase64 into the body, native addon': () => {
+          for (const r of records) sink += writeBase64([nonce, ...agent.sealParts(key, nonce, r, aad)], body, 0, 'native');
+        },
+        'writeBase64 into the body, Buffer fallback': () => {
+          for (const r of records) sink += writeBase64([nonce, ...agent.sealParts(key, nonce, r, aad)], body, 0, 'js');
+        },
       },
-      'sealParts, whole 3-byte groups then the rest': () => {
-        for (const r of records) {
-          const [first, ...rest] = agent.sealParts(key, nonce, r, aad);
-          const whole = first.length - (first.length % 3);
-          sink += (base64(nonce) + base64(first.subarray(0, whole)) + base64(Buffer.concat([first.subarray(whole), ...rest]))).length;
-        }
-      },
-    },
-    1,
-  );
-  for (const [name, s] of Object.entries(t)) console.log(`${name.padEnd(50)} ${((s * 1e6) / records.length).toFixed(2).padStart(7)} µs per record`);
+      label.startsWith('mode log') ? 1 : 3,
+    );
+    console.log(`${label}:`);
+    for (const [name, s] of Object.entries(t)) console.log(`  ${name.padEnd(72)} ${((s * 1e6) / records.length).toFixed(2).padStart(8)} µs per record`);
+  }
   if (sink < 0) console.log(sink);
 }
 
 console.log(`logseal hot-spot micro benchmark — node ${process.version}${quick ? ', --quick' : ''}`);
 aeadAssembly();
 perLine();
-smallRecords();
+recordText();

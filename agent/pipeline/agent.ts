@@ -8,6 +8,7 @@ import { resolveCredentials, type Config } from '../config/index.js';
 import { FileInput, type InputEvent, type InputRun } from '../input/index.js';
 import { DataKeyCache, KmsClient, KmsError, encryptionContext, type DataKey } from '../keys/index.js';
 import { SealPool, ghashBackend } from '../seal/index.js';
+import { base64Backend } from '../wire/base64.js';
 import { SlsClient, SlsError } from '../ship/index.js';
 import { Spool } from '../spool/index.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -157,6 +158,8 @@ export class Agent {
         inputs: config.inputs.length,
         // SM4-GCM's GHASH: 'pclmul' from the native addon, else 'portable' (addon without PCLMULQDQ) or 'js'.
         ...(config.seal.algorithm === 'SM4_128_GCM' ? { ghash: ghashBackend } : {}),
+        // How records are base64-encoded into PutLogs bodies: 'native' (the addon) or 'js' (Buffer, via a string).
+        base64: base64Backend,
       },
       'logseal agent started',
     );

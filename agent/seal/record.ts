@@ -1,6 +1,7 @@
 // The FORMAT.md v1 record layer: a plaintext LogGroup in, the sealed LogGroup that is shipped out, and back.
 import { randomFillSync } from 'node:crypto';
 import { decodeLogGroup, encodeLogGroup, type Log, type LogContent, type LogGroup, type LogTag } from '../wire/loggroup.js';
+import { base64Length, writeBase64 } from '../wire/base64.js';
 import { lz4Bound, lz4CompressInto, lz4Decompress } from '../wire/lz4.js';
 import { AuthenticationError, nonceLength, tagLength, type AeadCipher, type SealAlgorithm } from './aead.js';
 import { cipherFor } from './cipher.js';
@@ -68,19 +69,26 @@ export function sealEncodedGroup(
   if (rest.source !== undefined) shipped.source = rest.source;
 
   const prefix = `logseal/1|${target.mode}|${key.algorithm}|${target.project}|${target.logstore}|`;
-  const seal = (nonces: Uint8Array, i: number, plaintext: Uint8Array, aad: string): string => {
+  // Every record's base64 text goes into one buffer per group, written from the nonce and the cipher's parts where
+  // they lie: the encoder then copies bytes, where a string would have been built, measured and copied again.
+  let text: Buffer = Buffer.alloc(0);
+  let textPos = 0;
+  const reserve = (characters: number): void => {
+    text = Buffer.allocUnsafe(characters);
+    textPos = 0;
+  };
+  const seal = (nonces: Uint8Array, i: number, plaintext: Uint8Array, aad: string): Uint8Array => {
     const nonce = nonces.subarray(i * nonceLength, (i + 1) * nonceLength);
-    // 12 bytes are exactly 16 base64 characters with no padding, so encoding the nonce and the sealed
-    // bytes separately equals base64(nonce || sealed). A large record is encoded from the cipher's parts where
-    // they lie, sparing a copy of it; for a small one (mode log: one per line) joining is cheaper than the parts.
-    if (plaintext.length < JOIN_BELOW) return base64(nonce) + base64(cipher.seal(key.plaintext, nonce, plaintext, aadBytes(aad)));
-    return base64(nonce) + base64Joined(cipher.sealParts(key.plaintext, nonce, plaintext, aadBytes(aad)));
+    const start = textPos;
+    textPos = writeBase64([nonce, ...cipher.sealParts(key.plaintext, nonce, plaintext, aadBytes(aad))], text, textPos);
+    return text.subarray(start, textPos);
   };
 
   let plainBytes = 0;
   if (target.mode === 'group') {
     scratchUsed = 0; // bodies of the previous group are sealed and gone
     const chunks = splitIntoChunks(group, target.zip);
+    reserve(chunks.reduce((n, c) => n + recordLength(c.body.length), 0));
     const nonces = new Uint8Array(chunks.length * nonceLength);
     fill(nonces);
     chunks.forEach((chunk, i) => {
@@ -93,6 +101,7 @@ export function sealEncodedGroup(
     });
   } else {
     shipped.logTags.push(...rest.logTags);
+    reserve(group.logs.reduce((n, log) => n + recordLength(log.contentsEnd - log.contentsStart), 0));
     const nonces = new Uint8Array(group.logs.length * nonceLength);
     fill(nonces);
     group.logs.forEach((log, i) => {
@@ -197,8 +206,10 @@ function splitIntoChunks(group: ScannedGroup, zip: SealTarget['zip']): Chunk[] {
   return chunks;
 }
 
-/** Records smaller than this are sealed into one buffer and encoded in one piece. */
-const JOIN_BELOW = 16 * 1024;
+/** Characters of the base64 record sealing `plaintextLength` bytes: nonce, ciphertext, tag. */
+function recordLength(plaintextLength: number): number {
+  return base64Length(nonceLength + plaintextLength + tagLength);
+}
 
 /** Where this thread compresses chunks: reused from batch to batch rather than allocated at the LZ4 bound each time. */
 let scratch = Buffer.alloc(0);
@@ -216,18 +227,6 @@ function compressToScratch(plaintext: Uint8Array): Uint8Array {
   const body = scratch.subarray(scratchUsed, scratchUsed + n);
   scratchUsed += n;
   return body;
-}
-
-function base64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64');
-}
-
-/** base64 of the parts joined: the first part's whole 3-byte groups where they lie, then the few bytes left joined. */
-function base64Joined(parts: Uint8Array[]): string {
-  const [first, ...rest] = parts;
-  if (rest.length === 0) return base64(first);
-  const whole = first.length - (first.length % 3);
-  return base64(first.subarray(0, whole)) + base64(Buffer.concat([first.subarray(whole), ...rest]));
 }
 
 function headerKeys(mode: SealTarget['mode']): string[] {

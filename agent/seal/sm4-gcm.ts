@@ -3,7 +3,7 @@
 // With a 96-bit nonce: J0 = nonce || 0^31 || 1, the ciphertext is SM4-CTR starting at inc32(J0), and the
 // tag is E_K(J0) XOR GHASH_H(A, C) with H = E_K(0^128). Only the block cipher differs between backends:
 // 'native' runs OpenSSL's sm4-ecb/sm4-ctr, 'js' our table SM4. Both take GHASH from the native addon
-// (PCLMULQDQ; agent/seal/native/ghash.c) when it is built and agrees with our JS GHASH on a known answer,
+// (PCLMULQDQ; agent/native/ghash.c) when it is built and agrees with our JS GHASH on a known answer,
 // else from the JS GHASH.
 import { createCipheriv, timingSafeEqual, type Cipher } from 'node:crypto';
 import { AuthenticationError, checkSizes, tagLength, type AeadCipher, type CipherBackend } from './aead.js';

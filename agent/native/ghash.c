@@ -1,16 +1,12 @@
 // GHASH (NIST SP 800-38D §6.4) for SM4-GCM as a Node-API addon: PCLMULQDQ where the CPU has it, else 4-bit tables.
 //
-// The JavaScript side keeps the per-key state in an ArrayBuffer made by init(), so there is no native
+// The JavaScript side keeps the per-key state in an ArrayBuffer made by ghashInit(), so there is no native
 // object whose lifetime Node has to manage; digest() copies it onto the stack before use, which also
 // frees the layout below from any alignment the buffer may lack.
 
-#ifndef NAPI_VERSION
-#define NAPI_VERSION 8
-#endif
-#include <node_api.h>
+#include "napi-args.h"
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
@@ -21,7 +17,7 @@
 #include <wmmintrin.h>
 #endif
 
-#define STATE_MAGIC 0x47484b31u /* "GHK1": refuses an ArrayBuffer that init() did not fill */
+#define STATE_MAGIC 0x47484b31u /* "GHK1": refuses an ArrayBuffer that ghashInit() did not fill */
 #define KIND_PCLMUL 1u
 #define KIND_PORTABLE 2u
 
@@ -223,53 +219,18 @@ static int cpu_has_pclmul(void) { return 0; }
 
 /* ---- Node-API ---- */
 
-#define CHECK(call)                                 \
-  do {                                              \
-    if ((call) != napi_ok) {                        \
-      napi_throw_error(env, NULL, "ghash: " #call); \
-      return NULL;                                  \
-    }                                               \
-  } while (0)
-
-/* A Uint8Array (or Buffer) argument; any byte offset. 0 after throwing a TypeError. */
-static int get_bytes(napi_env env, napi_value v, const char *name, uint8_t **data, size_t *len) {
-  bool is_typed = false;
-  napi_typedarray_type type;
-  void *p = NULL;
-  char msg[96];
-  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, v, &type, len, &p, NULL, NULL) != napi_ok || type != napi_uint8_array) {
-    snprintf(msg, sizeof msg, "ghash: %s must be a Uint8Array", name);
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
-    return 0;
-  }
-  static uint8_t none;
-  *data = p ? (uint8_t *)p : &none; // an empty or detached view may have no storage
-  return 1;
-}
-
-static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
-  size_t argc = want;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
-  if (argc < want) {
-    napi_throw_type_error(env, "ERR_MISSING_ARGS", "ghash: too few arguments");
-    return 0;
-  }
-  return 1;
-}
-
-/* init(h: Uint8Array(16), portable?: boolean): ArrayBuffer */
-static napi_value js_init(napi_env env, napi_callback_info info) {
+/* ghashInit(h: Uint8Array(16), portable?: boolean): ArrayBuffer */
+napi_value ghash_init(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   size_t argc = 2;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  CHECK("ghash", napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 1) {
     napi_throw_type_error(env, "ERR_MISSING_ARGS", "ghash: init needs the hash subkey");
     return NULL;
   }
   uint8_t *h;
   size_t h_len;
-  if (!get_bytes(env, argv[0], "hash subkey", &h, &h_len)) return NULL;
+  if (!get_bytes(env, "ghash", argv[0], "hash subkey", &h, &h_len)) return NULL;
   if (h_len != 16) {
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "ghash: hash subkey must be 16 bytes");
     return NULL;
@@ -277,7 +238,7 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   bool portable = false;
   if (argc >= 2) {
     napi_valuetype t;
-    CHECK(napi_typeof(env, argv[1], &t));
+    CHECK("ghash", napi_typeof(env, argv[1], &t));
     if (t != napi_undefined && (t != napi_boolean || napi_get_value_bool(env, argv[1], &portable) != napi_ok)) {
       napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "ghash: portable must be a boolean");
       return NULL;
@@ -300,41 +261,41 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
 
   void *buf;
   napi_value result;
-  CHECK(napi_create_arraybuffer(env, sizeof st, &buf, &result));
+  CHECK("ghash", napi_create_arraybuffer(env, sizeof st, &buf, &result));
   memcpy(buf, &st, sizeof st);
   memset(&st, 0, sizeof st);
   return result;
 }
 
-/* digest(state: ArrayBuffer, aad: Uint8Array, ciphertext: Uint8Array, out: Uint8Array(16)): void */
-static napi_value js_digest(napi_env env, napi_callback_info info) {
+/* ghashDigest(state: ArrayBuffer, aad: Uint8Array, ciphertext: Uint8Array, out: Uint8Array(16)): void */
+napi_value ghash_digest(napi_env env, napi_callback_info info) {
   napi_value argv[4];
-  if (!get_args(env, info, 4, argv)) return NULL;
+  if (!get_args(env, "ghash", info, 4, argv)) return NULL;
 
   bool is_ab = false;
   void *sp = NULL;
   size_t s_len = 0;
   if (napi_is_arraybuffer(env, argv[0], &is_ab) != napi_ok || !is_ab ||
       napi_get_arraybuffer_info(env, argv[0], &sp, &s_len) != napi_ok) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "ghash: state must be the ArrayBuffer made by init()");
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "ghash: state must be the ArrayBuffer made by ghashInit()");
     return NULL;
   }
   ghash_state st;
   if (s_len != sizeof st || sp == NULL) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "ghash: state must be the ArrayBuffer made by init()");
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "ghash: state must be the ArrayBuffer made by ghashInit()");
     return NULL;
   }
   memcpy(&st, sp, sizeof st);
   // A forged kind must not reach instructions this CPU lacks.
   if (st.magic != STATE_MAGIC || !(st.kind == KIND_PORTABLE || (st.kind == KIND_PCLMUL && cpu_has_pclmul()))) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "ghash: state must be the ArrayBuffer made by init()");
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "ghash: state must be the ArrayBuffer made by ghashInit()");
     return NULL;
   }
 
   uint8_t *aad, *c, *out;
   size_t aad_len, c_len, out_len;
-  if (!get_bytes(env, argv[1], "aad", &aad, &aad_len) || !get_bytes(env, argv[2], "ciphertext", &c, &c_len) ||
-      !get_bytes(env, argv[3], "out", &out, &out_len))
+  if (!get_bytes(env, "ghash", argv[1], "aad", &aad, &aad_len) || !get_bytes(env, "ghash", argv[2], "ciphertext", &c, &c_len) ||
+      !get_bytes(env, "ghash", argv[3], "out", &out, &out_len))
     return NULL;
   if (out_len != 16) {
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "ghash: out must be 16 bytes");
@@ -360,20 +321,10 @@ static napi_value js_digest(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* backend(): "pclmul" | "portable" — what init() picks on this CPU when not asked for the portable path. */
-static napi_value js_backend(napi_env env, napi_callback_info info) {
+/* ghashBackend(): "pclmul" | "portable" — what ghashInit() picks on this CPU when not asked for the portable path. */
+napi_value ghash_backend(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value s;
-  CHECK(napi_create_string_utf8(env, cpu_has_pclmul() ? "pclmul" : "portable", NAPI_AUTO_LENGTH, &s));
+  CHECK("ghash", napi_create_string_utf8(env, cpu_has_pclmul() ? "pclmul" : "portable", NAPI_AUTO_LENGTH, &s));
   return s;
-}
-
-NAPI_MODULE_INIT() {
-  napi_property_descriptor props[] = {
-      {"init", NULL, js_init, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"digest", NULL, js_digest, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"backend", NULL, js_backend, NULL, NULL, NULL, napi_enumerable, NULL},
-  };
-  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
-  return exports;
 }

@@ -1,0 +1,48 @@
+// Loads logseal's native addon (agent/native/*.c, built by node-gyp into build/Release at install time). Everything
+// in it has a JavaScript equivalent that is used instead when the addon is missing: `nativeAddon` is then undefined.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The addon's exports, as agent/native/addon.c registers them. */
+export interface NativeAddon {
+  /** GHASH (ghash.c): per-key state for `h`, the PCLMULQDQ path unless `portable` or the CPU lacks it. */
+  ghashInit(h: Uint8Array, portable?: boolean): ArrayBuffer;
+  /** GHASH of aad and ciphertext (with the lengths block) under `state`, into `out` (16 bytes). */
+  ghashDigest(state: ArrayBuffer, aad: Uint8Array, ciphertext: Uint8Array, out: Uint8Array): void;
+  /** 'pclmul' or 'portable': what ghashInit picks on this CPU. */
+  ghashBackend(): string;
+  /** base64 (base64.c) of `src` written as ASCII at `pos` in `out`; returns the position after it. */
+  base64Encode(src: Uint8Array, out: Uint8Array, pos: number): number;
+}
+
+const ADDON = path.join('build', 'Release', 'logseal_native.node');
+
+/** The repository (or installed package) root: the nearest directory above this file that holds package.json. */
+function packageRoot(): string | undefined {
+  // Sources run from agent/native/, the compiled build from dist/agent/native/: both sit below the root.
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; ) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** Where the addon is expected, whether or not it was built. */
+export const nativeAddonPath: string | undefined = (() => {
+  const root = packageRoot();
+  return root && path.join(root, ADDON);
+})();
+
+function load(): NativeAddon | undefined {
+  if (!nativeAddonPath) return undefined;
+  try {
+    return createRequire(import.meta.url)(nativeAddonPath) as NativeAddon;
+  } catch {
+    return undefined; // not built (e.g. no compiler at install time), or built for another Node ABI
+  }
+}
+
+export const nativeAddon: NativeAddon | undefined = load();

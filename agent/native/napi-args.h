@@ -1,0 +1,58 @@
+// Argument checks shared by the addon's functions: every misuse becomes a JavaScript TypeError or Error, never a crash.
+#ifndef LOGSEAL_NAPI_ARGS_H
+#define LOGSEAL_NAPI_ARGS_H
+
+#ifndef NAPI_VERSION
+#define NAPI_VERSION 8
+#endif
+#include <node_api.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Returns NULL from the calling function, with an Error naming `what` and the failed call, if `call` fails. */
+#define CHECK(what, call)                          \
+  do {                                             \
+    if ((call) != napi_ok) {                       \
+      napi_throw_error(env, NULL, what ": " #call); \
+      return NULL;                                 \
+    }                                              \
+  } while (0)
+
+/* A Uint8Array (or Buffer) argument; any byte offset. 0 after throwing a TypeError. */
+static inline int get_bytes(napi_env env, const char *what, napi_value v, const char *name, uint8_t **data, size_t *len) {
+  bool is_typed = false;
+  napi_typedarray_type type;
+  void *p = NULL;
+  char msg[96];
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, v, &type, len, &p, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+    snprintf(msg, sizeof msg, "%s: %s must be a Uint8Array", what, name);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+    return 0;
+  }
+  static uint8_t none;
+  *data = p ? (uint8_t *)p : &none; // an empty or detached view may have no storage
+  return 1;
+}
+
+/* Exactly `want` arguments into argv, or 0 after throwing a TypeError. */
+static inline int get_args(napi_env env, const char *what, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
+  if (argc < want) {
+    char msg[64];
+    snprintf(msg, sizeof msg, "%s: too few arguments", what);
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", msg);
+    return 0;
+  }
+  return 1;
+}
+
+/* Functions of the addon, registered by addon.c. */
+napi_value ghash_init(napi_env env, napi_callback_info info);
+napi_value ghash_digest(napi_env env, napi_callback_info info);
+napi_value ghash_backend(napi_env env, napi_callback_info info);
+napi_value base64_encode(napi_env env, napi_callback_info info);
+
+#endif
