@@ -13,6 +13,12 @@ export interface LineSink {
   line(buf: Buffer, start: number, end: number, endOffset: number): void;
   /** One piece of an over-long line; endOffset is the file offset just after the piece's last byte. */
   piece(buf: Buffer, start: number, end: number, endOffset: number, marker: string): void;
+  /**
+   * Optional, for a sink that takes many lines in one call: every complete line of buf[start, end) up to the first one
+   * longer than `max`, each as line() would take it; returns the position after the last one taken. `fileOffset` is
+   * the file position of buf[0].
+   */
+  lines?(buf: Buffer, start: number, end: number, max: number, fileOffset: number): number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -56,7 +62,11 @@ export class LineFramer {
     const buf = length < whole.length ? whole.subarray(0, length) : whole;
     const max = this.maxLineBytes;
     let pos = 0;
-    for (let nl = buf.indexOf(LF, pos); nl !== -1; nl = buf.indexOf(LF, pos)) {
+    for (;;) {
+      // A sink that takes lines in bulk gets them until a line needs splitting; that one goes the way below.
+      if (this.pieces === 0 && this.sink.lines) pos = this.sink.lines(buf, pos, length, max, fileOffset);
+      const nl = buf.indexOf(LF, pos);
+      if (nl === -1) break;
       const end = nl > pos && buf[nl - 1] === CR ? nl - 1 : nl;
       if (this.pieces === 0 && end - pos <= max) this.sink.line(buf, pos, end, fileOffset + nl + 1);
       else this.finishSplitLine(buf, pos, end, fileOffset, fileOffset + nl + 1);

@@ -1,6 +1,6 @@
 // One open file being followed: reads chunks at its offset, frames them into lines and lines into encoded runs of logs.
 import type { FileHandle } from 'node:fs/promises';
-import { encodeContents, LogWriter } from '../wire/log-writer.js';
+import { canFrameLines, encodeContents, LogWriter } from '../wire/log-writer.js';
 import type { LogContent, LogTag } from '../wire/loggroup.js';
 import { LineFramer } from './framer.js';
 import { extendFingerprint, fingerprintMatches, FINGERPRINT_MAX_BYTES } from './identity.js';
@@ -128,6 +128,10 @@ export class Tailer {
         this.joiner?.flush();
         this.emit(buf, s, e, end, marker);
       },
+      // Raw lines without multiline joining are framed a chunk at a time by the native framer, when it is built.
+      ...(!this.joiner && init.input.raw && canFrameLines
+        ? { lines: (buf: Buffer, s: number, e: number, max: number, at: number) => this.writer.lines(this.time, this.timeNs, buf, s, e, max, at, this.offsetsFor) }
+        : {}),
     });
     if (init.piecesBefore) this.framer.continueSplitLine(init.piecesBefore);
   }
@@ -253,14 +257,18 @@ export class Tailer {
       for (const field of fields) contents.push(field);
       this.writer.log({ time: this.time, contents, timeNs: this.timeNs });
     }
-    const i = this.writer.count - 1;
-    if (i === this.offsets.length) {
-      const grown = new Float64Array(this.offsets.length * 2);
+    this.offsetsFor(this.writer.count)[this.writer.count - 1] = endOffset;
+  }
+
+  /** The offsets array, grown to room for `n` logs. */
+  private readonly offsetsFor = (n: number): Float64Array => {
+    if (n > this.offsets.length) {
+      const grown = new Float64Array(Math.max(n, this.offsets.length * 2));
       grown.set(this.offsets);
       this.offsets = grown;
     }
-    this.offsets[i] = endOffset;
-  }
+    return this.offsets;
+  };
 
   /** Hands what was framed since the last call downstream as one run. */
   private pushRun(): void {

@@ -15,6 +15,8 @@ export interface NativeAddon {
   ghashBackend(): string;
   /** base64 (base64.c) of `src` written as ASCII at `pos` in `out`; returns the position after it. */
   base64Encode(src: Uint8Array, out: Uint8Array, pos: number): number;
+  /** Raw lines into LogGroup.Logs fields (frame.c); `st` holds positions in and out, as LogWriter.lines lays it out. */
+  frameLines(src: Uint8Array, out: Uint8Array, ends: Uint32Array, offsets: Float64Array, keyField: Uint8Array, extra: Uint8Array, st: Float64Array): void;
 }
 
 const ADDON = path.join('build', 'Release', 'logseal_native.node');

@@ -3,8 +3,18 @@
 // The bytes are exactly what encodeLogGroup writes for the same logs (Time, Contents…, Time_ns per Log), so
 // a LogGroup is these fields back to back followed by the group's own fields, and the seal stage can cut
 // them as it cuts any encoded group.
+import { nativeAddon } from '../native/addon.js';
 import { sizeLogField, varintLength, writeLogField, writeVarint } from './loggroup-encoder.js';
 import type { Log, LogContent } from './loggroup.js';
+
+/** The addon's line framer (agent/native/frame.c); without it there is no lines(), and lines go one by one. */
+const frameLines = nativeAddon?.frameLines;
+export const canFrameLines: boolean = frameLines !== undefined;
+
+// frameLines' state array, as frame.c lays it out; framing is synchronous, so one per thread serves every writer.
+const st = new Float64Array(10);
+const ST_POS = 0, ST_END = 1, ST_MAX = 2, ST_OUT_POS = 3, ST_COUNT = 4, ST_FILE_OFFSET = 5, ST_TIME = 6, ST_TIME_NS = 7, ST_STOP = 8, ST_NEED = 9;
+const STOP_NO_ROOM = 2, STOP_NO_SLOT = 3;
 
 const GROUP_LOGS = 0x0a;
 const LOG_TIME = 0x08;
@@ -104,6 +114,32 @@ export class LogWriter {
     buf[p++] = timeNs >>> 24;
     this.pos = p;
     this.ends[this.n++] = p;
+  }
+
+  /**
+   * Every complete line of src[pos, end) up to the first one longer than `max` bytes, each written as line() writes it,
+   * in one native call per chunk; only when canFrameLines. A line ends at LF, and one CR before it is dropped. Returns
+   * the position after the last line written (its LF). The file offset after each line's LF (`fileOffset` being that
+   * of src[0]) goes into the caller's array that `offsets(n)` returns with room for n logs, at the log's index.
+   */
+  lines(time: number, timeNs: number, src: Buffer, pos: number, end: number, max: number, fileOffset: number, offsets: (n: number) => Float64Array): number {
+    for (;;) {
+      st[ST_POS] = pos;
+      st[ST_END] = end;
+      st[ST_MAX] = max;
+      st[ST_OUT_POS] = this.pos;
+      st[ST_COUNT] = this.n;
+      st[ST_FILE_OFFSET] = fileOffset;
+      st[ST_TIME] = time;
+      st[ST_TIME_NS] = timeNs;
+      frameLines!(src, this.buf, this.ends, offsets(this.ends.length), this.keyField, this.extra, st);
+      pos = st[ST_POS];
+      this.pos = st[ST_OUT_POS];
+      this.n = st[ST_COUNT];
+      if (st[ST_STOP] === STOP_NO_ROOM) this.ensure(st[ST_NEED], 1);
+      else if (st[ST_STOP] === STOP_NO_SLOT) this.ensure(0, 1);
+      else return pos;
+    }
   }
 
   /** Any log, through the general encoder (parsed lines, split pieces). */

@@ -1,6 +1,8 @@
 // Line framing: newlines, held partial lines, CRLF, and splitting of over-long lines, whatever the read boundaries.
 import { describe, expect, it } from 'vitest';
 import { LineFramer } from '../../agent/input/framer.js';
+import { canFrameLines, encodeContents, LogWriter } from '../../agent/wire/log-writer.js';
+import { decodeLogGroup } from '../../agent/wire/loggroup.js';
 
 interface Framed {
   text: string;
@@ -8,12 +10,8 @@ interface Framed {
   split?: string;
 }
 
-function framer(maxLineBytes: number) {
-  const out: Framed[] = [];
-  const f = new LineFramer(maxLineBytes, {
-    line: (buf, s, e, end) => out.push({ text: buf.toString('latin1', s, e), end }),
-    piece: (buf, s, e, end, split) => out.push({ text: buf.toString('latin1', s, e), end, split }),
-  });
+/** Feeds text to `f` as reads would, through bufferFor and consume, tracking the file offset. */
+function feeder(f: LineFramer) {
   let offset = 0;
   const feed = (text: string) => {
     const bytes = Buffer.from(text, 'latin1');
@@ -22,7 +20,44 @@ function framer(maxLineBytes: number) {
     f.consume(buf, at + bytes.length, offset - at);
     offset += bytes.length;
   };
-  return { out, feed, f, offset: () => offset };
+  return { feed, offset: () => offset };
+}
+
+function framer(maxLineBytes: number) {
+  const out: Framed[] = [];
+  const f = new LineFramer(maxLineBytes, {
+    line: (buf, s, e, end) => out.push({ text: buf.toString('latin1', s, e), end }),
+    piece: (buf, s, e, end, split) => out.push({ text: buf.toString('latin1', s, e), end, split }),
+  });
+  return { out, f, ...feeder(f) };
+}
+
+/** A framer whose sink takes lines in bulk (LogWriter.lines: the native framer), read back as Framed entries. */
+function bulkFramer(maxLineBytes: number) {
+  const writer = new LogWriter('content', encodeContents([]));
+  let offsets = new Float64Array(1);
+  const offsetsFor = (n: number) => (n > offsets.length ? (offsets = Float64Array.from({ length: n }, (_, i) => offsets[i] ?? 0)) : offsets);
+  const f = new LineFramer(maxLineBytes, {
+    line: (buf, s, e, end) => {
+      writer.line(1, 2, buf, s, e);
+      offsetsFor(writer.count)[writer.count - 1] = end;
+    },
+    piece: (buf, s, e, end, split) => {
+      writer.log({ time: 1, contents: [{ key: 'content', value: buf.subarray(s, e) }, { key: '__split__', value: split }], timeNs: 2 });
+      offsetsFor(writer.count)[writer.count - 1] = end;
+    },
+    lines: (buf, s, e, max, at) => writer.lines(1, 2, buf, s, e, max, at, offsetsFor),
+  });
+  const out = (): Framed[] => {
+    const logs = writer.take();
+    if (!logs) return [];
+    return decodeLogGroup(logs.bytes).logs.map((log, i) => {
+      const [content, split] = log.contents;
+      const text = typeof content.value === 'string' ? Buffer.from(content.value).toString('latin1') : Buffer.from(content.value).toString('latin1');
+      return split ? { text, end: offsets[i], split: String(split.value) } : { text, end: offsets[i] };
+    });
+  };
+  return { out, f, ...feeder(f) };
 }
 
 describe('LineFramer', () => {
@@ -129,6 +164,32 @@ describe('LineFramer', () => {
     const expected = text.split('\n').map((l, i, all) => (i < all.length - 1 && l.endsWith('\r') ? l.slice(0, -1) : l));
     if (expected[expected.length - 1] === '') expected.pop();
     expect(rebuilt).toEqual(expected);
+  });
+
+  it.skipIf(!canFrameLines)('gives a sink that takes lines in bulk (the native framer) exactly what line() and piece() give, whatever the reads', () => {
+    let seed = 11;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (let round = 0; round < 10; round++) {
+      let text = '';
+      for (let i = 0; i < 300; i++) {
+        const body = Array.from({ length: rand(round % 2 ? 30 : 12) }, () => String.fromCharCode(rand(4) === 0 ? 0xe9 : 0x61 + rand(26))).join('');
+        text += body + (rand(5) === 0 ? '\r' : '') + (rand(10) === 0 ? '' : '\n');
+      }
+      const plain = framer(9);
+      const bulk = bulkFramer(9);
+      for (let i = 0; i < text.length; ) {
+        const n = 1 + rand(round < 5 ? 40 : 400);
+        plain.feed(text.slice(i, i + n));
+        bulk.feed(text.slice(i, i + n));
+        i += n;
+      }
+      plain.f.flushPartial(plain.offset());
+      bulk.f.flushPartial(bulk.offset());
+      expect(bulk.out()).toEqual(plain.out);
+    }
   });
 
   it('continues the piece numbering of a line split before a restart', () => {
