@@ -26,28 +26,40 @@ import { backendDownRun, idleRun, labelOf, throughputRun, type BackendDownResult
 const MB = 1e6;
 const TARGETS = { aesGroup: 150, sm4Group: 80, aeadVsRaw: 0.9, vsBaseline: 3, peakRssMb: 200 };
 
-const { values: args } = parseArgs({
-  options: {
-    size: { type: 'string' },
-    quick: { type: 'boolean', default: false },
-    configs: { type: 'string', default: 'aes-group,sm4-group,aes-log,sm4-log' },
-    files: { type: 'string', default: '8' },
-    verify: { type: 'boolean' },
-    profile: { type: 'boolean', default: false },
-    'skip-down': { type: 'boolean', default: false },
-    'skip-refs': { type: 'boolean', default: false },
-    'down-seconds': { type: 'string' },
-    threads: { type: 'string' },
-    'batch-bytes': { type: 'string', default: '4MiB' },
-    'max-in-flight': { type: 'string', default: '8' },
-    'node-args': { type: 'string' },
-    data: { type: 'string' },
-    json: { type: 'string' },
-    chart: { type: 'string' },
-    'chart-from': { type: 'string' },
-    repeat: { type: 'string', default: '1' },
-  },
-});
+const OPTIONS = {
+  size: { type: 'string' },
+  quick: { type: 'boolean', default: false },
+  configs: { type: 'string', default: 'aes-group,sm4-group,aes-log,sm4-log' },
+  files: { type: 'string', default: '8' },
+  verify: { type: 'boolean' },
+  profile: { type: 'boolean', default: false },
+  'skip-down': { type: 'boolean', default: false },
+  'skip-refs': { type: 'boolean', default: false },
+  'down-seconds': { type: 'string' },
+  threads: { type: 'string' },
+  'batch-bytes': { type: 'string', default: '4MiB' },
+  'max-in-flight': { type: 'string', default: '8' },
+  'node-args': { type: 'string' },
+  data: { type: 'string' },
+  json: { type: 'string' },
+  chart: { type: 'string' },
+  'chart-from': { type: 'string' },
+  repeat: { type: 'string', default: '1' },
+} as const;
+
+/** Bad flags and failed runs end in one line on stderr, not a stack trace. */
+function fail(e: unknown): never {
+  console.error(`e2e: ${(e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ')}`);
+  process.exit(2);
+}
+
+const { values: args } = (() => {
+  try {
+    return parseArgs({ options: OPTIONS });
+  } catch (e) {
+    return fail(e);
+  }
+})();
 
 function parseSize(s: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?$/i.exec(s.trim());
@@ -478,4 +490,4 @@ function chart(r: Results): string {
   );
 }
 
-await main();
+await main().catch(fail);
