@@ -2,6 +2,7 @@
 import { randomFillSync } from 'node:crypto';
 import { decodeLogGroup, encodeLogGroup, type Log, type LogContent, type LogGroup, type LogTag } from '../wire/loggroup.js';
 import { base64Length, writeBase64 } from '../wire/base64.js';
+import { varintLength, writeVarint } from '../wire/loggroup-encoder.js';
 import { lz4Bound, lz4CompressInto, lz4Decompress } from '../wire/lz4.js';
 import { AuthenticationError, nonceLength, tagLength, type AeadCipher, type SealAlgorithm } from './aead.js';
 import { cipherFor } from './cipher.js';
@@ -297,19 +298,4 @@ function minTime(logs: Log[]): number {
   let t = logs[0].time;
   for (const log of logs) if (log.time < t) t = log.time;
   return t;
-}
-
-function varintLength(n: number): number {
-  let len = 1;
-  while (n >= 0x80) (n = Math.floor(n / 128)), len++;
-  return len;
-}
-
-function writeVarint(out: Uint8Array, p: number, n: number): number {
-  while (n >= 0x80) {
-    out[p++] = (n & 0x7f) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  out[p++] = n;
-  return p;
 }
