@@ -45,7 +45,7 @@ export class Delivery {
     }
   }
 
-  /** Resolves once the batch is acknowledged by SLS or durably spooled. */
+  /** Resolves once the batch is acknowledged by SLS, durably spooled, or dead-lettered. */
   async deliver(batch: SealedForDelivery): Promise<'shipped' | 'spooled' | 'dead-lettered'> {
     if (this.spool.count === 0 && !this.replaying) {
       try {
