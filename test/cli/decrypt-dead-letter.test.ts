@@ -42,18 +42,9 @@ describe('logseal decrypt --dead-letter', () => {
     await rm(bad);
   });
 
-  it('names a directory it cannot read, exit 1', async () => {
-    const res = await runCli(['decrypt', '-c', config, '--dead-letter', path.join(dir, 'missing')]);
-    expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/^logseal: decrypt: .*missing: cannot read the dead-letter directory \(ENOENT\)\n$/);
-  });
-
   it('refuses flags that only make sense for a Logstore, exit 64', async () => {
-    for (const flags of [['--shard', '0'], ['--from', '1700000000']]) {
-      const res = await runCli(['decrypt', '-c', config, '--dead-letter', deadDir, ...flags]);
-      expect(res.code).toBe(64);
-      expect(res.stderr).toMatch(new RegExp(`^logseal: ${flags[0]}: not with --dead-letter`));
-      expect(res.stderr.trim().split('\n')).toHaveLength(1);
-    }
+    const res = await runCli(['decrypt', '-c', config, '--dead-letter', deadDir, '--shard', '0']);
+    expect(res.code).toBe(64);
+    expect(res.stderr).toBe('logseal: --shard: not with --dead-letter (the files name their Logstore, not a shard)\n');
   });
 });
