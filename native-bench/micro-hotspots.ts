@@ -106,7 +106,7 @@ function perLine(): void {
             offsets[n++] = nl + 1;
           }
           const logs = writer.take()!;
-          const run = { ...logs, offsets, startOffset: 0, topic, source, tags, fileId };
+          const run = { ...logs, offsets, startOffset: 0, topic, source, tags, fileId, input: 0 };
           for (const b of batcher.add(run)) sink += b.encoded.length;
         }
         for (const b of batcher.flushAll()) sink += b.encoded.length;
@@ -122,7 +122,7 @@ function perLine(): void {
                 writer.reserve(buf.length);
                 writer.lines(time, timeNs, buf, 0, buf.length, 512 * 1024, 0, offsetsFor);
                 const logs = writer.take()!;
-                const run = { ...logs, offsets: offsets.slice(0, logs.count), startOffset: 0, topic, source, tags, fileId };
+                const run = { ...logs, offsets: offsets.slice(0, logs.count), startOffset: 0, topic, source, tags, fileId, input: 0 };
                 for (const b of batcher.add(run)) sink += b.encoded.length;
               }
               for (const b of batcher.flushAll()) sink += b.encoded.length;

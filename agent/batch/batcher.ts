@@ -1,5 +1,5 @@
-// Groups the input's runs of encoded logs into plaintext LogGroups per (topic, source, tags), flushed by size, count
-// or linger time. A group is assembled from byte ranges of the runs, copied as they arrive (the input reuses a run's
+// Groups the input's runs of encoded logs into plaintext LogGroups per (output, topic, source, tags), flushed by size,
+// count or linger time. A group is assembled from byte ranges of the runs, copied as they arrive (the input reuses a run's
 // memory once read again), into buffers that come back for reuse once a batch is sealed: at full speed hardly any
 // buffer is freshly allocated, and buffer churn no longer drives V8's garbage collections.
 import type { InputRun } from '../input/index.js';
@@ -14,11 +14,16 @@ export interface BatchLimits {
   lingerMs: number;
 }
 
+/** The output (Logstore and CMK) the logs of a configured input go to; a batch never mixes outputs. Default: all 0. */
+export type OutputOf = (input: number) => number;
+
 /** What the batcher groups: the input stage's runs. */
 export type BatchRun = InputRun;
 
 export interface PlainBatch {
   id: number;
+  /** The output all of this batch's logs go to. */
+  output: number;
   /**
    * The LogGroup's protobuf encoding (as encodeLogGroup writes it), at the start of an ArrayBuffer of its own that
    * may be larger: move the buffer, then give it back with recycle() once done with it.
@@ -35,6 +40,7 @@ export interface PlainBatch {
 
 /** A group's fields other than its logs, and the key it is batched under. */
 interface GroupShape {
+  output: number;
   topic: string;
   source: string;
   key: string;
@@ -60,8 +66,8 @@ const MAX_SPARE = 32;
 /** Group buffers are allocated in multiples of this. */
 const BUFFER_STEP = 64 * 1024;
 
-function groupKey(r: BatchRun): string {
-  let key = `${r.topic}\u0000${r.source}`;
+function groupKey(r: BatchRun, output: number): string {
+  let key = `${output}\u0000${r.topic}\u0000${r.source}`;
   for (const t of r.tags) key += `\u0000${t.key}\u0001${t.value}`;
   return key;
 }
@@ -69,13 +75,14 @@ function groupKey(r: BatchRun): string {
 // The input hands out one tags array per file, so a group's key and encoded fields are built once per file.
 const shapes = new WeakMap<LogTag[], GroupShape>();
 
-function shapeOf(r: BatchRun): GroupShape {
+function shapeOf(r: BatchRun, output: number): GroupShape {
   const hit = shapes.get(r.tags);
-  if (hit && hit.topic === r.topic && hit.source === r.source) return hit;
+  if (hit && hit.output === output && hit.topic === r.topic && hit.source === r.source) return hit;
   const shape: GroupShape = {
+    output,
     topic: r.topic,
     source: r.source,
-    key: groupKey(r),
+    key: groupKey(r, output),
     tail: encodeLogGroup({ logs: [], topic: r.topic, source: r.source, logTags: r.tags }),
   };
   shapes.set(r.tags, shape);
@@ -112,6 +119,7 @@ export class Batcher {
   constructor(
     private readonly limits: BatchLimits,
     private readonly now: () => number = Date.now,
+    private readonly outputOf: OutputOf = () => 0,
   ) {
     if (limits.maxLogs < 1 || limits.maxLogs > SLS_MAX_LOGS_PER_GROUP) {
       throw new RangeError(`batch.maxLogs must be between 1 and ${SLS_MAX_LOGS_PER_GROUP}`);
@@ -127,7 +135,7 @@ export class Batcher {
 
   /** Adds a run's logs, in order; returns the batches that became full. */
   add(run: BatchRun): PlainBatch[] {
-    const shape = shapeOf(run);
+    const shape = shapeOf(run, this.outputOf(run.input));
     const full: PlainBatch[] = [];
     let from = 0;
     while (from < run.count) {
@@ -209,7 +217,7 @@ export class Batcher {
     this.capacity = Math.min(this.maxCapacity, Math.max(need, this.capacity - BUFFER_STEP));
     g.buf.set(tail, g.bytes);
     const encoded = g.buf.subarray(0, g.bytes + tail.length);
-    return { id: this.nextId++, encoded, logCount: g.logs, ends: g.ends, counts: g.counts, bytes: g.bytes };
+    return { id: this.nextId++, output: g.shape.output, encoded, logCount: g.logs, ends: g.ends, counts: g.counts, bytes: g.bytes };
   }
 }
 

@@ -48,7 +48,8 @@ program
   .option('--shard <n>', 'only this shard')
   .option('--from <time>', 'begin, unix seconds or ISO-8601', 'begin')
   .option('--to <time>', 'end, unix seconds or ISO-8601', 'end')
-  .action((o: { config: string; logstore?: string; shard?: string; from?: string; to?: string }) => runCommand(() => decryptCommand(o)));
+  .option('--dead-letter <dir>', 'read the sealed batches of this dead-letter directory instead of a Logstore')
+  .action((o: { config: string; logstore?: string; shard?: string; from?: string; to?: string; deadLetter?: string }) => runCommand(() => decryptCommand(o)));
 
 program
   .command('logstore')

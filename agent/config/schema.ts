@@ -44,15 +44,13 @@ const encryptConf = z.strictObject({
   ),
 });
 
+const logstoreName = () => z.string().regex(LOGSTORE_NAME, 'expected a logstore name: 3-63 lowercase letters, digits, hyphens or underscores');
+
 const sls = z
   .strictObject({
     endpoint: doc(endpoint(), 'SLS endpoint; a bare host means https://host.', 'URL or host'),
     project: doc(z.string().regex(PROJECT_NAME, 'expected a project name: 3-63 lowercase letters, digits or hyphens'), 'SLS project.', 'string'),
-    logstore: doc(
-      z.string().regex(LOGSTORE_NAME, 'expected a logstore name: 3-63 lowercase letters, digits, hyphens or underscores'),
-      'Logstore that receives the sealed logs.',
-      'string',
-    ),
+    logstore: doc(logstoreName(), 'Logstore that receives the sealed logs of inputs that name none of their own.', 'string'),
     accessKeyId: doc(credential(), 'AccessKey id; when absent (or empty) the default credential chain is used (env, profile, ECS RAM role).', 'string'),
     accessKeySecret: doc(credential(), 'AccessKey secret; required together with accessKeyId.', 'string'),
     securityToken: doc(credential(), 'STS token for temporary credentials.', 'string'),
@@ -70,7 +68,7 @@ const sls = z
           encrypt_conf: doc(encryptConf.optional(), 'Server-side encryption settings sent to SLS as they are.', 'mapping'),
         })
         .optional(),
-      'Create the Logstore at start-up when it does not exist.',
+      'Create each Logstore logs are sent to (sls.logstore and every inputs[].logstore) at start-up when it does not exist.',
       'mapping',
     ),
   })
@@ -181,6 +179,8 @@ const input = z.strictObject({
   maxLineBytes: doc(size({ min: 256, max: 2 ** 20 }).prefault('512KiB'), 'Longer lines are split into pieces of this size.', 'size'),
   fields: doc(stringMap(), 'Static fields added to every log.', 'map of strings'),
   tags: doc(stringMap(), 'Tags added to every LogGroup (they stay visible).', 'map of strings'),
+  logstore: doc(logstoreName().optional(), "Logstore that receives this input's sealed logs (same project and endpoint).", 'string', 'sls.logstore'),
+  cmk: doc(z.string().min(1).optional(), "The CMK that issues the data keys of this input's logs.", 'string', 'kms.cmk'),
 });
 
 export const configSchema = z.strictObject({
@@ -195,6 +195,14 @@ export const configSchema = z.strictObject({
       maxBytes: doc(size({ min: 0, max: 2 ** 50 }).prefault('1GiB'), 'Disk space for sealed batches SLS has not accepted yet; 0 keeps none.', 'size'),
     }).prefault({}),
     'The disk spool.',
+    'mapping',
+  ),
+  deadLetter: doc(
+    z.strictObject({
+      dir: doc(z.string().min(1).optional(), 'Directory for sealed batches SLS refused for good (e.g. a log too large); relative paths resolve against the working directory.', 'path', '`<stateDir>/dead-letter`'),
+      maxBytes: doc(size({ min: 0, max: 2 ** 50 }).prefault('256MiB'), 'Disk space for refused batches; a batch that does not fit is dropped (logged and counted); 0 keeps none.', 'size'),
+    }).prefault({}),
+    'Where batches SLS refuses for good go, so they no longer hold up the others; `logseal decrypt --dead-letter DIR` reads them.',
     'mapping',
   ),
   drain: doc(

@@ -8,13 +8,21 @@ import type { LogGroup } from '../wire/loggroup.js';
 /** A record that does not authenticate, or a group that is not logseal v1: the run stops, nothing of it is printed. */
 export class UnsealError extends Error {
   override readonly name = 'UnsealError';
+  /** `where` names the group: `shard <n> cursor <c>`, or a dead-letter file. */
   constructor(
-    readonly shard: number,
-    readonly cursor: string,
+    readonly where: string,
     reason: string,
   ) {
-    super(`shard ${shard} cursor ${cursor}: ${reason}`);
+    super(`${where}: ${reason}`);
   }
+}
+
+/** A shipped LogGroup read from elsewhere than a Logstore (the dead-letter directory), with the Logstore it was sealed for. */
+export interface ShippedGroup {
+  group: LogGroup;
+  logstore: string;
+  /** Names the group in errors, e.g. its file. */
+  where: string;
 }
 
 export interface DecryptRange {
@@ -58,6 +66,13 @@ export class SealedLogReader {
     for (const shard of shards) yield* this.readShard(range, shard);
   }
 
+  /** Opens shipped LogGroups that do not come from a pull, such as dead-letter files. */
+  async *readGroups(groups: AsyncIterable<ShippedGroup>): AsyncGenerator<PlainLogLine> {
+    for await (const g of groups) {
+      for (const plain of await this.open(g.group, g.logstore, g.where)) yield* toLines(plain);
+    }
+  }
+
   close(): void {
     for (const k of this.keys.values()) k.fill(0);
     this.keys.clear();
@@ -69,28 +84,28 @@ export class SealedLogReader {
     for (;;) {
       const page = await this.sls.pullLogs(range.logstore, shard, cursor, range.pullCount ?? 100, endCursor);
       for (const group of page.groups) {
-        for (const plain of await this.open(group, range.logstore, shard, cursor)) yield* toLines(plain);
+        for (const plain of await this.open(group, range.logstore, `shard ${shard} cursor ${cursor}`)) yield* toLines(plain);
       }
       if (page.count === 0 || page.nextCursor === cursor) return;
       cursor = page.nextCursor;
     }
   }
 
-  private async open(group: LogGroup, logstore: string, shard: number, cursor: string): Promise<LogGroup[]> {
+  private async open(group: LogGroup, logstore: string, where: string): Promise<LogGroup[]> {
     const version = group.logTags.find((t) => t.key === VERSION_TAG)?.value;
     if (version !== '1') {
-      throw new UnsealError(shard, cursor, version === undefined ? 'LogGroup is not sealed by logseal (no __seal_v__ tag)' : `unknown __seal_v__ ${version}`);
+      throw new UnsealError(where, version === undefined ? 'LogGroup is not sealed by logseal (no __seal_v__ tag)' : `unknown __seal_v__ ${version}`);
     }
     const blob = group.logTags.find((t) => t.key === DATA_KEY_TAG)?.value;
-    if (!blob) throw new UnsealError(shard, cursor, 'sealed LogGroup has no __seal_dk__ tag');
+    if (!blob) throw new UnsealError(where, 'sealed LogGroup has no __seal_dk__ tag');
     if (!this.keys.has(blob)) {
       this.keys.set(blob, await this.kms.decrypt(blob, encryptionContext(this.project, logstore)));
     }
     try {
       return openGroup(group, (b) => this.keys.get(b)!, { project: this.project, logstore });
     } catch (err) {
-      if (err instanceof AuthenticationError) throw new UnsealError(shard, cursor, `record does not authenticate (${err.message})`);
-      if (err instanceof SealFormatError) throw new UnsealError(shard, cursor, err.message);
+      if (err instanceof AuthenticationError) throw new UnsealError(where, `record does not authenticate (${err.message})`);
+      if (err instanceof SealFormatError) throw new UnsealError(where, err.message);
       throw err;
     }
   }

@@ -278,6 +278,6 @@ export class Tailer {
     const offsets = this.offsets.slice(0, logs.count);
     const startOffset = this.runStart;
     this.runStart = offsets[logs.count - 1];
-    this.push({ ...logs, offsets, startOffset, topic, source, tags: this.tags, fileId: this.fileId }, this);
+    this.push({ ...logs, offsets, startOffset, topic, source, tags: this.tags, fileId: this.fileId, input: this.input.index }, this);
   }
 }

@@ -79,6 +79,8 @@ export interface InputRun {
   /** One array per file, shared by all its runs. */
   tags: LogTag[];
   fileId: string;
+  /** Position of the configured input the file belongs to (which decides where its logs are sent). */
+  input: number;
 }
 
 export type InputEvent = {

@@ -5,15 +5,20 @@ import path from 'node:path';
 import { Batcher, type PlainBatch } from '../batch/batcher.js';
 import { CheckpointStore, type FileCheckpoint } from '../checkpoint/index.js';
 import { resolveCredentials, type Config } from '../config/index.js';
+import { DeadLetterDir } from '../dead-letter/index.js';
 import { FileInput, type InputEvent, type InputRun } from '../input/index.js';
-import { DataKeyCache, KmsClient, KmsError, encryptionContext, type DataKey } from '../keys/index.js';
+import { KmsClient, type DataKeyCache } from '../keys/index.js';
 import { SealPool, ghashBackend } from '../seal/index.js';
 import { base64Backend } from '../wire/base64.js';
-import { SlsClient, SlsError } from '../ship/index.js';
+import { SlsClient } from '../ship/index.js';
 import { Spool } from '../spool/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { AgentMetrics } from '../telemetry/metrics.js';
+import { DeadLetters } from './dead-letters.js';
 import { Delivery } from './delivery.js';
+import { KeyGate } from './key-gate.js';
+import { ensureLogstores } from './logstores.js';
+import { logstoresOf, openOutputs, planOutputs, type Output } from './outputs.js';
 import { Positions } from './positions.js';
 import { lockStateDir } from './state-lock.js';
 
@@ -25,13 +30,15 @@ export interface AgentStatus {
   inFlight: number;
   spoolBytes: number;
   spoolEntries: number;
+  /** The data key state of the first output (sls.logstore for configs with one output). */
   key: ReturnType<DataKeyCache['status']>;
+  /** Every output with its data key state. */
+  outputs: ({ logstore: string; cmk: string } & ReturnType<DataKeyCache['status']>)[];
   holdingReason?: string;
 }
 
 const READ_MAX_LOGS = 4096;
 const CHECKPOINT_INTERVAL_MS = 1000;
-const KEY_RETRY_MS = 2000;
 const TIMEOUT = Symbol('timeout');
 
 export class Agent {
@@ -44,7 +51,6 @@ export class Agent {
   private checkpointTimer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
   private dirty = false;
-  private holdingReason: string | undefined;
   private counters = { linesRead: 0, bytesRead: 0, linesShipped: 0 };
 
   private constructor(
@@ -55,7 +61,8 @@ export class Agent {
     private readonly batcher: Batcher,
     private readonly positions: Positions,
     private readonly checkpoints: CheckpointStore,
-    private readonly keys: DataKeyCache,
+    private readonly outputs: Output[],
+    private readonly keyGate: KeyGate,
     private readonly pool: SealPool,
     private readonly sls: SlsClient,
     private readonly spool: Spool,
@@ -71,7 +78,8 @@ export class Agent {
     // Everything that can fail on a bad environment happens before threads and watchers exist; on failure what was
     // opened is closed again so the process can exit with its one-line error.
     const opened: (() => Promise<void>)[] = [unlock];
-    let spool: Spool, sls: SlsClient, kms: KmsClient, saved: Map<string, FileCheckpoint>, checkpoints: CheckpointStore;
+    let spool: Spool, sls: SlsClient, kms: KmsClient, saved: Map<string, FileCheckpoint>, checkpoints: CheckpointStore, deadLetterDir: DeadLetterDir;
+    const { targets, outputOfInput } = planOutputs(config);
     try {
       checkpoints = new CheckpointStore(path.join(stateDir, 'checkpoints.json'), {
         onRecovered: (corruptCopy, reason) =>
@@ -84,6 +92,10 @@ export class Agent {
         onCorrupt: (file, reason) => log.error({ file, reason }, 'spool entry failed its checksum; moved to spool/corrupt'),
       });
       opened.push(() => spool.close());
+      deadLetterDir = await DeadLetterDir.open({
+        dir: config.deadLetter.dir !== undefined ? path.resolve(config.deadLetter.dir) : path.join(stateDir, 'dead-letter'),
+        maxBytes: config.deadLetter.maxBytes,
+      });
       sls = new SlsClient({
         endpoint: config.sls.endpoint,
         project: config.sls.project,
@@ -93,7 +105,7 @@ export class Agent {
         onRetry: (e) => metrics.retries.inc({ service: 'sls', code: e.code }),
       });
       opened.push(() => sls.close());
-      if (config.sls.createLogstore) await ensureLogstore(sls, config, log);
+      if (config.sls.createLogstore) await ensureLogstores(sls, config, logstoresOf(targets), log);
       const kmsCreds = await resolveCredentials(config, 'kms')();
       kms = new KmsClient({
         endpoint: config.kms.endpoint,
@@ -106,20 +118,15 @@ export class Agent {
       for (const close of opened.reverse()) await close().catch(() => {});
       throw err;
     }
-    const keys = new DataKeyCache({
-      kms: {
-        generateDataKey: (cmk, n, ctx) => {
-          metrics.kmsCalls.inc();
-          return kms.generateDataKey(cmk, n, ctx);
-        },
+    const outputs = openOutputs(config, targets, {
+      generateDataKey: (cmk, n, ctx) => {
+        metrics.kmsCalls.inc();
+        return kms.generateDataKey(cmk, n, ctx);
       },
-      cmk: config.kms.cmk,
-      algorithm: config.seal.algorithm,
-      context: encryptionContext(config.sls.project, config.sls.logstore),
-      rotate: { maxAgeMs: config.seal.rotate.maxAge, maxRecords: config.seal.rotate.maxRecords, maxBytes: config.seal.rotate.maxBytes },
     });
     const pool = new SealPool({ threads: config.seal.threads, backend: config.seal.backend });
-    const delivery = new Delivery(sls, spool, config.sls.logstore, metrics, log);
+    const deadLetters = new DeadLetters(deadLetterDir, config.sls.project, metrics, log);
+    const delivery = new Delivery(sls, spool, deadLetters, metrics, log);
     const positions = new Positions(saved);
     const input = new FileInput(
       config.inputs.map((i) => ({
@@ -138,10 +145,15 @@ export class Agent {
       })),
       { checkpoints: saved, hostname: os.hostname(), onEvent: (e) => logInputEvent(log, e) },
     );
-    const batcher = new Batcher({ maxBytes: config.batch.maxBytes, maxLogs: config.batch.maxLogs, lingerMs: config.batch.linger });
+    const batcher = new Batcher(
+      { maxBytes: config.batch.maxBytes, maxLogs: config.batch.maxLogs, lingerMs: config.batch.linger },
+      Date.now,
+      (input) => outputOfInput[input] ?? 0,
+    );
     const window = config.sls.maxInFlight + 2 * config.seal.threads;
 
-    const agent = new Agent(config, log, metrics, input, batcher, positions, checkpoints, keys, pool, sls, spool, delivery, window, unlock);
+    const keyGate = new KeyGate(metrics, log);
+    const agent = new Agent(config, log, metrics, input, batcher, positions, checkpoints, outputs, keyGate, pool, sls, spool, delivery, window, unlock);
     agent.watchKeys();
     agent.loopDone = agent.loop().catch((err: Error) => {
       log.fatal({ err: err.message }, 'the read loop failed');
@@ -153,6 +165,7 @@ export class Agent {
       {
         project: config.sls.project,
         logstore: config.sls.logstore,
+        ...(outputs.length > 1 || outputs[0]?.logstore !== config.sls.logstore ? { outputs: outputs.map((o) => `${o.logstore} (${o.cmk})`) } : {}),
         algorithm: config.seal.algorithm,
         mode: config.seal.mode,
         inputs: config.inputs.length,
@@ -167,15 +180,17 @@ export class Agent {
   }
 
   status(): AgentStatus {
-    const key = this.keys.status();
+    const outputs = this.outputs.map((o) => ({ logstore: o.logstore, cmk: o.cmk, ...o.keys.status() }));
+    const holdingReason = this.keyGate.holdingReason;
     return {
-      state: this.stopping ? 'draining' : this.holdingReason ? 'holding' : 'running',
+      state: this.stopping ? 'draining' : holdingReason ? 'holding' : 'running',
       ...this.counters,
       inFlight: this.inFlight.size,
       spoolBytes: this.spool.bytes,
       spoolEntries: this.spool.count,
-      key,
-      ...(this.holdingReason ? { holdingReason: this.holdingReason } : {}),
+      key: this.outputs[0]!.keys.status(),
+      outputs,
+      ...(holdingReason ? { holdingReason } : {}),
     };
   }
 
@@ -200,7 +215,7 @@ export class Agent {
     this.saveCheckpoints(true);
     await this.saving;
     await this.delivery.close();
-    this.keys.close();
+    for (const o of this.outputs) o.keys.close();
     await this.pool.close();
     await this.sls.close();
     await this.spool.close();
@@ -256,74 +271,30 @@ export class Agent {
 
   private async process(batch: PlainBatch): Promise<void> {
     const { logCount } = batch;
-    const key = await this.keyFor(logCount, batch.bytes);
+    const output = this.outputs[batch.output]!;
+    const key = await this.keyGate.keyFor(output, logCount, batch.bytes, () => this.abandoning);
     if (!key) return; // abandoned at shutdown: not acknowledged, so read again after restart
     const sealed = await this.pool.seal({
       encoded: batch.encoded, // moved to the worker thread
       logCount,
       key,
-      target: { project: this.config.sls.project, logstore: this.config.sls.logstore, mode: this.config.seal.mode, zip: this.config.seal.zip },
+      target: { project: this.config.sls.project, logstore: output.logstore, mode: this.config.seal.mode, zip: this.config.seal.zip },
       compressType: bodyCompression(this.config),
     });
     this.batcher.recycle(sealed.spare);
     this.metrics.batchesSealed.inc({ algorithm: this.config.seal.algorithm });
-    await this.delivery.deliver({ payload: sealed.payload, logCount });
+    await this.delivery.deliver({ logstore: output.logstore, payload: sealed.payload, logCount });
     this.positions.acknowledged(batch);
     this.counters.linesShipped += logCount;
     this.dirty = true;
   }
 
-  /** Waits for a usable data key; while there is none the batch is held in memory (never sealed under a stale key). */
-  private async keyFor(records: number, bytes: number): Promise<DataKey | undefined> {
-    for (;;) {
-      try {
-        const key = await this.keys.acquire(records, bytes);
-        this.keyUsable();
-        return key;
-      } catch (err) {
-        if (!(err instanceof KmsError)) throw err;
-        this.keyUnusable(err);
-        if (this.abandoning) return undefined;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, KEY_RETRY_MS);
-          const keys = this.keys;
-          function done(): void {
-            clearTimeout(timer);
-            keys.off('restored', done);
-            resolve();
-          }
-          keys.once('restored', done);
-        });
-      }
-    }
-  }
-
-  private keyUnusable(err: KmsError): void {
-    this.metrics.keyUnavailable.set(1);
-    const reason = `${err.code}: ${err.message}`;
-    if (this.holdingReason !== reason) {
-      this.holdingReason = reason;
-      this.log.error(
-        { code: err.code, cmk: this.config.kms.cmk, cmkUnusable: err.cmkUnusable },
-        err.cmkUnusable
-          ? 'the CMK cannot issue data keys: holding all data (nothing is sealed or written) until the key is usable again'
-          : 'no data key available from KMS: holding all data until KMS answers',
-      );
-    }
-  }
-
-  private keyUsable(): void {
-    if (this.holdingReason === undefined) return;
-    this.holdingReason = undefined;
-    this.metrics.keyUnavailable.set(0);
-    this.log.info({ cmk: this.config.kms.cmk }, 'data keys available again: resuming');
-  }
-
   private watchKeys(): void {
-    this.keys.on('rotated', () => this.log.debug('data key rotated'));
+    for (const o of this.outputs) o.keys.on('rotated', () => this.log.debug({ logstore: o.logstore }, 'data key rotated'));
     const refresh = setInterval(() => {
-      const s = this.keys.status();
-      if (s.keyAgeMs !== undefined) this.metrics.dataKeyAge.set(s.keyAgeMs / 1000);
+      // The oldest key in use: the one closest to its rotation deadline.
+      const ages = this.outputs.map((o) => o.keys.status().keyAgeMs).filter((a): a is number => a !== undefined);
+      if (ages.length > 0) this.metrics.dataKeyAge.set(Math.max(...ages) / 1000);
       this.metrics.checkpointLag.set(this.positions.lag(this.input.files()));
     }, 1000);
     refresh.unref();
@@ -346,28 +317,6 @@ export class Agent {
 export function bodyCompression(config: Config): 'lz4' | 'deflate' | 'none' {
   if (config.sls.compress !== 'auto') return config.sls.compress;
   return config.seal.mode === 'group' && config.seal.zip === 'lz4' ? 'none' : 'lz4';
-}
-
-async function ensureLogstore(sls: SlsClient, config: Config, log: Logger): Promise<void> {
-  const spec = config.sls.createLogstore!;
-  try {
-    await sls.getLogstore(config.sls.logstore);
-    return;
-  } catch (err) {
-    if (err instanceof SlsError && err.retryable) {
-      // SLS being down must not stop the agent: batches spool until it is back (and the Logstore is then there).
-      log.warn({ code: err.code }, 'could not check the logstore at start-up; continuing, batches will spool until SLS answers');
-      return;
-    }
-    if (!(err instanceof SlsError) || err.code !== 'LogStoreNotExist') throw err;
-  }
-  await sls.createLogstore({
-    logstoreName: config.sls.logstore,
-    ttl: spec.ttl,
-    shardCount: spec.shardCount,
-    ...(spec.encrypt_conf ? { encrypt_conf: spec.encrypt_conf } : {}),
-  });
-  log.info({ logstore: config.sls.logstore, encrypted: spec.encrypt_conf?.enable ?? false }, 'created logstore');
 }
 
 function logInputEvent(log: Logger, e: InputEvent): void {

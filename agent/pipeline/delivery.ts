@@ -1,10 +1,14 @@
-// Gets sealed batches to SLS: straight away while it answers, through the disk spool (in order) while it does not.
+// Gets sealed batches to SLS: straight away while it answers, through the disk spool (in order) while it does not,
+// and to the dead-letter directory when SLS refuses one for good.
 import type { Logger } from '../telemetry/logger.js';
 import type { AgentMetrics } from '../telemetry/metrics.js';
-import { SlsError, type PutLogsPayload, type SlsClient } from '../ship/index.js';
+import { SlsError, isPermanentRefusal, type PutLogsPayload, type SlsClient } from '../ship/index.js';
 import { SpoolFullError, type Spool } from '../spool/index.js';
+import type { DeadLetters } from './dead-letters.js';
 
 export interface SealedForDelivery {
+  /** The Logstore the batch was sealed for (its AAD and data key name it): it can go nowhere else. */
+  logstore: string;
   payload: PutLogsPayload;
   logCount: number;
 }
@@ -15,6 +19,8 @@ const REPLAY_MAX_DELAY_MS = 30_000;
 /**
  * A batch counts as delivered once SLS acknowledged it or it is durably in the spool: either way its lines may be
  * checkpointed. While the spool holds anything, new batches queue behind it so replay keeps the original order.
+ * A batch SLS refuses for good (isPermanentRefusal) is diverted to the dead-letter directory and counts as delivered
+ * too, so it never holds up the batches behind it.
  */
 export class Delivery {
   private replaying: Promise<void> | undefined;
@@ -28,7 +34,7 @@ export class Delivery {
   constructor(
     private readonly client: SlsClient,
     private readonly spool: Spool,
-    private readonly logstore: string,
+    private readonly deadLetters: DeadLetters,
     private readonly metrics: AgentMetrics,
     private readonly log: Logger,
   ) {
@@ -39,17 +45,18 @@ export class Delivery {
     }
   }
 
-  /** Resolves once the batch is acknowledged by SLS or durably spooled. */
-  async deliver(batch: SealedForDelivery): Promise<'shipped' | 'spooled'> {
+  /** Resolves once the batch is acknowledged by SLS, durably spooled, or dead-lettered. */
+  async deliver(batch: SealedForDelivery): Promise<'shipped' | 'spooled' | 'dead-lettered'> {
     if (this.spool.count === 0 && !this.replaying) {
       try {
-        await this.client.putLogs(this.logstore, batch.payload);
+        await this.client.putLogs(batch.logstore, batch.payload);
         this.shipped(batch);
         this.recovered();
         return 'shipped';
       } catch (err) {
         if (!(err instanceof SlsError)) throw err;
-        this.failed(err);
+        if (isPermanentRefusal(err) && (await this.diverted(batch, err))) return 'dead-lettered';
+        if (!isPermanentRefusal(err)) this.failed(err);
       }
     }
     await this.toSpool(batch);
@@ -72,7 +79,7 @@ export class Delivery {
   private async toSpool(batch: SealedForDelivery): Promise<void> {
     for (;;) {
       try {
-        await this.spool.append({ logstore: this.logstore, payload: batch.payload, logCount: batch.logCount });
+        await this.spool.append({ logstore: batch.logstore, payload: batch.payload, logCount: batch.logCount });
         this.updateGauges();
         this.kickReplay();
         return;
@@ -115,7 +122,13 @@ export class Delivery {
       } catch (err) {
         if (this.closed) return;
         if (!(err instanceof SlsError)) throw err;
-        this.failed(err);
+        if (isPermanentRefusal(err) && (await this.diverted(next, err))) {
+          await this.spool.remove(next.id);
+          this.updateGauges();
+          for (const w of this.spaceWaiters.splice(0)) w();
+          continue;
+        }
+        if (!isPermanentRefusal(err)) this.failed(err);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay * (0.5 + Math.random() / 2));
           this.replayWake = () => {
@@ -126,6 +139,18 @@ export class Delivery {
         this.replayWake = undefined;
         delay = Math.min(delay * 2, REPLAY_MAX_DELAY_MS);
       }
+    }
+  }
+
+  /** True once the batch is in the dead-letter directory (or dropped there by its bound); false if that failed. */
+  private async diverted(batch: SealedForDelivery, err: SlsError): Promise<boolean> {
+    try {
+      await this.deadLetters.divert(batch, err);
+      return true;
+    } catch (writeErr) {
+      // Not stored anywhere yet: keep the batch (spooled, it is tried again, refused again, diverted again).
+      this.log.error({ code: err.code, err: (writeErr as Error).message }, 'SLS refused a batch for good but the dead-letter directory cannot be written; keeping it in the spool');
+      return false;
     }
   }
 

@@ -15,6 +15,10 @@ export class AgentMetrics {
   readonly inFlight = new Gauge({ name: 'logseal_batches_in_flight', help: 'Batches read but not yet acknowledged or spooled', registers: [this.registry] });
   readonly checkpointLag = new Gauge({ name: 'logseal_checkpoint_lag_bytes', help: 'Bytes read but not yet checkpointed, all files', registers: [this.registry] });
   readonly dataKeyAge = new Gauge({ name: 'logseal_data_key_age_seconds', help: 'Age of the data key in use', registers: [this.registry] });
+  readonly deadLetterBatches = new Counter({ name: 'logseal_dead_letter_batches_total', help: 'Sealed batches SLS refused for good, written to the dead-letter directory, by error code', labelNames: ['code'], registers: [this.registry] });
+  readonly deadLetterBytes = new Counter({ name: 'logseal_dead_letter_bytes_total', help: 'Bytes written to the dead-letter directory, by error code', labelNames: ['code'], registers: [this.registry] });
+  readonly deadLetterDropped = new Counter({ name: 'logseal_dead_letter_dropped_total', help: 'Batches SLS refused for good that did not fit in deadLetter.maxBytes and were dropped, by error code', labelNames: ['code'], registers: [this.registry] });
+  readonly deadLetterLines = new Counter({ name: 'logseal_dead_letter_lines_total', help: 'Log entries in batches SLS refused for good (kept or dropped)', registers: [this.registry] });
   readonly keyUnavailable = new Gauge({ name: 'logseal_data_key_unavailable', help: '1 while no usable data key can be had (the agent holds its data)', registers: [this.registry] });
 
   constructor(withProcessMetrics = true) {

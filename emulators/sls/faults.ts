@@ -1,4 +1,4 @@
-// Injected failures for chaos runs: PutLogs errors at a rate or always, and extra latency on every request.
+// Injected failures for chaos runs: PutLogs errors at a rate, always, or for oversized groups, and extra latency.
 import { z } from 'zod';
 import type { FaultSettings } from './index.js';
 import { SlsApiError, statusForCode } from './errors.js';
@@ -10,6 +10,7 @@ const faultSchema = z
     errorStatus: z.number().int().min(400).max(599).optional(),
     latencyMs: z.number().int().min(0).max(600_000).optional(),
     refuseWrites: z.boolean().optional(),
+    maxGroupBytes: z.number().int().min(0).optional(),
   })
   .strict();
 
@@ -52,9 +53,12 @@ export class FaultController {
     return this.settings.latencyMs ?? 0;
   }
 
-  /** The error this PutLogs must fail with, if the current settings say so. */
-  putLogsFault(): SlsApiError | undefined {
+  /** The error this PutLogs, whose uncompressed LogGroup has `groupBytes` bytes, must fail with, if the settings say so. */
+  putLogsFault(groupBytes: number): SlsApiError | undefined {
     const f = this.settings;
+    if (f.maxGroupBytes !== undefined && groupBytes > f.maxGroupBytes) {
+      return new SlsApiError('PostBodyTooLarge', `The LogGroup is ${groupBytes} bytes; at most ${f.maxGroupBytes} are allowed (injected limit).`);
+    }
     const hit = f.refuseWrites === true || (f.errorRate !== undefined && f.errorRate > 0 && Math.random() < f.errorRate);
     if (!hit) return undefined;
     const code = f.errorCode ?? 'ServerBusy';

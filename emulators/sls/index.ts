@@ -27,6 +27,12 @@ export interface FaultSettings {
   latencyMs?: number;
   /** Every PutLogs fails with errorCode/errorStatus (default 503 ServerBusy). */
   refuseWrites?: boolean;
+  /**
+   * A PutLogs whose LogGroup (uncompressed) is larger than this many bytes fails with 400 PostBodyTooLarge, as the
+   * service refuses a group over its limits: a lower limit than the real one, so a refusal no retry can fix is cheap
+   * to provoke for one batch while the others go through.
+   */
+  maxGroupBytes?: number;
 }
 
 export interface SlsEmulator {

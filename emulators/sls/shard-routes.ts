@@ -22,7 +22,7 @@ export async function putLogs(state: EmulatorState, req: ApiRequest, logstore: s
     hashKey = Array.isArray(h) ? h[0] : h;
   }
   const shardId = store.pickShard(hashKey);
-  const fault = state.faults.putLogsFault();
+  const fault = state.faults.putLogsFault(group.length);
   if (fault) throw fault;
   await store.write(shardId, group);
   state.stats.putLogs++;

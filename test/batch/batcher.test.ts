@@ -15,7 +15,7 @@ function run(from: number, to: number, over: Partial<BatchRun> = {}): BatchRun {
   }
   const logs = writer.take()!;
   const offsets = Float64Array.from({ length: to - from }, (_, k) => (from + k + 1) * 10);
-  return { ...logs, offsets, startOffset: from * 10, topic: 'app', source: 'host', tags: pathTags, fileId: 'f1', ...over };
+  return { ...logs, offsets, startOffset: from * 10, topic: 'app', source: 'host', tags: pathTags, fileId: 'f1', input: 0, ...over };
 }
 
 const texts = (encoded: Uint8Array) => decodeLogGroup(encoded).logs.map((l) => l.contents[0].value);
@@ -107,6 +107,20 @@ describe('Batcher', () => {
     expect(texts(other.encoded)).toEqual(['line 1']);
     const b2 = all.find((x) => x.ends.has('f2'))!;
     expect(decodeLogGroup(b2.encoded).logTags).toEqual([{ key: '__path__', value: '/var/log/b.log' }]);
+  });
+
+  it('never puts logs of two outputs in one batch, even with the same topic, source and tags', () => {
+    const outputOf = (input: number) => [0, 1, 0][input]!;
+    const b = new Batcher({ maxBytes: 1 << 20, maxLogs: 10, lingerMs: 1000 }, Date.now, outputOf);
+    b.add(run(0, 2, { input: 0 }));
+    b.add(run(2, 4, { input: 1, fileId: 'f2' }));
+    b.add(run(4, 5, { input: 2, fileId: 'f3' }));
+    const all = b.flushAll();
+    expect(all.map((x) => [x.output, texts(x.encoded)])).toEqual([
+      [0, ['line 0', 'line 1', 'line 4']],
+      [1, ['line 2', 'line 3']],
+    ]);
+    expect([...all[1]!.counts.keys()]).toEqual(['f2']);
   });
 
   it('releases groups after their linger time', () => {

@@ -32,7 +32,8 @@ describe('config/example.yaml', () => {
     const c = await loadConfig(EXAMPLE, {});
     expect(c.sls.accessKeyId).toBeUndefined();
     expect(c.kms.regionId).toBe('cn-hangzhou');
-    expect(c.inputs).toHaveLength(2);
+    expect(c.inputs).toHaveLength(3);
+    expect(c.inputs[2]).toMatchObject({ logstore: 'billing-logs', cmk: 'alias/billing' });
     expect(c.inputs[1]!.parser).toMatchObject({ type: 'regex' });
   });
 

@@ -96,6 +96,15 @@ describe('fault injection', () => {
     expect(new Set(failed.map((f) => JSON.stringify(f)))).toEqual(new Set([JSON.stringify({ status: 502, code: 'InternalServerError' })]));
   });
 
+  it('maxGroupBytes refuses only the larger LogGroups, with 400 PostBodyTooLarge, and stores nothing of them (set over HTTP)', async () => {
+    const big: LogGroup = { logTags: [], logs: [{ time: 1_700_000_000, contents: [{ key: 'k', value: 'v'.repeat(2000) }] }] };
+    expect((await control('PUT', '/_emulator/faults', SECRET, { maxGroupBytes: 1000 })).status).toBe(200);
+    const before = (await readShard(target, 'chaos', 0)).length;
+    expect(await failure(putLogGroup(target, 'chaos', big))).toEqual({ status: 400, code: 'PostBodyTooLarge' });
+    expect(await failure(putLogGroup(target, 'chaos', one))).toBe('ok');
+    expect((await readShard(target, 'chaos', 0)).length).toBe(before + 1);
+  });
+
   it('adds latencyMs to every request', async () => {
     emu.faults.set({ latencyMs: 150 });
     const t0 = performance.now();
