@@ -127,7 +127,7 @@ export class SealPool {
       // Under vitest/tsx this module is TypeScript and so is the worker; the compiled build uses .js.
       const source = import.meta.url.endsWith('.ts');
       this.piscina = new Piscina({
-        filename: this.o.workerFile ?? fileURLToPath(new URL(source ? './seal-worker.ts' : './seal-worker.js', import.meta.url)),
+        filename: this.o.workerFile ?? fileURLToPath(new URL(source ? '../seal/seal-worker.ts' : '../seal/seal-worker.js', import.meta.url)),
         // Threads start when batches arrive and grow to `threads` only while batches wait for one.
         minThreads: 0,
         maxThreads: this.threads,
