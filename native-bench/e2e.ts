@@ -21,6 +21,7 @@ import { byFile, combine, formatTop, summarizeProfiles } from './e2e/cpu-profile
 import { writeDataset, type Dataset } from './e2e/dataset.js';
 import { EmulatorProcess } from './e2e/emulator.js';
 import type { BaselineRequest, BaselineResult } from './e2e/official-baseline.js';
+import { machine, parseSize, repoRoot, revision } from './e2e/bench-env.js';
 import { backendDownRun, idleRun, labelOf, throughputRun, type BackendDownResult, type IdleResult, type RunPlan, type ThroughputResult } from './e2e/runs.js';
 
 const MB = 1e6;
@@ -60,41 +61,6 @@ const { values: args } = (() => {
     return fail(e);
   }
 })();
-
-function parseSize(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?$/i.exec(s.trim());
-  if (!m) throw new Error(`--size: expected e.g. 1GB or 200MB, got "${s}"`);
-  const unit = (m[2] ?? 'B').toLowerCase();
-  const scale: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
-  return Math.round(Number(m[1]) * scale[unit]!);
-}
-
-function repoRoot(): string {
-  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'agent'))) return dir;
-    if (path.dirname(dir) === dir) throw new Error('cannot find the repository root (package.json next to agent/)');
-  }
-}
-
-/** The commit measured, and whether the working tree differed from it. */
-function revision(root: string): string {
-  try {
-    const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'agent', 'emulators'], { encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${head} + uncommitted changes in agent/ or emulators/` : head;
-  } catch {
-    return 'unknown (not a git checkout)';
-  }
-}
-
-function machine(): string {
-  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
-  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
-  return (
-    `${os.availableParallelism()} CPUs (${model}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ` +
-    `Linux ${os.release()}, Node ${process.version}, OpenSSL ${process.versions.openssl}`
-  );
-}
 
 /** Runs a reference script in its own process so its CPU time is its own; returns the JSON line it prints. */
 function runChild<T>(script: string, request: unknown, cwd: string): Promise<T> {

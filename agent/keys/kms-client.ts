@@ -1,6 +1,7 @@
 // The agent's two KMS calls, GenerateDataKey and Decrypt, made with the official @alicloud/kms20160120 client.
-import kmsSdk, { DecryptRequest, GenerateDataKeyRequest } from '@alicloud/kms20160120';
-import { Config } from '@alicloud/rpc-client';
+import type kmsSdk from '@alicloud/kms20160120';
+import type { DecryptRequest, GenerateDataKeyRequest } from '@alicloud/kms20160120';
+import type { Config } from '@alicloud/rpc-client';
 import { KmsError } from './kms-error.js';
 
 export interface KmsClientOptions {
@@ -22,9 +23,31 @@ export interface GeneratedDataKey {
 }
 
 type SdkClient = InstanceType<typeof kmsSdk.default>;
+interface Sdk {
+  Client: typeof kmsSdk.default;
+  GenerateDataKeyRequest: typeof GenerateDataKeyRequest;
+  DecryptRequest: typeof DecryptRequest;
+  Config: typeof Config;
+}
 
-// The SDK is CommonJS with `exports.default`; Node hands ESM the whole exports object, some loaders unwrap it.
-const SdkClientClass = ((kmsSdk as unknown as { default?: unknown }).default ?? kmsSdk) as typeof kmsSdk.default;
+/**
+ * The SDK and its dependencies cost ~240 ms of CPU and ~24 MB to load; they are loaded at the first call, so a command
+ * or a process that never talks to KMS does not pay for them.
+ */
+let sdkLoaded: Promise<Sdk> | undefined;
+function loadSdk(): Promise<Sdk> {
+  return (sdkLoaded ??= Promise.all([import('@alicloud/kms20160120'), import('@alicloud/rpc-client')]).then(([kms, rpc]) => {
+    // Both are CommonJS with `exports.default`; Node hands ESM the whole exports object, some loaders unwrap it.
+    const k = kms as unknown as typeof kmsSdk & { default: { default?: typeof kmsSdk.default } };
+    const r = rpc as unknown as { Config?: typeof Config; default?: { Config: typeof Config } };
+    return {
+      Client: k.default.default ?? (k.default as unknown as typeof kmsSdk.default),
+      GenerateDataKeyRequest: k.GenerateDataKeyRequest,
+      DecryptRequest: k.DecryptRequest,
+      Config: r.Config ?? r.default!.Config,
+    };
+  }));
+}
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -99,31 +122,40 @@ function decodeBase64(s: unknown, what: string): Uint8Array {
 }
 
 export class KmsClient {
-  private readonly sdk: SdkClient;
+  private sdkClient: Promise<SdkClient> | undefined;
+  private readonly endpoint: { host: string; protocol: 'http' | 'https' };
 
-  constructor(o: KmsClientOptions) {
-    const { host, protocol } = parseEndpoint(o.endpoint);
-    const timeout = o.timeoutMs ?? 10_000;
-    this.sdk = new SdkClientClass(
-      new Config({
-        accessKeyId: o.accessKeyId,
-        accessKeySecret: o.accessKeySecret,
-        ...(o.securityToken ? { securityToken: o.securityToken } : {}),
-        endpoint: host,
-        protocol,
-        regionId: o.regionId,
-        readTimeout: timeout,
-        connectTimeout: timeout,
-      }),
-    );
+  constructor(private readonly o: KmsClientOptions) {
+    this.endpoint = parseEndpoint(o.endpoint);
+  }
+
+  private client(): Promise<SdkClient> {
+    return (this.sdkClient ??= loadSdk().then(({ Client, Config }) => {
+      const o = this.o;
+      const { host, protocol } = this.endpoint;
+      const timeout = o.timeoutMs ?? 10_000;
+      return new Client(
+        new Config({
+          accessKeyId: o.accessKeyId,
+          accessKeySecret: o.accessKeySecret,
+          ...(o.securityToken ? { securityToken: o.securityToken } : {}),
+          endpoint: host,
+          protocol,
+          regionId: o.regionId,
+          readTimeout: timeout,
+          connectTimeout: timeout,
+        }),
+      );
+    }));
   }
 
   /** A fresh data key of `numberOfBytes` under `cmk` (id, alias or ARN), bound to `context`. */
   async generateDataKey(cmk: string, numberOfBytes: number, context: Record<string, string>): Promise<GeneratedDataKey> {
     let res;
     try {
-      res = await this.sdk.generateDataKey(
-        new GenerateDataKeyRequest({ keyId: cmk, numberOfBytes, encryptionContext: contextParam(context) }),
+      const sdk = await loadSdk();
+      res = await (await this.client()).generateDataKey(
+        new sdk.GenerateDataKeyRequest({ keyId: cmk, numberOfBytes, encryptionContext: contextParam(context) }),
       );
     } catch (err) {
       throw toKmsError(err);
@@ -140,7 +172,8 @@ export class KmsClient {
   async decrypt(blob: string, context: Record<string, string>): Promise<Uint8Array> {
     let res;
     try {
-      res = await this.sdk.decrypt(new DecryptRequest({ ciphertextBlob: blob, encryptionContext: contextParam(context) }));
+      const sdk = await loadSdk();
+      res = await (await this.client()).decrypt(new sdk.DecryptRequest({ ciphertextBlob: blob, encryptionContext: contextParam(context) }));
     } catch (err) {
       throw toKmsError(err);
     }

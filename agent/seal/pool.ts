@@ -1,75 +1,85 @@
-// A pool of worker threads that seal batches and prepare their PutLogs bodies, with a bounded queue for back-pressure.
+// A pool that seals batches and prepares their PutLogs bodies, with a bounded queue for back-pressure: on the main
+// thread while sealing takes a small share of it, on worker threads (started on demand) once the load grows.
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { encodeLogGroup, type LogGroup } from '../wire/loggroup.js';
+import { encodeLogGroup } from '../wire/loggroup.js';
 import type { CipherBackend } from './aead.js';
-import type { DataKey, SealTarget } from './record.js';
-import type { WorkerResult, WorkerTask } from './seal-worker.js';
+import { sealTask, type SealedBatch, type SealJob, type SealTask, type SealTaskResult } from './seal-job.js';
 import { transferable } from './transfer.js';
 
-interface SealJobParams {
-  key: DataKey;
-  target: SealTarget;
-  /** Compression of the PutLogs body (`x-log-compresstype`); independent of the records' own `zip`. */
-  compressType: 'lz4' | 'deflate' | 'none';
-}
-
-/**
- * A batch to seal: a LogGroup, or its encoding as encodeLogGroup writes it (what the batcher builds). An encoded
- * batch in an ArrayBuffer of its own is moved to the worker, so the caller's array is detached afterwards.
- */
-export type SealJob = SealJobParams & ({ group: LogGroup } | { encoded: Uint8Array; logCount: number });
-
-export interface SealedBatch {
-  payload: { body: Uint8Array; rawSize: number; compressType: 'lz4' | 'deflate' | 'none' };
-  logCount: number;
-  /** Plaintext bytes sealed, before compression. */
-  plainBytes: number;
-  records: number;
-  /** The ArrayBuffer the batch was handed over in, moved back from the worker and free for reuse. */
-  spare: ArrayBuffer;
-}
+export type { SealedBatch, SealJob } from './seal-job.js';
 
 export interface SealPoolOptions {
-  /** Worker threads; default os.availableParallelism(). */
+  /** Worker threads at most; default os.availableParallelism(). */
   threads?: number;
   /** Jobs that may wait for a free thread before `seal` itself waits; default 2 × threads. */
   maxQueue?: number;
   backend?: CipherBackend | 'auto';
+  /**
+   * Seal on the main thread while sealing took less than this share of the last seconds' wall time; 0 always uses
+   * workers. Default 0.1: at a few MB/s a worker isolate (~15 MB and its start-up) buys nothing.
+   */
+  inlineShare?: number;
+  /** A worker that had nothing to do this long is stopped; default 10 s. */
+  idleTimeoutMs?: number;
+  /** Where the worker module is; default the compiled seal-worker.js beside this file. */
+  workerFile?: string;
+}
+
+/** Decaying sum of sealing time: the share of wall time recent batches needed, wherever they ran. */
+class SealLoad {
+  private busyMs = 0;
+  private at = performance.now();
+
+  constructor(private readonly halfLifeMs = 2000) {}
+
+  add(ms: number): void {
+    this.decay();
+    this.busyMs += ms;
+  }
+
+  /** Share of one thread's time that sealing took lately (recent batches weigh more). */
+  share(): number {
+    this.decay();
+    return (this.busyMs * Math.LN2) / this.halfLifeMs; // a steady share f leaves f · ∫ 2^(-t/h) dt = f · h / ln 2 behind
+  }
+
+  private decay(): void {
+    const now = performance.now();
+    this.busyMs *= 2 ** (-(now - this.at) / this.halfLifeMs);
+    this.at = now;
+  }
 }
 
 export class SealPool {
-  private readonly piscina: Piscina<WorkerTask, WorkerResult>;
-  /** Jobs handed to piscina at once: one per thread plus the queue. */
+  private piscina: Piscina<SealTask, SealTaskResult & { sealMs: number }> | undefined;
+  private readonly threads: number;
+  /** Jobs accepted at once: one per thread plus the queue. */
   private readonly capacity: number;
+  private readonly load = new SealLoad();
   private admitted = 0;
   private readonly waiting: Array<() => void> = [];
   private readonly unsettled = new Set<Promise<unknown>>();
   private closed = false;
 
-  constructor(o: SealPoolOptions = {}) {
-    const threads = Math.max(1, o.threads ?? availableParallelism());
-    const maxQueue = Math.max(0, o.maxQueue ?? 2 * threads);
-    this.capacity = threads + maxQueue;
-    // Under vitest/tsx this module is TypeScript and so is the worker; the compiled build uses .js.
-    const source = import.meta.url.endsWith('.ts');
-    this.piscina = new Piscina({
-      filename: fileURLToPath(new URL(source ? './seal-worker.ts' : './seal-worker.js', import.meta.url)),
-      minThreads: threads,
-      maxThreads: threads,
-      idleTimeout: Infinity,
-      execArgv: source ? ['--import', 'tsx'] : [],
-      workerData: { backend: o.backend ?? 'auto' },
-    });
+  constructor(private readonly o: SealPoolOptions = {}) {
+    this.threads = Math.max(1, o.threads ?? availableParallelism());
+    const maxQueue = Math.max(0, o.maxQueue ?? 2 * this.threads);
+    this.capacity = this.threads + maxQueue;
   }
 
   /** Jobs accepted but not yet running on a thread. */
   get queueSize(): number {
-    return this.piscina.queueSize + this.waiting.length;
+    return (this.piscina?.queueSize ?? 0) + this.waiting.length;
   }
 
-  /** Seals a batch on a worker thread. Beyond the queue bound the job waits its turn, in order of arrival. */
+  /** Worker threads running now (0 while batches are sealed on the main thread). */
+  get workerThreads(): number {
+    return this.piscina?.threads.length ?? 0;
+  }
+
+  /** Seals a batch. Beyond the queue bound the job waits its turn, in order of arrival. */
   seal(job: SealJob): Promise<SealedBatch> {
     if (this.closed) return Promise.reject(new Error('seal pool is closed'));
     const done = this.admit().then(() => this.run(job));
@@ -86,10 +96,19 @@ export class SealPool {
     // A key decoded from base64 may sit in a shared Buffer slab, and a clone carries the whole slab along.
     const plaintext = Uint8Array.from(job.key.plaintext);
     try {
-      const encoded = transferable('group' in job ? encodeLogGroup(job.group) : job.encoded);
+      const encoded = 'group' in job ? encodeLogGroup(job.group) : job.encoded;
       const logCount = 'group' in job ? job.group.logs.length : job.logCount;
-      const task: WorkerTask = { encoded, key: { ...job.key, plaintext }, target: job.target, compressType: job.compressType };
-      const result = await this.piscina.run(task, { transferList: [encoded.buffer as ArrayBuffer] });
+      const task: SealTask = { encoded, key: { ...job.key, plaintext }, target: job.target, compressType: job.compressType };
+      if (this.inline()) {
+        const t0 = performance.now();
+        const result = sealTask(task, this.o.backend ?? 'auto');
+        this.load.add(performance.now() - t0);
+        // Same as from a worker: a body that owns its memory, not a view that keeps a shared slab alive.
+        return { ...result, payload: { ...result.payload, body: transferable(result.payload.body) }, logCount };
+      }
+      const moved = transferable(encoded);
+      const { sealMs, ...result } = await this.workers().run({ ...task, encoded: moved }, { transferList: [moved.buffer as ArrayBuffer] });
+      this.load.add(sealMs);
       return { ...result, logCount };
     } finally {
       plaintext.fill(0);
@@ -97,11 +116,34 @@ export class SealPool {
     }
   }
 
+  // Inline only when nothing waits: a queue means the load outgrew the main thread's share already.
+  private inline(): boolean {
+    const share = this.o.inlineShare ?? 0.1;
+    return share > 0 && this.waiting.length === 0 && (this.piscina?.queueSize ?? 0) === 0 && this.load.share() < share;
+  }
+
+  private workers(): Piscina<SealTask, SealTaskResult & { sealMs: number }> {
+    if (!this.piscina) {
+      // Under vitest/tsx this module is TypeScript and so is the worker; the compiled build uses .js.
+      const source = import.meta.url.endsWith('.ts');
+      this.piscina = new Piscina({
+        filename: this.o.workerFile ?? fileURLToPath(new URL(source ? '../seal/seal-worker.ts' : '../seal/seal-worker.js', import.meta.url)),
+        // Threads start when batches arrive and grow to `threads` only while batches wait for one.
+        minThreads: 0,
+        maxThreads: this.threads,
+        idleTimeout: this.o.idleTimeoutMs ?? 10_000,
+        execArgv: source ? ['--import', 'tsx'] : [],
+        workerData: { backend: this.o.backend ?? 'auto' },
+      });
+    }
+    return this.piscina;
+  }
+
   /** Finishes every accepted job, then stops the threads. */
   async close(): Promise<void> {
     this.closed = true;
     while (this.unsettled.size > 0) await Promise.allSettled([...this.unsettled]);
-    await this.piscina.close();
+    await this.piscina?.close();
   }
 
   private admit(): Promise<void> {

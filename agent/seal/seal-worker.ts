@@ -1,39 +1,17 @@
-// Body of a SealPool worker thread: seals one encoded batch, builds the compressed PutLogs body, and moves it back uncopied.
+// Body of a SealPool worker thread: runs one seal task and moves its PutLogs body and spare buffer back uncopied,
+// with the time it took (the pool's measure of load).
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
-import { encodeLogGroup } from '../wire/loggroup.js';
-import { preparePayload } from '../ship/payload.js';
 import type { CipherBackend } from './aead.js';
-import { cipherFor } from './cipher.js';
-import type { SealedBatch, SealJob } from './pool.js';
-import { sealEncodedGroup } from './record.js';
+import { sealTask, type SealTask } from './seal-job.js';
 import { transferable } from './transfer.js';
-
-/** What the pool sends: the batch already encoded by encodeLogGroup, its buffer transferred. */
-export type WorkerTask = Pick<SealJob, 'key' | 'target' | 'compressType'> & {
-  encoded: Uint8Array;
-};
-
-export type WorkerResult = Omit<SealedBatch, 'logCount'>;
 
 const backend = (workerData as { backend?: CipherBackend | 'auto' } | undefined)?.backend ?? 'auto';
 
-export default function sealInWorker(task: WorkerTask): unknown {
-  try {
-    const cipher = cipherFor(task.key.algorithm, backend);
-    const { shipped, plainBytes } = sealEncodedGroup(task.encoded, task.key, task.target, cipher);
-    const encoded = encodeLogGroup(shipped);
-    const payload = preparePayload(encoded, task.compressType);
-    const body = transferable(payload.body);
-    // The batch's buffer goes back too, so the batcher can fill it again instead of allocating another.
-    const spare = task.encoded.buffer as ArrayBuffer;
-    const result: WorkerResult = {
-      payload: { ...payload, body },
-      plainBytes,
-      records: shipped.logs.length,
-      spare,
-    };
-    return move({ [transferableSymbol]: [body.buffer, spare], [valueSymbol]: result } as unknown as Parameters<typeof move>[0]);
-  } finally {
-    task.key.plaintext.fill(0); // this thread's copy of the data key
-  }
+export default function sealInWorker(task: SealTask): unknown {
+  const t0 = performance.now();
+  const result = sealTask(task, backend);
+  const sealMs = performance.now() - t0;
+  const body = transferable(result.payload.body);
+  const moved = { ...result, payload: { ...result.payload, body }, sealMs };
+  return move({ [transferableSymbol]: [body.buffer, result.spare], [valueSymbol]: moved } as unknown as Parameters<typeof move>[0]);
 }

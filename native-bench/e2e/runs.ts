@@ -107,13 +107,13 @@ export const labelOf = (algorithm: Algorithm, mode: Mode): string => `${algorith
 const POLL_MS = 200;
 const metric = (m: MetricValues, name: string): number => m.get(name) ?? 0;
 
-interface Prepared {
+export interface Prepared {
   emulator: EmulatorProcess;
   configFile: string;
   cleanup: () => Promise<void>;
 }
 
-async function prepare(plan: RunPlan, name: string, o: { rotateMaxAge?: string; paths?: string[] } = {}): Promise<Prepared> {
+export async function prepare(plan: RunPlan, name: string, o: { rotateMaxAge?: string; paths?: string[] } = {}): Promise<Prepared> {
   const dir = path.join(plan.workDir, name);
   mkdirSync(dir, { recursive: true });
   const emulator = await EmulatorProcess.start(plan.cliPath, path.join(dir, 'emulator'));
@@ -157,7 +157,7 @@ class MemoryWatch {
  * Polls the agent's metrics until `target()` lines are acknowledged. `target` returns undefined while the number
  * is not known yet (a writer still appending).
  */
-async function waitUntilShipped(
+export async function waitUntilShipped(
   agent: AgentProcess,
   plan: RunPlan,
   target: () => number | undefined,

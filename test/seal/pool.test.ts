@@ -1,7 +1,7 @@
 // SealPool: batches sealed on worker threads come back as ready PutLogs bodies, in bounded numbers.
 import { randomBytes } from 'node:crypto';
 import { inflateSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SealPool, type SealJob, type SealedBatch } from '../../agent/seal/pool.js';
 import { openGroup, type DataKey, type SealTarget } from '../../agent/seal/record.js';
 import { decodeLogGroup, encodeLogGroup, type LogGroup } from '../../agent/wire/loggroup.js';
@@ -31,7 +31,7 @@ function unseal(sealed: SealedBatch, t: SealTarget = target): LogGroup[] {
 
 let pool: SealPool;
 beforeAll(() => {
-  pool = new SealPool({ threads: 2, maxQueue: 2 });
+  pool = new SealPool({ threads: 2, maxQueue: 2, inlineShare: 0 }); // always on worker threads
 });
 afterAll(async () => {
   await pool.close();
@@ -107,7 +107,7 @@ describe('SealPool', () => {
   });
 
   it('uses the requested backend', async () => {
-    const js = new SealPool({ threads: 1, backend: 'js' });
+    const js = new SealPool({ threads: 1, backend: 'js', inlineShare: 0 });
     try {
       const aesKey: DataKey = { algorithm: 'AES_256_GCM', plaintext: randomBytes(32), cmkId: 'c', blob: 'b' };
       const sealed = await js.seal({ group: batch(10), key: aesKey, target, compressType: 'none' });
@@ -119,10 +119,45 @@ describe('SealPool', () => {
   });
 
   it('finishes accepted jobs on close, then refuses new ones', async () => {
-    const own = new SealPool({ threads: 1, maxQueue: 0 });
+    const own = new SealPool({ threads: 1, maxQueue: 0, inlineShare: 0 });
     const pending = [1, 2, 3].map(() => own.seal({ group: batch(100), key, target, compressType: 'lz4' }));
     await own.close();
     for (const p of pending) expect(unseal(await p)[0].logs).toHaveLength(100);
     await expect(own.seal({ group: batch(1), key, target, compressType: 'lz4' })).rejects.toThrow(/closed/);
+  });
+
+  describe('at low load', () => {
+    it('seals on the main thread, with the same bodies and the caller’s key intact, and starts no worker', async () => {
+      const light = new SealPool({ threads: 2 });
+      try {
+        const before = Buffer.from(key.plaintext).toString('hex');
+        for (let i = 0; i < 3; i++) {
+          const group = batch(200, `b${i}`);
+          const sealed = await light.seal({ group, key, target, compressType: 'lz4' });
+          expect(unseal(sealed)).toEqual([group]);
+          expect(sealed.payload.body.buffer.byteLength).toBe(sealed.payload.body.byteLength);
+        }
+        expect(Buffer.from(key.plaintext).toString('hex')).toBe(before);
+        expect(light.workerThreads).toBe(0);
+      } finally {
+        await light.close();
+      }
+    });
+
+    it('moves to worker threads once sealing takes a larger share of the main thread, and back when it stops', async () => {
+      const busy = new SealPool({ threads: 2, inlineShare: 0.1, idleTimeoutMs: 50 });
+      try {
+        // Sealing back to back is ~100 % of the main thread: past 10 % the batches go to workers.
+        const group = batch(2000);
+        let rounds = 0;
+        while (busy.workerThreads === 0 && rounds++ < 500) await busy.seal({ group, key, target, compressType: 'lz4' });
+        expect(busy.workerThreads).toBeGreaterThan(0);
+        expect(unseal(await busy.seal({ group, key, target, compressType: 'lz4' }))).toEqual([group]);
+        // Idle workers stop after idleTimeoutMs, and the load decays back under the share.
+        await vi.waitFor(() => expect(busy.workerThreads).toBe(0), { timeout: 15_000, interval: 50 });
+      } finally {
+        await busy.close();
+      }
+    });
   });
 });

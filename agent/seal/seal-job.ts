@@ -1,0 +1,48 @@
+// One batch sealed into its PutLogs body: what the pool hands a thread, what comes back, and the work itself, which
+// runs on a worker thread or, at low load, on the main thread.
+import { preparePayload } from '../ship/payload.js';
+import { encodeLogGroup, type LogGroup } from '../wire/loggroup.js';
+import type { CipherBackend } from './aead.js';
+import { cipherFor } from './cipher.js';
+import { sealEncodedGroup, type DataKey, type SealTarget } from './record.js';
+
+interface SealJobParams {
+  key: DataKey;
+  target: SealTarget;
+  /** Compression of the PutLogs body (`x-log-compresstype`); independent of the records' own `zip`. */
+  compressType: 'lz4' | 'deflate' | 'none';
+}
+
+/**
+ * A batch to seal: a LogGroup, or its encoding as encodeLogGroup writes it (what the batcher builds). An encoded
+ * batch in an ArrayBuffer of its own is moved to the worker, so the caller's array is detached afterwards.
+ */
+export type SealJob = SealJobParams & ({ group: LogGroup } | { encoded: Uint8Array; logCount: number });
+
+export interface SealedBatch {
+  payload: { body: Uint8Array; rawSize: number; compressType: 'lz4' | 'deflate' | 'none' };
+  logCount: number;
+  /** Plaintext bytes sealed, before compression. */
+  plainBytes: number;
+  records: number;
+  /** The ArrayBuffer the batch was handed over in, moved back from the worker and free for reuse. */
+  spare: ArrayBuffer;
+}
+
+/** What a thread is given: the batch already encoded by encodeLogGroup, and its own copy of the data key. */
+export type SealTask = SealJobParams & { encoded: Uint8Array };
+
+export type SealTaskResult = Omit<SealedBatch, 'logCount'>;
+
+/** Seals `task.encoded` and builds its PutLogs body; zeroes the task's copy of the data key whatever happens. */
+export function sealTask(task: SealTask, backend: CipherBackend | 'auto'): SealTaskResult {
+  try {
+    const cipher = cipherFor(task.key.algorithm, backend);
+    const { shipped, plainBytes } = sealEncodedGroup(task.encoded, task.key, task.target, cipher);
+    const payload = preparePayload(encodeLogGroup(shipped), task.compressType);
+    // The batch's buffer goes back too, so the batcher can fill it again instead of allocating another.
+    return { payload, plainBytes, records: shipped.logs.length, spare: task.encoded.buffer as ArrayBuffer };
+  } finally {
+    task.key.plaintext.fill(0);
+  }
+}

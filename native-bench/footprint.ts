@@ -1,0 +1,214 @@
+// Footprint benchmark: the real agent idle, starting up, and shipping a fixed 10 MB/s of 512-byte lines, measured the
+// way log agents are compared (CPU % of one core, mean RSS), next to bare Node with two worker threads in the same run.
+// Run: npx tsx native-bench/footprint.ts [--seconds 60] [--rate 10MB] [--line-bytes 512] [--algorithm aes|sm4]
+//      [--idle-seconds 10] [--json FILE] [--node-args=--max-semi-space-size=1]
+// Build the agent first: npx tsc -p tsconfig.json (the agent runs from dist/). MB = 10^6 bytes of log text on disk.
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { AgentProcess, type Algorithm } from './e2e/agent-process.js';
+import { machine, parseSize, repoRoot, revision } from './e2e/bench-env.js';
+import { LineDigest, type Dataset } from './e2e/dataset.js';
+import { cpuSeconds, memory } from './e2e/proc.js';
+import { prepare, waitUntilShipped, type RunPlan } from './e2e/runs.js';
+
+const MB = 1e6;
+const MiB = 2 ** 20;
+const TARGETS = { fixedRateCpuPercent: 4, fixedRateMeanRssMiB: 64, idleRssMiB: 60, idleCpuPercent: 0.5, startupCpuSeconds: 0.25 };
+
+const { values: args } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        seconds: { type: 'string', default: '60' },
+        rate: { type: 'string', default: '10MB' },
+        'line-bytes': { type: 'string', default: '512' },
+        algorithm: { type: 'string', default: 'aes' },
+        'idle-seconds': { type: 'string', default: '10' },
+        json: { type: 'string' },
+        'node-args': { type: 'string' },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`footprint: ${(e as Error).message}\n`);
+    process.exit(64);
+  }
+})();
+
+function positive(name: string, raw: string | undefined): number {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) {
+    process.stderr.write(`footprint: --${name}: expected a positive number, got "${raw}"\n`);
+    process.exit(64);
+  }
+  return n;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Appends lines of exactly `lineBytes` bytes (newline included) at `bytesPerSecond`, every 100 ms. */
+function startFixedWriter(file: string, bytesPerSecond: number, lineBytes: number) {
+  const digest = new LineDigest();
+  let lines = 0;
+  const started = performance.now();
+  const timer = setInterval(() => {
+    const due = Math.floor((((performance.now() - started) / 1000) * bytesPerSecond) / lineBytes);
+    const parts: string[] = [];
+    for (; lines < due; lines++) {
+      const head = `${new Date().toISOString()} INFO req=${lines} `;
+      const text = head + 'x'.repeat(Math.max(0, lineBytes - 1 - head.length));
+      digest.add(text);
+      parts.push(text);
+    }
+    if (parts.length) appendFileSync(file, `${parts.join('\n')}\n`);
+  }, 100);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return { lines, bytes: lines * lineBytes, digest: digest.value() };
+    },
+  };
+}
+
+/** Bare Node with two idle worker threads: the floor any Node agent with a worker pool starts from. */
+async function bareNodeRss(): Promise<number> {
+  const child = spawn(
+    process.execPath,
+    ['-e', "const {Worker}=require('worker_threads');for(let i=0;i<2;i++)new Worker('setInterval(()=>{},1e6)',{eval:true});setInterval(()=>{},1e6)"],
+    { stdio: 'ignore' },
+  );
+  await sleep(3000);
+  const rss = memory(child.pid!).rssBytes;
+  child.kill();
+  return rss;
+}
+
+interface Sample {
+  t: number;
+  cpu: number;
+  rss: number;
+  heapTotal: number;
+  external: number;
+  threads: number;
+}
+
+const threadCount = (pid: number): number => readdirSync(`/proc/${pid}/task`).length;
+
+async function main(): Promise<void> {
+  const root = repoRoot();
+  const cliPath = path.join(root, 'dist/agent/cli/main.js');
+  if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: build the agent first with npx tsc -p tsconfig.json`);
+  const seconds = positive('seconds', args.seconds);
+  const idleSeconds = positive('idle-seconds', args['idle-seconds']);
+  const lineBytes = positive('line-bytes', args['line-bytes']);
+  const rate = parseSize(args.rate!);
+  if (args.algorithm !== 'aes' && args.algorithm !== 'sm4') throw new Error(`--algorithm: expected aes or sm4, got "${args.algorithm}"`);
+  const algorithm: Algorithm = args.algorithm === 'aes' ? 'AES_256_GCM' : 'SM4_128_GCM';
+  const log = (s: string) => console.log(s);
+  log(`logseal footprint benchmark — ${machine()}`);
+  log(`command: npx tsx native-bench/footprint.ts ${process.argv.slice(2).join(' ')}`.trim());
+  log(`revision: ${revision(root)}`);
+
+  const work = mkdtempSync(path.join(os.tmpdir(), 'logseal-footprint-'));
+  const liveDir = path.join(work, 'live');
+  mkdirSync(liveDir);
+  const dataset: Dataset = { dir: liveDir, files: [], lines: 0, bytes: 0, digest: new LineDigest().value(), mix: {} };
+  const plan: RunPlan = {
+    cliPath,
+    workDir: work,
+    dataset,
+    algorithm,
+    mode: 'group',
+    // The agent's own defaults for what a user would not tune; a short linger so a 10 MB/s stream is not held a second.
+    tuning: { batchBytes: '1MiB', maxLogs: 4096, linger: '1s', maxInFlight: 8, shardCount: 2, rotateMaxAge: '5m' },
+    verify: false,
+    deadlineMs: 120_000,
+    log,
+  };
+  const results: Record<string, unknown> = { machine: machine(), revision: revision(root) };
+  try {
+    const bare = await bareNodeRss();
+    log(`reference: bare Node ${process.version} with two idle worker threads: RSS ${(bare / MiB).toFixed(1)} MiB`);
+    results.bareNodeRssBytes = bare;
+
+    // ---- start-up and idle ----
+    const run = await prepare(plan, 'footprint');
+    let agent: AgentProcess | undefined;
+    try {
+      const t0 = performance.now();
+      agent = await AgentProcess.start(plan.cliPath, run.configFile, args['node-args']?.split(/\s+/).filter(Boolean) ?? []);
+      const ready = { wall: (performance.now() - t0) / 1000, cpu: agent.cpuSeconds() };
+      await sleep(2000); // workers and the first key settle
+      const settled = agent.cpuSeconds();
+      const idleStart = performance.now();
+      await sleep(idleSeconds * 1000);
+      const idleCpu = agent.cpuSeconds() - settled;
+      const idleWall = (performance.now() - idleStart) / 1000;
+      const idleRss = agent.memory().rssBytes;
+      results.startup = { wallSeconds: ready.wall, cpuSecondsAtReady: ready.cpu, cpuSecondsAfterSettle: settled };
+      results.idle = { rssBytes: idleRss, cpuPercent: (100 * idleCpu) / idleWall };
+      log(`start-up: metrics up after ${ready.wall.toFixed(2)} s wall, ${ready.cpu.toFixed(2)} CPU s; ${settled.toFixed(2)} CPU s 2 s later`);
+      log(`idle (${idleSeconds} s, nothing to read): RSS ${(idleRss / MiB).toFixed(1)} MiB (${(idleRss / bare).toFixed(2)}× bare Node), CPU ${((100 * idleCpu) / idleWall).toFixed(2)} % of one core`);
+
+      // ---- fixed rate ----
+      const file = path.join(liveDir, 'app.log');
+      writeFileSync(file, '');
+      const writer = startFixedWriter(file, rate, lineBytes);
+      const samples: Sample[] = [];
+      const fixedStart = performance.now();
+      const warmup = 5;
+      while ((performance.now() - fixedStart) / 1000 < seconds + warmup) {
+        await sleep(1000);
+        const m = await agent.metrics();
+        samples.push({
+          t: (performance.now() - fixedStart) / 1000,
+          cpu: agent.cpuSeconds(),
+          rss: agent.memory().rssBytes,
+          heapTotal: m.get('logseal_nodejs_heap_size_total_bytes') ?? 0,
+          external: m.get('logseal_nodejs_external_memory_bytes') ?? 0,
+          threads: threadCount(agent.pid),
+        });
+      }
+      const written = writer.stop();
+      const a = agent;
+      await waitUntilShipped(a, plan, () => written.lines);
+      const steady = samples.filter((s) => s.t >= warmup);
+      const first = steady[0]!, last = steady[steady.length - 1]!;
+      const cpuPercent = (100 * (last.cpu - first.cpu)) / (last.t - first.t);
+      const meanRss = steady.reduce((n, s) => n + s.rss, 0) / steady.length;
+      const peakRss = memory(a.pid).peakRssBytes;
+      results.fixedRate = { rate, lineBytes, seconds, lines: written.lines, cpuPercent, meanRssBytes: meanRss, peakRssBytes: peakRss };
+      log(
+        `fixed rate: ${(rate / MB).toFixed(1)} MB/s of ${lineBytes}-byte lines for ${seconds} s (${written.lines} lines, all acknowledged): ` +
+          `CPU ${cpuPercent.toFixed(2)} % of one core, mean RSS ${(meanRss / MiB).toFixed(1)} MiB (${(meanRss / bare).toFixed(2)}× bare Node), peak ${(peakRss / MiB).toFixed(1)} MiB`,
+      );
+      const mean = (f: (s: Sample) => number) => steady.reduce((n, s) => n + f(s), 0) / steady.length;
+      log(
+        `  where the memory is (means): main-thread V8 heap ${(mean((s) => s.heapTotal) / MiB).toFixed(1)} MiB, main-thread external (Buffers) ` +
+          `${(mean((s) => s.external) / MiB).toFixed(1)} MiB, ${mean((s) => s.threads).toFixed(1)} OS threads (seal workers included)`,
+      );
+      await a.stop();
+
+      const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
+      log('targets:');
+      log(`  fixed rate CPU ≤ ${TARGETS.fixedRateCpuPercent} % of one core: ${cpuPercent.toFixed(2)} % — ${met(cpuPercent <= TARGETS.fixedRateCpuPercent)}`);
+      log(`  fixed rate mean RSS ≤ ${TARGETS.fixedRateMeanRssMiB} MiB: ${(meanRss / MiB).toFixed(1)} — ${met(meanRss / MiB <= TARGETS.fixedRateMeanRssMiB)}`);
+      log(`  idle RSS ≤ ${TARGETS.idleRssMiB} MiB: ${(idleRss / MiB).toFixed(1)} — ${met(idleRss / MiB <= TARGETS.idleRssMiB)}`);
+      log(`  idle CPU ~0 (≤ ${TARGETS.idleCpuPercent} %): ${((100 * idleCpu) / idleWall).toFixed(2)} % — ${met((100 * idleCpu) / idleWall <= TARGETS.idleCpuPercent)}`);
+      log(`  start-up ≤ ${TARGETS.startupCpuSeconds} CPU s: ${settled.toFixed(2)} — ${met(settled <= TARGETS.startupCpuSeconds)}`);
+    } finally {
+      agent?.kill();
+      await run.cleanup();
+    }
+    if (args.json) writeFileSync(args.json, `${JSON.stringify(results, null, 2)}\n`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`footprint: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
