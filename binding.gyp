@@ -4,7 +4,8 @@
   'targets': [
     {
       'target_name': 'logseal_native',
-      'sources': ['agent/native/addon.c', 'agent/native/ghash.c', 'agent/native/base64.c', 'agent/native/frame.c'],
+      'sources': ['agent/native/addon.c', 'agent/native/ghash.c', 'agent/native/base64.c', 'agent/native/frame.c',
+                  'agent/native/sm4.c'],
       'defines': ['NAPI_VERSION=8'],
       # cflags_c comes after node's own -O3 on the command line, so this -O2 is the one in force.
       'cflags_c': ['-std=c11', '-O2'],

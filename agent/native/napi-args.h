@@ -55,5 +55,10 @@ napi_value ghash_digest(napi_env env, napi_callback_info info);
 napi_value ghash_backend(napi_env env, napi_callback_info info);
 napi_value base64_encode(napi_env env, napi_callback_info info);
 napi_value frame_lines(napi_env env, napi_callback_info info);
+napi_value sm4_gcm_init(napi_env env, napi_callback_info info);
+napi_value sm4_gcm_seal_js(napi_env env, napi_callback_info info);
+napi_value sm4_gcm_open_js(napi_env env, napi_callback_info info);
+napi_value sm4_encrypt_blocks(napi_env env, napi_callback_info info);
+napi_value sm4_backend_js(napi_env env, napi_callback_info info);
 
 #endif
