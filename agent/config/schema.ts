@@ -129,7 +129,10 @@ const seal = z
     algorithm: doc(z.enum(['AES_256_GCM', 'SM4_128_GCM']).prefault('AES_256_GCM'), 'Cipher suite (FORMAT.md).'),
     mode: doc(z.enum(['group', 'log']).prefault('group'), 'Seal whole LogGroups, or each log on its own.'),
     zip: doc(z.enum(['lz4', 'none']).prefault('lz4'), 'Compress the plaintext before sealing (mode group).'),
-    backend: doc(z.enum(['auto', 'native', 'js']).prefault('auto'), 'Cipher implementation; auto picks the fastest that passes a self-test.'),
+    backend: doc(
+      z.enum(['auto', 'addon', 'native', 'js']).prefault('auto'),
+      "Cipher implementation: addon (logseal's native addon; SM4 only, AES runs node:crypto), native (node:crypto), js; auto picks the fastest that passes a self-test.",
+    ),
     threads: doc(integer({ min: 1, max: 256 }).optional(), 'Sealing worker threads.', 'integer', 'CPU cores'),
     rotate: doc(
       z
