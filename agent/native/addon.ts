@@ -26,6 +26,13 @@ export interface NativeAddon {
   sm4EncryptBlocks(state: ArrayBuffer, input: Uint8Array, out: Uint8Array): void;
   /** The path sm4GcmInit picks by default: 'gfni', 'vaes', 'aesni' or 'portable'. */
   sm4Backend(): string;
+  /**
+   * Mode `log` records sealed a batch per call (seal-batch.c): suite 0 = AES_256_GCM (Node's OpenSSL), 1 = SM4_128_GCM;
+   * see SealLogRecords in agent/seal/log-records.ts. Returns the base64 characters written to `out`.
+   */
+  sealLogRecords(suite: number, key: Uint8Array, src: Uint8Array, ranges: Uint32Array, times: Float64Array, prefix: Uint8Array, nonces: Uint8Array, out: Uint8Array): number;
+  /** The suites sealLogRecords can seal in this process (AES only where Node's OpenSSL is reachable). */
+  sealBatchSuites(): string[];
   frameLines(src: Uint8Array, out: Uint8Array, ends: Uint32Array, offsets: Float64Array, keyField: Uint8Array, extra: Uint8Array, st: Float64Array): void;
 }
 
