@@ -2,7 +2,7 @@
 import { jsAesGcm, nativeAesGcm } from './aes-gcm.js';
 import { AuthenticationError, type AeadCipher, type CipherBackend, type SealAlgorithm } from './aead.js';
 import { jsSm4Gcm, nativeSm4Gcm } from './sm4-gcm.js';
-import { addonSm4Gcm } from './sm4-gcm-addon.js';
+import { addonSm4Gcm, addonSm4Path } from './sm4-gcm-addon.js';
 
 // For AES the addon has nothing faster than the OpenSSL that node:crypto runs: 'addon' is that cipher.
 const implementations: Record<SealAlgorithm, Record<CipherBackend, AeadCipher | undefined>> = {
@@ -14,7 +14,10 @@ const implementations: Record<SealAlgorithm, Record<CipherBackend, AeadCipher | 
 // times OpenSSL 3.0's table SM4 at every record size; then 'native' (OpenSSL), 10-20% ahead of 'js' on the
 // large records of mode `group`. For AES 'native' beats 'js' by a factor of 20 or more. The addon can be
 // unbuilt, and 'native' broken when Node is linked against an OpenSSL without SM4, hence the self-test.
-const preference: CipherBackend[] = ['addon', 'native', 'js'];
+// Without AES-NI (or GFNI, VAES) the addon's SM4 computes its S-box in plain C, constant-time but some 30 times
+// slower than OpenSSL's tables: it is then tried last.
+const preferenceFor = (algorithm: SealAlgorithm): CipherBackend[] =>
+  algorithm === 'SM4_128_GCM' && addonSm4Path === 'portable' ? ['native', 'js', 'addon'] : ['addon', 'native', 'js'];
 
 /** An explicit backend that this build does not have (the addon was not compiled at install time). */
 export class BackendUnavailableError extends Error {
@@ -57,7 +60,7 @@ export function cipherFor(algorithm: SealAlgorithm, backend: CipherBackend | 'au
   }
   let cipher = chosen.get(algorithm);
   if (!cipher) {
-    cipher = preference.map((b) => implementations[algorithm][b]).find((c): c is AeadCipher => c !== undefined && selfTest(c));
+    cipher = preferenceFor(algorithm).map((b) => implementations[algorithm][b]).find((c): c is AeadCipher => c !== undefined && selfTest(c));
     if (!cipher) throw new Error(`no working ${algorithm} implementation: every backend failed its known-answer test`);
     chosen.set(algorithm, cipher);
   }

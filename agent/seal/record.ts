@@ -29,6 +29,8 @@ export interface SealTarget {
 export interface SealOptions {
   /** Where nonces come from; tests inject fixed bytes. Default: the CSPRNG (crypto.randomFillSync). */
   fillNonces?: (out: Uint8Array) => void;
+  /** Mode `log`: false seals record by record even where the addon could seal the batch in one call (benchmarks). */
+  batch?: boolean;
 }
 
 /** Largest base64 record the batcher may produce (FORMAT.md), in characters. */
@@ -106,7 +108,7 @@ export function sealEncodedGroup(
     reserve(group.logs.reduce((n, log) => n + recordLength(log.contentsEnd - log.contentsStart), 0));
     const nonces = new Uint8Array(group.logs.length * nonceLength);
     fill(nonces);
-    const batch = batchSealerFor(cipher);
+    const batch = options.batch === false ? undefined : batchSealerFor(cipher);
     if (batch) {
       plainBytes = sealLogsInBatch(batch, encoded, group, key, prefix, nonces, text, shipped.logs);
       return { shipped, plainBytes };
