@@ -352,6 +352,19 @@ static void encrypt16(const sm4_gcm_key *k, const uint8_t in[256], uint8_t out[2
 
 /* ---- GCM ---- */
 
+/* out = a ^ b, eight bytes at a time where it can (out may equal a). */
+static void xor_bytes(uint8_t *out, const uint8_t *a, const uint8_t *b, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    memcpy(&x, a + i, 8);
+    memcpy(&y, b + i, 8);
+    x ^= y;
+    memcpy(out + i, &x, 8);
+  }
+  for (; i < n; i++) out[i] = a[i] ^ b[i];
+}
+
 /*
  * XORs n bytes of in with the key stream from counter J0 + 1 = inc32(J0) into out (which may equal in), and
  * writes E_K(J0) to ekj0: the first block of the first batch of sixteen.
@@ -373,7 +386,7 @@ static void gcm_ctr(const sm4_gcm_key *k, const uint8_t nonce[12], const uint8_t
       first = false;
     }
     size_t take = n - pos < 256 - skip ? n - pos : 256 - skip;
-    for (size_t i = 0; i < take; i++) out[pos + i] = in[pos + i] ^ stream[skip + i];
+    xor_bytes(out + pos, in + pos, stream + skip, take);
     pos += take;
   } while (pos < n);
   memset(stream, 0, sizeof stream);
