@@ -7,7 +7,7 @@ import { CheckpointStore, type FileCheckpoint } from '../checkpoint/index.js';
 import { resolveCredentials, type Config } from '../config/index.js';
 import { FileInput, type InputEvent, type InputRun } from '../input/index.js';
 import { DataKeyCache, KmsClient, KmsError, encryptionContext, type DataKey } from '../keys/index.js';
-import { SealPool, ghashBackend } from '../seal/index.js';
+import { SealPool, cipherFor, ghashBackend } from '../seal/index.js';
 import { base64Backend } from '../wire/base64.js';
 import { SlsClient, SlsError } from '../ship/index.js';
 import { Spool } from '../spool/index.js';
@@ -65,6 +65,8 @@ export class Agent {
   ) {}
 
   static async start(config: Config, log: Logger, metrics: AgentMetrics): Promise<Agent> {
+    // An explicit seal.backend this build lacks (the addon was not compiled) fails here, before anything is opened.
+    const cipher = cipherFor(config.seal.algorithm, config.seal.backend);
     const stateDir = path.resolve(config.stateDir);
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
     const unlock = await lockStateDir(stateDir);
@@ -158,6 +160,8 @@ export class Agent {
         inputs: config.inputs.length,
         // SM4-GCM's GHASH: 'pclmul' from the native addon, else 'portable' (addon without PCLMULQDQ) or 'js'.
         ...(config.seal.algorithm === 'SM4_128_GCM' ? { ghash: ghashBackend } : {}),
+        // The cipher the workers run: 'addon' (SM4 with a hardware S-box), 'native' (node:crypto) or 'js'.
+        cipher: cipher.backend,
         // How records are base64-encoded into PutLogs bodies: 'native' (the addon) or 'js' (Buffer, via a string).
         base64: base64Backend,
       },
