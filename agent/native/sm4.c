@@ -14,6 +14,10 @@
 #define SM4_HAVE_AESNI 1
 #include <cpuid.h>
 #include <immintrin.h>
+// The AVX2 paths need GFNI and VAES intrinsics and their names in __builtin_cpu_supports: GCC 11, clang 12.
+#if defined(__clang__) ? __clang_major__ >= 12 : __GNUC__ >= 11
+#define SM4_HAVE_AVX2 1
+#endif
 #endif
 
 static uint32_t load_be32(const uint8_t *p) {
@@ -188,6 +192,7 @@ TARGET static void aesni_encrypt8(const uint32_t rk[32], const uint8_t in[128], 
   store4(out + 64, b[3], b[2], b[1], b[0]);
 }
 
+#ifdef SM4_HAVE_AVX2
 /* ---- AVX2: sixteen blocks as two groups of eight, two 128-bit lanes per register ---- */
 // The same word-sliced layout, lane by lane. The S-box comes from GFNI where the CPU has it (one affine map
 // into the AES field, then inversion and the way back in one GF2P8AFFINEINVQB, as the kernel's sm4-gfni does),
@@ -293,13 +298,16 @@ TARGET_VAES static inline __m256i vaes_sbox(__m256i x) {
 TARGET_VAES static void vaes_encrypt16(const uint32_t rk[32], const uint8_t in[256], uint8_t out[256]) {
   YMM_ENCRYPT16(vaes_sbox)
 }
+#endif
 
 static unsigned detect_best_kind(void) {
   unsigned a, b, c, d;
   if (!(__get_cpuid(1, &a, &b, &c, &d) && (c & bit_AES) && (c & bit_SSSE3) && (c & bit_SSE4_1))) return SM4_KIND_PORTABLE;
+#ifdef SM4_HAVE_AVX2
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("gfni")) return SM4_KIND_GFNI;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("vaes")) return SM4_KIND_VAES;
+#endif
   return SM4_KIND_AESNI;
 }
 #else
@@ -307,6 +315,7 @@ static unsigned detect_best_kind(void) { return SM4_KIND_PORTABLE; }
 #endif
 
 static unsigned best_kind(void) {
+#ifdef __GNUC__
   static unsigned known = 0; // written by whichever thread asks first; every thread computes the same value
   unsigned v = __atomic_load_n(&known, __ATOMIC_RELAXED);
   if (v == 0) {
@@ -314,6 +323,9 @@ static unsigned best_kind(void) {
     __atomic_store_n(&known, v, __ATOMIC_RELAXED);
   }
   return v;
+#else
+  return detect_best_kind();
+#endif
 }
 
 /* Whether this CPU runs a path: each one needs what the portable < aesni < vaes < gfni order puts before it, but
@@ -322,7 +334,7 @@ static bool cpu_runs(unsigned kind) {
   unsigned best = best_kind();
   if (kind == SM4_KIND_PORTABLE || kind == best) return true;
   if (kind == SM4_KIND_AESNI) return best != SM4_KIND_PORTABLE;
-#ifdef SM4_HAVE_AESNI
+#ifdef SM4_HAVE_AVX2
   if (kind == SM4_KIND_VAES) return best == SM4_KIND_GFNI && __builtin_cpu_supports("vaes");
 #endif
   return false;
@@ -333,13 +345,15 @@ static const char *const kind_names[] = {"", "aesni", "portable", "gfni", "vaes"
 /* Sixteen blocks under the key's path. */
 static void encrypt16(const sm4_gcm_key *k, const uint8_t in[256], uint8_t out[256]) {
   switch (k->kind) {
-#ifdef SM4_HAVE_AESNI
+#ifdef SM4_HAVE_AVX2
     case SM4_KIND_GFNI:
       gfni_encrypt16(k->rk, in, out);
       return;
     case SM4_KIND_VAES:
       vaes_encrypt16(k->rk, in, out);
       return;
+#endif
+#ifdef SM4_HAVE_AESNI
     case SM4_KIND_AESNI:
       aesni_encrypt8(k->rk, in, out);
       aesni_encrypt8(k->rk, in + 128, out + 128);
