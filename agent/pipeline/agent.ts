@@ -346,10 +346,14 @@ export class Agent {
   }
 }
 
-/** Sealed, LZ4-compressed plaintext is incompressible: compressing the body again costs CPU for ~0.4 % fewer bytes. */
+/**
+ * Sealed, LZ4-compressed plaintext is incompressible: compressing the body again costs CPU for ~0.4 % fewer bytes.
+ * So are the records of mode `log` (base64 of ciphertext): LZ4 takes ~13 % of a seal worker's time there for ~3 %
+ * fewer bytes (native-bench/RESULTS.md §6). Only mode `group` without zip has plaintext structure left to compress.
+ */
 export function bodyCompression(config: Config): 'lz4' | 'deflate' | 'none' {
   if (config.sls.compress !== 'auto') return config.sls.compress;
-  return config.seal.mode === 'group' && config.seal.zip === 'lz4' ? 'none' : 'lz4';
+  return config.seal.mode === 'group' && config.seal.zip === 'none' ? 'lz4' : 'none';
 }
 
 async function ensureLogstore(sls: SlsClient, config: Config, log: Logger): Promise<void> {
