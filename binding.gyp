@@ -1,11 +1,17 @@
-# logseal's native addon (agent/native/*.c), plain C against Node-API, built with node-gyp at install time: GHASH for
-# SM4-GCM, base64 into a buffer, and raw lines framed as protobuf. Each has a JavaScript equivalent, used without it.
+# logseal's native addon (agent/native/*.c), plain C against Node-API, built with node-gyp at install time: SM4 and
+# GHASH for SM4-GCM, mode `log` records sealed a batch per call, base64 into a buffer, and raw lines framed as
+# protobuf. Each has a JavaScript (or node:crypto) equivalent, used without it.
 {
   'targets': [
     {
       'target_name': 'logseal_native',
-      'sources': ['agent/native/addon.c', 'agent/native/ghash.c', 'agent/native/base64.c', 'agent/native/frame.c'],
+      'sources': ['agent/native/addon.c', 'agent/native/ghash.c', 'agent/native/base64.c', 'agent/native/frame.c',
+                  'agent/native/sm4.c', 'agent/native/seal-batch.c'],
       'defines': ['NAPI_VERSION=8'],
+      'conditions': [
+        # Node's own OpenSSL, whose headers ship with Node's: AES batches for mode `log` call it (seal-batch.c).
+        ['node_use_openssl=="true" and node_shared_openssl=="false"', { 'defines': ['LOGSEAL_OPENSSL'] }],
+      ],
       # cflags_c comes after node's own -O3 on the command line, so this -O2 is the one in force.
       'cflags_c': ['-std=c11', '-O2'],
       'xcode_settings': { 'OTHER_CFLAGS': ['-std=c11', '-O2'] },

@@ -237,13 +237,15 @@ async function main(): Promise<void> {
     if (args.profile) {
       const profileDir = path.join(work, 'profile');
       mkdirSync(profileDir);
-      log(`\nprofile: AES group again with node --cpu-prof (profiling slows it; these numbers are not the measurement above)…`);
-      const plan = planFor('AES_256_GCM', 'group', {
+      // The first configuration of --configs: the one to look into is named first.
+      const profiled = configs[0];
+      log(`\nprofile: ${labelOf(profiled.algorithm, profiled.mode)} again with node --cpu-prof (profiling slows it; these numbers are not the measurement above)…`);
+      const plan = planFor(profiled.algorithm, profiled.mode, {
         verify: false,
         nodeArgs: [...nodeArgs, '--cpu-prof', '--cpu-prof-dir', profileDir, '--import', pathToFileURL(path.join(root, 'native-bench/e2e/profile-workers.mjs')).href],
         env: { LOGSEAL_BENCH_PROFILE_DIR: profileDir },
       });
-      const r = await throughputRun(plan, 'profile-aes-group');
+      const r = await throughputRun(plan, `profile-${profiled.algorithm === 'AES_256_GCM' ? 'aes' : 'sm4'}-${profiled.mode}`);
       log(`  ${f1(r.wallSeconds)} s wall, ${f1(r.cpuSeconds)} CPU s under the profiler`);
       const threads = summarizeProfiles(profileDir, root);
       if (process.env.LOGSEAL_BENCH_KEEP_PROFILE) {

@@ -1,5 +1,6 @@
 // Benchmark: sealing MB/s per suite and backend next to raw node:crypto, SM4/GHASH building blocks, and the worker pool.
-// Run: npx tsx native-bench/seal.ts [--quick]      (MB = 10^6 bytes of plaintext; rates per CPU-second unless marked wall)
+// Run: npx tsx native-bench/seal.ts [--quick] [--only=aead|blocks|sm4|log|pool]
+// (MB = 10^6 bytes of plaintext; rates per CPU-second unless marked wall)
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
@@ -12,6 +13,9 @@ import { nativeGhash } from '../agent/seal/ghash-native.js';
 import { SealPool, type SealJob } from '../agent/seal/pool.js';
 import { sealEncodedGroup, type DataKey, type SealTarget } from '../agent/seal/record.js';
 import { ghashBackend } from '../agent/seal/sm4-gcm.js';
+import { addonSm4GcmOn, addonSm4Path, type Sm4Path } from '../agent/seal/sm4-gcm-addon.js';
+import { nativeAddon } from '../agent/native/addon.js';
+import { preparePayload } from '../agent/ship/payload.js';
 import { sm4Ctr, sm4RoundKeys } from '../agent/seal/sm4.js';
 import { encodeLogGroup, type LogGroup } from '../agent/wire/loggroup.js';
 import { lz4Compress } from '../agent/wire/lz4.js';
@@ -20,7 +24,7 @@ const quick = process.argv.includes('--quick');
 const MB = 1e6;
 const minMs = quick ? 150 : 600;
 const algorithms: SealAlgorithm[] = ['AES_256_GCM', 'SM4_128_GCM'];
-const backends: CipherBackend[] = ['native', 'js'];
+const backends: CipherBackend[] = ['addon', 'native', 'js'];
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 /** CPU time of the whole process (every thread), in ms. Other processes share this machine's CPUs, so
@@ -260,7 +264,73 @@ async function poolTables(): Promise<void> {
   }
 }
 
+// ---- 4. the addon's SM4-GCM against OpenSSL's sm4-ctr, interleaved in this process ----
+function sm4AddonTable(): void {
+  section("addon SM4-GCM (seal, GHASH included) vs OpenSSL 3.0 sm4-ctr (no GHASH) on 1 MiB, MB per CPU-second, 5 interleaved rounds, median");
+  if (!nativeAddon) {
+    console.log('addon not built');
+    return;
+  }
+  const key = randomBytes(16), nonce = randomBytes(12), data = randomBytes(1 << 20), aad = new Uint8Array(0);
+  const iv = Buffer.concat([nonce, Buffer.from([0, 0, 0, 2])]);
+  const paths = (['gfni', 'vaes', 'aesni', 'portable'] as Sm4Path[]).filter((p) => {
+    try {
+      nativeAddon!.sm4GcmInit(key, p);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  const ratios = new Map<Sm4Path, number[]>(), mbs = new Map<string, number[]>();
+  for (let round = 0; round < 5; round++) {
+    const openssl = rate(data.length, () => createCipheriv('sm4-ctr', key, iv).update(data));
+    mbs.set('openssl', [...(mbs.get('openssl') ?? []), openssl]);
+    for (const path of paths) {
+      const cipher = addonSm4GcmOn(path)!;
+      const input = path === 'portable' ? data.subarray(0, 64 * 1024) : data;
+      const ours = rate(input.length, () => cipher.seal(key, nonce, input, aad));
+      mbs.set(path, [...(mbs.get(path) ?? []), ours]);
+      ratios.set(path, [...(ratios.get(path) ?? []), ours / openssl]);
+    }
+  }
+  console.log(`${'OpenSSL sm4-ctr'.padEnd(28)} ${fmt(median(mbs.get('openssl')!))} MB/CPU-s`);
+  for (const path of paths) {
+    const r = ratios.get(path)!;
+    console.log(
+      `${`addon SM4-GCM, ${path}`.padEnd(28)} ${fmt(median(mbs.get(path)!))} MB/CPU-s   ${median(r).toFixed(2)}x sm4-ctr (rounds ${r.map((x) => x.toFixed(2)).join(' ')})`,
+    );
+  }
+  console.log(`default path on this CPU: ${addonSm4Path}; auto picks for SM4_128_GCM: ${cipherFor('SM4_128_GCM').backend}`);
+}
+
+// ---- 5. mode log: the worker's step for one batch, sealed a batch per call vs record by record ----
+function logModeTable(): void {
+  const group = batchOf(1 << 20);
+  const encoded = encodeLogGroup(group);
+  const bytes = textBytes(group);
+  section(`mode log, one 1 MiB batch (${group.logs.length} lines): seal (+ encode + lz4 the PutLogs body), log text MB per CPU-second, 5 interleaved rounds, median`);
+  const target: SealTarget = { project: 'demo', logstore: 'app', mode: 'log', zip: 'none' };
+  console.log(`${'suite'.padEnd(12)} ${'batch seal'.padStart(11)} ${'record seal'.padStart(12)} ${'batch step'.padStart(11)} ${'record step'.padStart(12)} ${'step ratio'.padStart(11)}`);
+  for (const algorithm of algorithms) {
+    const key = dataKey(algorithm), cipher = cipherFor(algorithm);
+    const seal = (batch: boolean) => () => sealEncodedGroup(encoded, key, target, cipher, { batch });
+    const step = (batch: boolean) => () => preparePayload(encodeLogGroup(sealEncodedGroup(encoded, key, target, cipher, { batch }).shipped), 'lz4');
+    const rows: number[][] = [[], [], [], []];
+    for (let round = 0; round < 5; round++) {
+      rows[0].push(rate(bytes, seal(true)));
+      rows[1].push(rate(bytes, seal(false)));
+      rows[2].push(rate(bytes, step(true)));
+      rows[3].push(rate(bytes, step(false)));
+    }
+    const ratio = rows[2].map((b, i) => b / rows[3][i]);
+    console.log(`${algorithm.padEnd(12)} ${fmt(median(rows[0]), 11)} ${fmt(median(rows[1]), 12)} ${fmt(median(rows[2]), 11)} ${fmt(median(rows[3]), 12)} ${`${median(ratio).toFixed(2)}x`.padStart(11)}`);
+  }
+}
+
 console.log(`logseal seal benchmark — node ${process.version}, ${availableParallelism()} CPUs${quick ? ', --quick' : ''}`);
-aeadTable();
-blocksTable();
-await poolTables();
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+if (!only || only === 'aead') aeadTable();
+if (!only || only === 'blocks') blocksTable();
+if (!only || only === 'sm4') sm4AddonTable();
+if (!only || only === 'log') logModeTable();
+if (!only || only === 'pool') await poolTables();

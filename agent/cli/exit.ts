@@ -3,6 +3,7 @@ import { ConfigError, CredentialsError } from '../config/index.js';
 import { DeadLetterFormatError } from '../dead-letter/index.js';
 import { UnsealError } from '../decrypt/reader.js';
 import { KmsError } from '../keys/index.js';
+import { BackendUnavailableError } from '../seal/index.js';
 import { SlsError } from '../ship/index.js';
 
 export const EXIT = { ok: 0, failure: 1, unauthenticated: 2, usage: 64, config: 78 } as const;
@@ -15,6 +16,7 @@ export function describeError(err: unknown): { message: string; code: number } {
   const text = (e: Error) => e.message.replace(/\s*\n\s*/g, ' ').trim();
   if (err instanceof ConfigError) return { message: text(err), code: EXIT.config };
   if (err instanceof CredentialsError) return { message: text(err), code: EXIT.config };
+  if (err instanceof BackendUnavailableError) return { message: text(err), code: EXIT.config };
   if (err instanceof UsageError) return { message: text(err), code: EXIT.usage };
   if (err instanceof UnsealError) return { message: `decrypt: ${text(err)}`, code: EXIT.unauthenticated };
   if (err instanceof DeadLetterFormatError) return { message: `decrypt: ${text(err)}`, code: EXIT.failure };

@@ -56,7 +56,7 @@ const sls = z
     securityToken: doc(credential(), 'STS token for temporary credentials.', 'string'),
     compress: doc(
       z.enum(['auto', 'lz4', 'deflate', 'none']).prefault('auto'),
-      'Compression of PutLogs bodies. `auto`: none when mode `group` with zip `lz4` already compressed the sealed data (LZ4 saves nothing on it), else lz4.',
+      'Compression of PutLogs bodies. `auto`: lz4 for mode `group` with zip `none`; else none, as the sealed records are incompressible (LZ4 saves 0.4-3 % on them).',
     ),
     timeout: doc(duration({ min: 100, max: 600_000 }).prefault('30s'), 'Timeout of one PutLogs request.', 'duration'),
     maxInFlight: doc(integer({ min: 1, max: 256 }).prefault(8), 'PutLogs requests in flight at once.', 'integer'),
@@ -127,7 +127,10 @@ const seal = z
     algorithm: doc(z.enum(['AES_256_GCM', 'SM4_128_GCM']).prefault('AES_256_GCM'), 'Cipher suite (FORMAT.md).'),
     mode: doc(z.enum(['group', 'log']).prefault('group'), 'Seal whole LogGroups, or each log on its own.'),
     zip: doc(z.enum(['lz4', 'none']).prefault('lz4'), 'Compress the plaintext before sealing (mode group).'),
-    backend: doc(z.enum(['auto', 'native', 'js']).prefault('auto'), 'Cipher implementation; auto picks the fastest that passes a self-test.'),
+    backend: doc(
+      z.enum(['auto', 'addon', 'native', 'js']).prefault('auto'),
+      "Cipher implementation: addon (logseal's native addon; SM4 only, AES runs node:crypto), native (node:crypto), js; auto picks the fastest that passes a self-test.",
+    ),
     threads: doc(integer({ min: 1, max: 256 }).optional(), 'Sealing worker threads.', 'integer', 'CPU cores'),
     rotate: doc(
       z

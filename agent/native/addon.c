@@ -1,5 +1,6 @@
-// logseal's native addon, against Node-API: GHASH for SM4-GCM (ghash.c), base64 into a buffer (base64.c), and raw
-// lines framed into LogGroup.Logs fields (frame.c).
+// logseal's native addon, against Node-API: GHASH (ghash.c) and SM4 (sm4.c) for SM4-GCM, base64 into a buffer
+// (base64.c), the records of mode `log` sealed a batch per call (seal-batch.c), and raw lines framed into
+// LogGroup.Logs fields (frame.c).
 #include "napi-args.h"
 
 NAPI_MODULE_INIT() {
@@ -9,6 +10,13 @@ NAPI_MODULE_INIT() {
       {"ghashBackend", NULL, ghash_backend, NULL, NULL, NULL, napi_enumerable, NULL},
       {"base64Encode", NULL, base64_encode, NULL, NULL, NULL, napi_enumerable, NULL},
       {"frameLines", NULL, frame_lines, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sm4GcmInit", NULL, sm4_gcm_init, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sm4GcmSeal", NULL, sm4_gcm_seal_js, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sm4GcmOpen", NULL, sm4_gcm_open_js, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sm4EncryptBlocks", NULL, sm4_encrypt_blocks, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sm4Backend", NULL, sm4_backend_js, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sealLogRecords", NULL, seal_log_records, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sealBatchSuites", NULL, seal_batch_suites, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -16,6 +16,23 @@ export interface NativeAddon {
   /** base64 (base64.c) of `src` written as ASCII at `pos` in `out`; returns the position after it. */
   base64Encode(src: Uint8Array, out: Uint8Array, pos: number): number;
   /** Raw lines into LogGroup.Logs fields (frame.c); `st` holds positions in and out, as LogWriter.lines lays it out. */
+  /** SM4-GCM key state (sm4.c) on `path`, by default the fastest this CPU runs; throws for a path it cannot run. */
+  sm4GcmInit(key: Uint8Array, path?: string): ArrayBuffer;
+  /** out (plaintext.length + 16 bytes, apart from the inputs) = ciphertext || tag. */
+  sm4GcmSeal(state: ArrayBuffer, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, out: Uint8Array): void;
+  /** true and out (sealed.length - 16 bytes) = plaintext if the tag verifies; false, out untouched, if not. */
+  sm4GcmOpen(state: ArrayBuffer, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array, out: Uint8Array): boolean;
+  /** SM4 of whole blocks (ECB), for the GB/T 32907 known answer. */
+  sm4EncryptBlocks(state: ArrayBuffer, input: Uint8Array, out: Uint8Array): void;
+  /** The path sm4GcmInit picks by default: 'gfni', 'vaes', 'aesni' or 'portable'. */
+  sm4Backend(): string;
+  /**
+   * Mode `log` records sealed a batch per call (seal-batch.c): suite 0 = AES_256_GCM (Node's OpenSSL), 1 = SM4_128_GCM;
+   * see SealLogRecords in agent/seal/log-records.ts. Returns the base64 characters written to `out`.
+   */
+  sealLogRecords(suite: number, key: Uint8Array, src: Uint8Array, ranges: Uint32Array, times: Float64Array, prefix: Uint8Array, nonces: Uint8Array, out: Uint8Array): number;
+  /** The suites sealLogRecords can seal in this process (AES only where Node's OpenSSL is reachable). */
+  sealBatchSuites(): string[];
   frameLines(src: Uint8Array, out: Uint8Array, ends: Uint32Array, offsets: Float64Array, keyField: Uint8Array, extra: Uint8Array, st: Float64Array): void;
 }
 

@@ -5,8 +5,8 @@
 
 static const char alphabet[64] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* Writes 4 * ceil(n / 3) characters at out; returns how many. */
-static size_t encode(const uint8_t *in, size_t n, uint8_t *out) {
+/* Writes 4 * ceil(n / 3) characters at out; returns how many. Also used by seal-batch.c. */
+size_t base64_write(const uint8_t *in, size_t n, uint8_t *out) {
   uint8_t *o = out;
   size_t i = 0;
   // Six input bytes at a time: two independent groups of four characters.
@@ -64,6 +64,6 @@ napi_value base64_encode(napi_env env, napi_callback_info info) {
     return NULL;
   }
   napi_value result;
-  CHECK("base64", napi_create_double(env, (double)(pos + encode(src, src_len, out + pos)), &result));
+  CHECK("base64", napi_create_double(env, (double)(pos + base64_write(src, src_len, out + pos)), &result));
   return result;
 }

@@ -5,6 +5,7 @@
 // frees the layout below from any alignment the buffer may lack.
 
 #include "napi-args.h"
+#include "ghash.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -16,24 +17,6 @@
 #include <tmmintrin.h>
 #include <wmmintrin.h>
 #endif
-
-#define STATE_MAGIC 0x47484b31u /* "GHK1": refuses an ArrayBuffer that ghashInit() did not fill */
-#define KIND_PCLMUL 1u
-#define KIND_PORTABLE 2u
-
-typedef struct {
-  uint32_t magic;
-  uint32_t kind;
-  union {
-    /* H^1..H^4, byte-reversed as the carry-less multiply wants them: four blocks are folded per reduction. */
-    uint8_t powers[4][16];
-    /* Shoup's tables: H times every 4-bit value, as big-endian halves. */
-    struct {
-      uint64_t hl[16];
-      uint64_t hh[16];
-    } shoup;
-  } u;
-} ghash_state;
 
 /* ---- portable: 4-bit tables (V. Shoup), as in mbed TLS ---- */
 // Indexed by secret nibbles, so not hardened against cache-timing observers; only CPUs without
@@ -217,6 +200,45 @@ static int cpu_has_pclmul(void) {
 static int cpu_has_pclmul(void) { return 0; }
 #endif
 
+/* ---- for the other C files of the addon (ghash.h) ---- */
+
+void ghash_key(ghash_state *st, const uint8_t h[16], bool portable) {
+  memset(st, 0, sizeof *st);
+  st->magic = STATE_MAGIC;
+#ifdef GHASH_HAVE_PCLMUL
+  if (!portable && cpu_has_pclmul()) {
+    st->kind = KIND_PCLMUL;
+    pclmul_init(st, h);
+    return;
+  }
+#endif
+  (void)portable;
+  st->kind = KIND_PORTABLE;
+  portable_init(st, h);
+}
+
+bool ghash_state_usable(const ghash_state *st) {
+  return st->magic == STATE_MAGIC && (st->kind == KIND_PORTABLE || (st->kind == KIND_PCLMUL && cpu_has_pclmul()));
+}
+
+void ghash_compute(const ghash_state *st, const uint8_t *aad, size_t aad_len, const uint8_t *c, size_t c_len, uint8_t out[16]) {
+  uint8_t lengths[16];
+  store_be64(lengths, (uint64_t)aad_len * 8);
+  store_be64(lengths + 8, (uint64_t)c_len * 8);
+  uint8_t y[16] = {0};
+#ifdef GHASH_HAVE_PCLMUL
+  if (st->kind == KIND_PCLMUL) {
+    pclmul_digest(st, aad, aad_len, c, c_len, lengths, y);
+  } else
+#endif
+  {
+    portable_absorb(st, y, aad, aad_len);
+    portable_absorb(st, y, c, c_len);
+    portable_absorb(st, y, lengths, 16);
+  }
+  memcpy(out, y, 16); // out may alias an input: written only once the inputs are read
+}
+
 /* ---- Node-API ---- */
 
 /* ghashInit(h: Uint8Array(16), portable?: boolean): ArrayBuffer */
@@ -246,18 +268,7 @@ napi_value ghash_init(napi_env env, napi_callback_info info) {
   }
 
   ghash_state st;
-  memset(&st, 0, sizeof st);
-  st.magic = STATE_MAGIC;
-#ifdef GHASH_HAVE_PCLMUL
-  if (!portable && cpu_has_pclmul()) {
-    st.kind = KIND_PCLMUL;
-    pclmul_init(&st, h);
-  } else
-#endif
-  {
-    st.kind = KIND_PORTABLE;
-    portable_init(&st, h);
-  }
+  ghash_key(&st, h, portable);
 
   void *buf;
   napi_value result;
@@ -287,7 +298,7 @@ napi_value ghash_digest(napi_env env, napi_callback_info info) {
   }
   memcpy(&st, sp, sizeof st);
   // A forged kind must not reach instructions this CPU lacks.
-  if (st.magic != STATE_MAGIC || !(st.kind == KIND_PORTABLE || (st.kind == KIND_PCLMUL && cpu_has_pclmul()))) {
+  if (!ghash_state_usable(&st)) {
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "ghash: state must be the ArrayBuffer made by ghashInit()");
     return NULL;
   }
@@ -302,21 +313,7 @@ napi_value ghash_digest(napi_env env, napi_callback_info info) {
     return NULL;
   }
 
-  uint8_t lengths[16];
-  store_be64(lengths, (uint64_t)aad_len * 8);
-  store_be64(lengths + 8, (uint64_t)c_len * 8);
-  uint8_t y[16] = {0};
-#ifdef GHASH_HAVE_PCLMUL
-  if (st.kind == KIND_PCLMUL) {
-    pclmul_digest(&st, aad, aad_len, c, c_len, lengths, y);
-  } else
-#endif
-  {
-    portable_absorb(&st, y, aad, aad_len);
-    portable_absorb(&st, y, c, c_len);
-    portable_absorb(&st, y, lengths, 16);
-  }
-  memcpy(out, y, 16); // out may alias an input: written only once the inputs are read
+  ghash_compute(&st, aad, aad_len, c, c_len, out);
   memset(&st, 0, sizeof st);
   return NULL;
 }

@@ -49,11 +49,21 @@ static inline int get_args(napi_env env, const char *what, napi_callback_info in
   return 1;
 }
 
+/* base64 (base64.c) of n bytes at out: 4 * ceil(n / 3) characters, the count returned. */
+size_t base64_write(const uint8_t *in, size_t n, uint8_t *out);
+
 /* Functions of the addon, registered by addon.c. */
 napi_value ghash_init(napi_env env, napi_callback_info info);
 napi_value ghash_digest(napi_env env, napi_callback_info info);
 napi_value ghash_backend(napi_env env, napi_callback_info info);
 napi_value base64_encode(napi_env env, napi_callback_info info);
 napi_value frame_lines(napi_env env, napi_callback_info info);
+napi_value sm4_gcm_init(napi_env env, napi_callback_info info);
+napi_value sm4_gcm_seal_js(napi_env env, napi_callback_info info);
+napi_value sm4_gcm_open_js(napi_env env, napi_callback_info info);
+napi_value sm4_encrypt_blocks(napi_env env, napi_callback_info info);
+napi_value sm4_backend_js(napi_env env, napi_callback_info info);
+napi_value seal_log_records(napi_env env, napi_callback_info info);
+napi_value seal_batch_suites(napi_env env, napi_callback_info info);
 
 #endif

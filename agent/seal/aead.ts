@@ -1,7 +1,8 @@
 // The AEAD contract every cipher suite and backend implements, and the failure it reports.
 
 export type SealAlgorithm = 'AES_256_GCM' | 'SM4_128_GCM';
-export type CipherBackend = 'native' | 'js';
+/** 'addon': logseal's native addon (SM4; for AES the same OpenSSL as 'native'); 'native': node:crypto; 'js': pure JS. */
+export type CipherBackend = 'addon' | 'native' | 'js';
 
 /** Key bytes per suite (FORMAT.md: NumberOfBytes for GenerateDataKey). */
 export const keyLength: Readonly<Record<SealAlgorithm, number>> = { AES_256_GCM: 32, SM4_128_GCM: 16 };

@@ -2,17 +2,27 @@
 import { jsAesGcm, nativeAesGcm } from './aes-gcm.js';
 import { AuthenticationError, type AeadCipher, type CipherBackend, type SealAlgorithm } from './aead.js';
 import { jsSm4Gcm, nativeSm4Gcm } from './sm4-gcm.js';
+import { addonSm4Gcm, addonSm4Path } from './sm4-gcm-addon.js';
 
-const implementations: Record<SealAlgorithm, Record<CipherBackend, AeadCipher>> = {
-  AES_256_GCM: { native: nativeAesGcm, js: jsAesGcm },
-  SM4_128_GCM: { native: nativeSm4Gcm, js: jsSm4Gcm },
+// For AES the addon has nothing faster than the OpenSSL that node:crypto runs: 'addon' is that cipher.
+const implementations: Record<SealAlgorithm, Record<CipherBackend, AeadCipher | undefined>> = {
+  AES_256_GCM: { addon: nativeAesGcm, native: nativeAesGcm, js: jsAesGcm },
+  SM4_128_GCM: { addon: addonSm4Gcm, native: nativeSm4Gcm, js: jsSm4Gcm },
 };
 
-// Fastest first, as measured by native-bench/seal.ts: for AES by a factor of 20 or more; for SM4 by 10-20%
-// on the large records of mode `group` (for records of a few KB and less, as in mode `log`, 'js' is ahead:
-// creating an OpenSSL cipher costs about as much as SM4 on 1 KB). 'native' can be missing or broken
-// when Node is linked against a system OpenSSL built without SM4, hence the self-test rather than trust.
-const preference: CipherBackend[] = ['native', 'js'];
+// Fastest first, as measured by native-bench/seal.ts: for SM4 the addon (GFNI/VAES/AES-NI S-box) is several
+// times OpenSSL 3.0's table SM4 at every record size; then 'native' (OpenSSL), 10-20% ahead of 'js' on the
+// large records of mode `group`. For AES 'native' beats 'js' by a factor of 20 or more. The addon can be
+// unbuilt, and 'native' broken when Node is linked against an OpenSSL without SM4, hence the self-test.
+// Without AES-NI (or GFNI, VAES) the addon's SM4 computes its S-box in plain C, constant-time but some 30 times
+// slower than OpenSSL's tables: it is then tried last.
+const preferenceFor = (algorithm: SealAlgorithm): CipherBackend[] =>
+  algorithm === 'SM4_128_GCM' && addonSm4Path === 'portable' ? ['native', 'js', 'addon'] : ['addon', 'native', 'js'];
+
+/** An explicit backend that this build does not have (the addon was not compiled at install time). */
+export class BackendUnavailableError extends Error {
+  override readonly name = 'BackendUnavailableError';
+}
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'hex'));
 
@@ -43,10 +53,14 @@ const knownAnswers: Record<SealAlgorithm, { key: string; nonce: string; aad: str
 const chosen = new Map<SealAlgorithm, AeadCipher>();
 
 export function cipherFor(algorithm: SealAlgorithm, backend: CipherBackend | 'auto' = 'auto'): AeadCipher {
-  if (backend !== 'auto') return implementations[algorithm][backend];
+  if (backend !== 'auto') {
+    const explicit = implementations[algorithm][backend];
+    if (!explicit) throw new BackendUnavailableError(`seal.backend: '${backend}' is not available for ${algorithm} (the native addon is not built); use auto, native or js`);
+    return explicit;
+  }
   let cipher = chosen.get(algorithm);
   if (!cipher) {
-    cipher = preference.map((b) => implementations[algorithm][b]).find(selfTest);
+    cipher = preferenceFor(algorithm).map((b) => implementations[algorithm][b]).find((c): c is AeadCipher => c !== undefined && selfTest(c));
     if (!cipher) throw new Error(`no working ${algorithm} implementation: every backend failed its known-answer test`);
     chosen.set(algorithm, cipher);
   }

@@ -1,6 +1,6 @@
 // The seal stage's public surface: AEAD suites, the FORMAT.md v1 record layer, and the worker pool.
 export { AuthenticationError, type AeadCipher, type CipherBackend, type SealAlgorithm } from './aead.js';
-export { cipherFor, selfTest } from './cipher.js';
+export { BackendUnavailableError, cipherFor, selfTest } from './cipher.js';
 export { SealPool, type SealJob, type SealPoolOptions, type SealedBatch } from './pool.js';
 export { ghashBackend } from './sm4-gcm.js';
 export {

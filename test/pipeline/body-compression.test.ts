@@ -1,4 +1,4 @@
-// Which compression a PutLogs body gets: none where the sealed data is already LZ4-compressed, unless configured.
+// Which compression a PutLogs body gets: none where the sealed data is incompressible, unless configured.
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../agent/config/index.js';
 import { bodyCompression } from '../../agent/pipeline/agent.js';
@@ -15,9 +15,9 @@ inputs: [{ paths: [/tmp/x.log] }]
 }
 
 describe('bodyCompression', () => {
-  it('auto sends sealed LZ4 groups as they are and compresses the rest with lz4', () => {
+  it('auto sends sealed LZ4 groups and mode log records as they are, and compresses groups sealed without zip', () => {
     expect(bodyCompression(config(''))).toBe('none');
-    expect(bodyCompression(config('mode: log'))).toBe('lz4');
+    expect(bodyCompression(config('mode: log'))).toBe('none');
     expect(bodyCompression(config('zip: none'))).toBe('lz4');
   });
 
