@@ -1,0 +1,176 @@
+// Container logs as kubelet leaves them on disk: the CRI format (`<time> <stream> <P|F> <log>`) and Docker's json-file
+// format, decoded into one log per logical line with the container's own timestamp and stream, partial lines joined.
+//
+// Checkpoints: a logical line is emitted only once it is complete (the CRI `F` line, the Docker record whose `log` ends
+// in \n), with the file offset after its last physical line. The fragments of a pending partial line are covered by no
+// checkpoint, so after a restart they are read again and joined as before: nothing is lost or repeated. A partial line
+// that would grow past maxLineBytes is emitted in pieces at fragment boundaries, marked `__split__` like the framer's
+// pieces; each piece's offset is after its last fragment, so a restart between pieces resumes after the last piece
+// emitted and the rest comes out as a line of its own (its numbering starts afresh): still nothing lost or repeated.
+//
+// A physical line that is neither format is never dropped: it is shipped as it is, with `__parse_error__`, and
+// counted. A pending partial line is emitted as it is before such a line, and when the file is finished.
+export type ContainerFormat = 'cri' | 'docker' | 'auto';
+
+/** The log's own content key for the stream a line was written to (stdout or stderr). */
+export const STREAM_KEY = '_stream_';
+
+/** Where a decoded line came from, per line. */
+export interface LineStamp {
+  /** Seconds and nanoseconds of the container runtime's timestamp. */
+  time: number;
+  timeNs: number;
+  stream: string;
+}
+
+export interface DecodedSink {
+  /** A complete logical line buf[start, end), or one piece of it (`marker` set); endOffset as the framer's. */
+  line(buf: Buffer, start: number, end: number, endOffset: number, stamp: LineStamp, marker: string | undefined): void;
+  /** A physical line that is not in the format: shipped as it is, with the reason. */
+  malformed(buf: Buffer, start: number, end: number, endOffset: number, reason: string): void;
+}
+
+const SPACE = 0x20;
+const COLON = 0x3a;
+const LF = '\n';
+const RFC3339 = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/;
+
+/** Parses RFC 3339 with up to nanoseconds; the seconds part of the last call is cached (lines come in bursts). */
+class TimeParser {
+  private lastKey = '';
+  private lastSeconds = 0;
+
+  parse(text: string): { time: number; timeNs: number } | undefined {
+    const m = RFC3339.exec(text);
+    if (!m) return undefined;
+    const key = m[1] + m[3];
+    if (key !== this.lastKey) {
+      const ms = Date.parse(key);
+      if (Number.isNaN(ms)) return undefined;
+      this.lastKey = key;
+      this.lastSeconds = Math.floor(ms / 1000);
+    }
+    const fraction = m[2];
+    return { time: this.lastSeconds, timeNs: fraction ? Number(fraction.padEnd(9, '0')) : 0 };
+  }
+}
+
+function isStream(buf: Buffer, start: number, end: number): string | undefined {
+  if (end - start !== 6 || buf[start] !== 0x73 || buf[start + 1] !== 0x74 || buf[start + 2] !== 0x64) return undefined;
+  const rest = buf.toString('latin1', start + 3, end);
+  return rest === 'out' ? 'stdout' : rest === 'err' ? 'stderr' : undefined;
+}
+
+/** Decodes the physical lines of one file, joining partial lines. */
+export class ContainerDecoder {
+  /** Physical lines shipped as they are because they were not in the format. */
+  malformed = 0;
+  private format: 'cri' | 'docker' | undefined;
+  private readonly times = new TimeParser();
+  /** Fragments of the pending partial line (copies), their total size, and the offset after the last one. */
+  private parts: Buffer[] = [];
+  private partBytes = 0;
+  private partEnd = 0;
+  private partStamp: LineStamp | undefined;
+  private pieces = 0;
+
+  constructor(
+    format: ContainerFormat,
+    private readonly maxLineBytes: number,
+    private readonly sink: DecodedSink,
+  ) {
+    this.format = format === 'auto' ? undefined : format;
+  }
+
+  /** Which format the file turned out to be (undefined while `auto` has seen no line). */
+  get detected(): 'cri' | 'docker' | undefined {
+    return this.format;
+  }
+
+  /** One physical line buf[start, end) (without its newline); endOffset is the file offset after it. */
+  line(buf: Buffer, start: number, end: number, endOffset: number): void {
+    // auto: the first line decides, once per file; a Docker record is a JSON object, a CRI line starts with a time.
+    this.format ??= buf[start] === 0x7b ? 'docker' : 'cri';
+    if (this.format === 'cri') this.cri(buf, start, end, endOffset);
+    else this.docker(buf, start, end, endOffset);
+  }
+
+  /** The file is done, or something else comes between: the pending partial line goes out as it is. */
+  flush(): void {
+    if (this.parts.length === 0) return;
+    this.emitPending(this.pieces > 0 ? `${this.pieces + 1}/${this.pieces + 1}` : undefined);
+    this.pieces = 0;
+  }
+
+  private cri(buf: Buffer, start: number, end: number, endOffset: number): void {
+    const sp1 = buf.indexOf(SPACE, start);
+    const sp2 = sp1 === -1 || sp1 >= end ? -1 : buf.indexOf(SPACE, sp1 + 1);
+    const stream = sp2 === -1 || sp2 >= end ? undefined : isStream(buf, sp1 + 1, sp2);
+    // The tag field is `P` or `F`, possibly followed by more `:`-separated tags; the log follows one space after it.
+    const tag = stream && sp2 + 1 < end ? buf[sp2 + 1] : undefined;
+    const after = sp2 + 2 < end ? buf[sp2 + 2] : SPACE;
+    const known = (tag === 0x50 || tag === 0x46) && (after === SPACE || after === COLON);
+    const stamp = known ? this.stamp(buf.toString('latin1', start, sp1), stream!) : undefined;
+    if (!stamp) return this.bad(buf, start, end, endOffset, 'not a CRI log line');
+    let sp3 = sp2 + 2;
+    while (sp3 < end && buf[sp3] !== SPACE) sp3++;
+    const logStart = Math.min(sp3 + 1, end);
+    this.fragment(buf, logStart, end, endOffset, stamp, tag === 0x50);
+  }
+
+  private docker(buf: Buffer, start: number, end: number, endOffset: number): void {
+    let record: unknown;
+    try {
+      record = JSON.parse(buf.toString('utf8', start, end));
+    } catch {
+      record = undefined;
+    }
+    const { log, stream, time } = (record ?? {}) as Record<string, unknown>;
+    const stamp =
+      typeof log === 'string' && (stream === 'stdout' || stream === 'stderr') && typeof time === 'string' ? this.stamp(time, stream) : undefined;
+    if (!stamp) return this.bad(buf, start, end, endOffset, 'not a Docker json-file record');
+    const text = log as string;
+    // Docker splits lines longer than 16 KiB into records; only the last one ends with the newline.
+    const partial = !text.endsWith(LF);
+    const content = Buffer.from(partial ? text : text.slice(0, text.endsWith('\r\n') ? -2 : -1), 'utf8');
+    this.fragment(content, 0, content.length, endOffset, stamp, partial);
+  }
+
+  private stamp(time: string, stream: string): LineStamp | undefined {
+    const t = this.times.parse(time);
+    return t && { ...t, stream };
+  }
+
+  private fragment(buf: Buffer, start: number, end: number, endOffset: number, stamp: LineStamp, partial: boolean): void {
+    const size = end - start;
+    // Pieces are cut at fragment boundaries, so each piece's offset is exact (see the top of the file).
+    if (this.parts.length > 0 && this.partBytes + size > this.maxLineBytes) this.emitPending(`${++this.pieces}/?`);
+    if (!partial && this.parts.length === 0) {
+      const marker = this.pieces > 0 ? `${this.pieces + 1}/${this.pieces + 1}` : undefined;
+      this.pieces = 0;
+      this.sink.line(buf, start, end, endOffset, stamp, marker);
+      return;
+    }
+    this.parts.push(Buffer.from(buf.subarray(start, end))); // a copy: the framer's buffer is reused
+    this.partBytes += size;
+    this.partEnd = endOffset;
+    // The line's time is that of its first fragment, when the application began writing it.
+    this.partStamp ??= stamp;
+    if (!partial) this.flush();
+  }
+
+  private emitPending(marker: string | undefined): void {
+    const joined = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.partBytes);
+    const stamp = this.partStamp!;
+    this.parts = [];
+    this.partBytes = 0;
+    this.partStamp = undefined;
+    this.sink.line(joined, 0, joined.length, this.partEnd, stamp, marker);
+  }
+
+  private bad(buf: Buffer, start: number, end: number, endOffset: number, reason: string): void {
+    this.flush();
+    this.malformed++;
+    this.sink.malformed(buf, start, end, endOffset, reason);
+  }
+}
