@@ -204,6 +204,11 @@ const input = z.strictObject({
     'Pause reading this input while over these rates (nothing is dropped).',
     'mapping',
   ),
+}).superRefine((i, ctx) => {
+  // Joining continuation lines would need each container line's stream and time carried through the joiner.
+  if (i.multiline && i.format !== 'lines') {
+    ctx.addIssue({ code: 'custom', path: ['multiline'], message: `cannot be combined with format ${i.format}` });
+  }
 });
 
 export const configSchema = z.strictObject({
