@@ -33,32 +33,82 @@ export interface DecodedSink {
 const SPACE = 0x20;
 const COLON = 0x3a;
 const LF = '\n';
+const SECONDS_BYTES = 19; // 2016-10-06T00:17:09
+const MINUTE_BYTES = 16; // 2016-10-06T00:17
+const DOT = 0x2e;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
 const RFC3339 = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/;
 
-/** Parses RFC 3339 with up to nanoseconds; the seconds part of the last call is cached (lines come in bursts). */
+/**
+ * Parses RFC 3339 times with up to nanoseconds into `time`/`timeNs`. Lines come in bursts within one minute: while
+ * the part up to the minutes and the zone are the bytes of the last full parse, only seconds and fraction are read.
+ */
 class TimeParser {
-  private lastKey = '';
-  private lastSeconds = 0;
+  time = 0;
+  timeNs = 0;
+  /** Bytes up to the minutes and of the zone, as last parsed in full, and that minute in epoch seconds. */
+  private minute = Buffer.alloc(MINUTE_BYTES);
+  private minuteStart = 0;
+  private zone = Buffer.alloc(0);
+  private known = false;
 
-  parse(text: string): { time: number; timeNs: number } | undefined {
-    const m = RFC3339.exec(text);
-    if (!m) return undefined;
-    const key = m[1] + m[3];
-    if (key !== this.lastKey) {
-      const ms = Date.parse(key);
-      if (Number.isNaN(ms)) return undefined;
-      this.lastKey = key;
-      this.lastSeconds = Math.floor(ms / 1000);
+  /** False when buf[start, end) is not an RFC 3339 time. */
+  parse(buf: Buffer, start: number, end: number): boolean {
+    if (end - start < SECONDS_BYTES + 1) return false;
+    let p = start + SECONDS_BYTES;
+    let ns = 0;
+    if (buf[p] === DOT) {
+      let digits = 0;
+      for (p++; p < end && digits < 9 && buf[p] >= DIGIT_0 && buf[p] <= DIGIT_9; p++, digits++) ns = ns * 10 + buf[p] - DIGIT_0;
+      if (digits === 0) return false;
+      for (; digits < 9; digits++) ns *= 10;
     }
-    const fraction = m[2];
-    return { time: this.lastSeconds, timeNs: fraction ? Number(fraction.padEnd(9, '0')) : 0 };
+    const s1 = buf[start + MINUTE_BYTES + 1] - DIGIT_0;
+    const s2 = buf[start + MINUTE_BYTES + 2] - DIGIT_0;
+    const second = s1 * 10 + s2;
+    const plain = buf[start + MINUTE_BYTES] === COLON && s1 >= 0 && s1 <= 5 && s2 >= 0 && s2 <= 9;
+    if (plain && this.known && this.same(buf, start, p, end)) {
+      this.time = this.minuteStart + second;
+    } else {
+      const m = RFC3339.exec(buf.toString('latin1', start, end));
+      const ms = m ? Date.parse(m[1] + m[3]) : NaN;
+      if (Number.isNaN(ms)) return false;
+      this.time = Math.floor(ms / 1000);
+      this.known = plain;
+      buf.copy(this.minute, 0, start, start + MINUTE_BYTES);
+      this.zone = Buffer.from(buf.subarray(p, end));
+      this.minuteStart = this.time - second;
+    }
+    this.timeNs = ns;
+    return true;
+  }
+
+  private same(buf: Buffer, start: number, zoneStart: number, end: number): boolean {
+    const minute = this.minute;
+    for (let i = 0; i < MINUTE_BYTES; i++) if (buf[start + i] !== minute[i]) return false;
+    const zone = this.zone;
+    if (end - zoneStart !== zone.length) return false;
+    for (let i = 0; i < zone.length; i++) if (buf[zoneStart + i] !== zone[i]) return false;
+    return true;
   }
 }
 
-function isStream(buf: Buffer, start: number, end: number): string | undefined {
+/** 'stdout' or 'stderr' when buf[start, end) is one of them (compared byte by byte: no string per line). */
+function streamAt(buf: Buffer, start: number, end: number): string | undefined {
   if (end - start !== 6 || buf[start] !== 0x73 || buf[start + 1] !== 0x74 || buf[start + 2] !== 0x64) return undefined;
-  const rest = buf.toString('latin1', start + 3, end);
-  return rest === 'out' ? 'stdout' : rest === 'err' ? 'stderr' : undefined;
+  const a = buf[start + 3];
+  const b = buf[start + 4];
+  const c = buf[start + 5];
+  if (a === 0x6f && b === 0x75 && c === 0x74) return 'stdout';
+  if (a === 0x65 && b === 0x72 && c === 0x72) return 'stderr';
+  return undefined;
+}
+
+/** The first space in buf[from, end), or -1. The fields before the log are short: a loop beats a native call. */
+function spaceAt(buf: Buffer, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (buf[i] === SPACE) return i;
+  return -1;
 }
 
 /** Decodes the physical lines of one file, joining partial lines. */
@@ -67,6 +117,8 @@ export class ContainerDecoder {
   malformed = 0;
   private format: 'cri' | 'docker' | undefined;
   private readonly times = new TimeParser();
+  /** The stamp of the line being decoded, reused: sinks take it during the call only. */
+  private readonly stamp: LineStamp = { time: 0, timeNs: 0, stream: '' };
   /** Fragments of the pending partial line (copies), their total size, and the offset after the last one. */
   private parts: Buffer[] = [];
   private partBytes = 0;
@@ -103,19 +155,17 @@ export class ContainerDecoder {
   }
 
   private cri(buf: Buffer, start: number, end: number, endOffset: number): void {
-    const sp1 = buf.indexOf(SPACE, start);
-    const sp2 = sp1 === -1 || sp1 >= end ? -1 : buf.indexOf(SPACE, sp1 + 1);
-    const stream = sp2 === -1 || sp2 >= end ? undefined : isStream(buf, sp1 + 1, sp2);
-    // The tag field is `P` or `F`, possibly followed by more `:`-separated tags; the log follows one space after it.
+    const sp1 = spaceAt(buf, start, end);
+    const sp2 = sp1 === -1 ? -1 : spaceAt(buf, sp1 + 1, end);
+    const stream = sp2 === -1 ? undefined : streamAt(buf, sp1 + 1, sp2);
     const tag = stream && sp2 + 1 < end ? buf[sp2 + 1] : undefined;
     const after = sp2 + 2 < end ? buf[sp2 + 2] : SPACE;
     const known = (tag === 0x50 || tag === 0x46) && (after === SPACE || after === COLON);
-    const stamp = known ? this.stamp(buf.toString('latin1', start, sp1), stream!) : undefined;
-    if (!stamp) return this.bad(buf, start, end, endOffset, 'not a CRI log line');
+    if (!known || !this.times.parse(buf, start, sp1)) return this.bad(buf, start, end, endOffset, 'not a CRI log line');
     let sp3 = sp2 + 2;
     while (sp3 < end && buf[sp3] !== SPACE) sp3++;
     const logStart = Math.min(sp3 + 1, end);
-    this.fragment(buf, logStart, end, endOffset, stamp, tag === 0x50);
+    this.fragment(buf, logStart, end, endOffset, this.stamped(stream!), tag === 0x50);
   }
 
   private docker(buf: Buffer, start: number, end: number, endOffset: number): void {
@@ -126,9 +176,11 @@ export class ContainerDecoder {
       record = undefined;
     }
     const { log, stream, time } = (record ?? {}) as Record<string, unknown>;
-    const stamp =
-      typeof log === 'string' && (stream === 'stdout' || stream === 'stderr') && typeof time === 'string' ? this.stamp(time, stream) : undefined;
-    if (!stamp) return this.bad(buf, start, end, endOffset, 'not a Docker json-file record');
+    const ok = typeof log === 'string' && (stream === 'stdout' || stream === 'stderr') && typeof time === 'string';
+    if (!ok || !this.times.parse(Buffer.from(time, 'latin1'), 0, time.length)) {
+      return this.bad(buf, start, end, endOffset, 'not a Docker json-file record');
+    }
+    const stamp = this.stamped(stream);
     const text = log as string;
     // Docker splits lines longer than 16 KiB into records; only the last one ends with the newline.
     const partial = !text.endsWith(LF);
@@ -136,9 +188,12 @@ export class ContainerDecoder {
     this.fragment(content, 0, content.length, endOffset, stamp, partial);
   }
 
-  private stamp(time: string, stream: string): LineStamp | undefined {
-    const t = this.times.parse(time);
-    return t && { ...t, stream };
+  private stamped(stream: string): LineStamp {
+    const stamp = this.stamp;
+    stamp.time = this.times.time;
+    stamp.timeNs = this.times.timeNs;
+    stamp.stream = stream;
+    return stamp;
   }
 
   private fragment(buf: Buffer, start: number, end: number, endOffset: number, stamp: LineStamp, partial: boolean): void {
@@ -155,7 +210,7 @@ export class ContainerDecoder {
     this.partBytes += size;
     this.partEnd = endOffset;
     // The line's time is that of its first fragment, when the application began writing it.
-    this.partStamp ??= stamp;
+    this.partStamp ??= { ...stamp };
     if (!partial) this.flush();
   }
 

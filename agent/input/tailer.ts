@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { canFrameLines, encodeContents, LogWriter } from '../wire/log-writer.js';
 import type { LogContent, LogTag } from '../wire/loggroup.js';
 import { ContainerDecoder, type LineStamp } from './container-format.js';
-import { decodedContents, malformedContents } from './container-contents.js';
+import { ContainerLogWriter } from './container-contents.js';
 import { LineFramer } from './framer.js';
 import { extendFingerprint, fingerprintMatches, FINGERPRINT_MAX_BYTES } from './identity.js';
 import type { CompiledInput } from './input-config.js';
@@ -89,6 +89,7 @@ export class Tailer {
   private readonly framer: LineFramer;
   private readonly joiner: MultilineJoiner | undefined;
   private readonly container: ContainerDecoder | undefined;
+  private readonly containerWriter: ContainerLogWriter | undefined;
   private readonly tags: LogTag[];
   /** The input's static fields, and for container logs where the file comes from (see path-metadata). */
   private readonly fields: LogContent[];
@@ -125,6 +126,9 @@ export class Tailer {
     this.fields = [...init.input.fields, ...origin.fields];
     this.tags = [...init.input.tags, ...origin.tags, { key: '__hostname__', value: init.hostname }, { key: '__path__', value: init.tagPath }];
     this.writer = new LogWriter(CONTENT_KEY, encodeContents(this.fields), init.allocate);
+    this.containerWriter = init.input.format
+      ? new ContainerLogWriter(this.writer, init.input.raw ? undefined : init.input.parse, this.fields)
+      : undefined;
     this.container = init.input.format
       ? new ContainerDecoder(init.input.format, init.input.maxLineBytes, { line: this.emitDecoded, malformed: this.emitMalformed })
       : undefined;
@@ -277,14 +281,13 @@ export class Tailer {
 
   /** A container log line, decoded: written with the runtime's time. */
   private readonly emitDecoded = (buf: Buffer, start: number, end: number, endOffset: number, stamp: LineStamp, marker: string | undefined): void => {
-    const contents = decodedContents(this.input.parse, buf, start, end, stamp, marker, this.fields);
-    this.writer.log({ time: stamp.time, contents, timeNs: stamp.timeNs });
+    this.containerWriter!.line(buf, start, end, stamp, marker);
     this.offsetsFor(this.writer.count)[this.writer.count - 1] = endOffset;
   };
 
   private readonly emitMalformed = (buf: Buffer, start: number, end: number, endOffset: number, reason: string): void => {
     this.input.malformedLines++;
-    this.writer.log({ time: this.time, contents: malformedContents(buf, start, end, reason, this.fields), timeNs: this.timeNs });
+    this.containerWriter!.malformed(buf, start, end, reason, this.time, this.timeNs);
     this.offsetsFor(this.writer.count)[this.writer.count - 1] = endOffset;
   };
 

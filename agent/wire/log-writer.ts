@@ -83,11 +83,11 @@ export class LogWriter {
     this.ensure(Math.ceil(bytes * this.expansion) + 256, Math.ceil(bytes / this.bytesPerLog) + 1);
   }
 
-  /** A log whose contents are `contentKey` = src[start, end) and the extra contents. */
-  line(time: number, timeNs: number, src: Buffer, start: number, end: number): void {
+  /** A log whose contents are `contentKey` = src[start, end) and the extra contents (`extra`: others, encoded alike). */
+  line(time: number, timeNs: number, src: Buffer, start: number, end: number, extra: Uint8Array = this.extra): void {
     const n = end - start;
     const content = this.keyField.length + 1 + varintLength(n) + n;
-    const log = 1 + varintLength(time) + 1 + varintLength(content) + content + this.extra.length + 5;
+    const log = 1 + varintLength(time) + 1 + varintLength(content) + content + extra.length + 5;
     this.ensure(1 + varintLength(log) + log, 1);
     const buf = this.buf;
     let p = this.pos;
@@ -103,9 +103,9 @@ export class LogWriter {
     p = writeVarint(buf, p, n);
     // One native copy per line (in Node 20 Buffer.copy makes one short-lived view for it; no other object is made).
     if (n > 0) p += src.copy(buf, p, start, end);
-    if (this.extra.length > 0) {
-      buf.set(this.extra, p);
-      p += this.extra.length;
+    if (extra.length > 0) {
+      buf.set(extra, p);
+      p += extra.length;
     }
     buf[p++] = LOG_TIME_NS;
     buf[p++] = timeNs & 0xff;

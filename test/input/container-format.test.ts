@@ -15,7 +15,7 @@ type Out = { text: string; endOffset: number; stamp?: LineStamp; marker?: string
 function decode(format: 'cri' | 'docker' | 'auto', lines: string[], maxLineBytes = 1 << 20): { out: Out[]; decoder: ContainerDecoder } {
   const out: Out[] = [];
   const decoder = new ContainerDecoder(format, maxLineBytes, {
-    line: (buf, s, e, endOffset, stamp, marker) => out.push({ text: buf.toString('utf8', s, e), endOffset, stamp, ...(marker ? { marker } : {}) }),
+    line: (buf, s, e, endOffset, stamp, marker) => out.push({ text: buf.toString("utf8", s, e), endOffset, stamp: { ...stamp }, ...(marker ? { marker } : {}) }),
     malformed: (buf, s, e, endOffset, reason) => out.push({ text: buf.toString('utf8', s, e), endOffset, reason }),
   });
   let offset = 0;
@@ -53,6 +53,21 @@ describe('ContainerDecoder: CRI', () => {
       ['y', T_SECONDS, 0],
       ['z', T_SECONDS, 100_000_000],
     ]);
+  });
+
+  it('reads times across seconds, minutes, days and zones as Date.parse does', () => {
+    let seed = 7;
+    const times: string[] = [];
+    let t = Date.parse('2023-12-31T23:58:30Z');
+    for (let i = 0; i < 500; i++) {
+      seed = (seed * 48271) % 2147483647;
+      t += (seed % 5000) * 37; // steps of up to ~3 minutes, so minutes and days roll over
+      const zone = i % 100 < 50 ? 'Z' : '+08:00';
+      const shifted = new Date(t + (zone === 'Z' ? 0 : 8 * 3_600_000)).toISOString().slice(0, 19);
+      times.push(`${shifted}.${String(seed % 1e9).padStart(9, '0')}${zone}`);
+    }
+    const { out } = decode('cri', times.map((x) => `${x} stdout F x`));
+    expect(out.map((o) => [o.stamp!.time, o.stamp!.timeNs])).toEqual(times.map((x) => [Math.floor(Date.parse(x) / 1000), Number(x.slice(20, 29))]));
   });
 
   it('ships lines that are not CRI as they are, counted, after emitting a pending partial line', () => {
