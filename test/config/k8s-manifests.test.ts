@@ -6,6 +6,7 @@ import { ConfigMap, Namespace, Secret, ServiceAccount } from 'kubernetes-models/
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { parseConfig, type Config } from '../../agent/config/index.js';
+import { PathMatcher } from '../../agent/input/glob.js';
 
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'v1/Namespace': Namespace,
@@ -82,6 +83,10 @@ describe('config/k8s-daemonset.yaml', () => {
     expect(config.inputs[0]).toMatchObject({ paths: ['/var/log/pods/*/*/*.log'], format: 'auto', container: { metadata: 'fields' } });
     expect(container.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
     expect(container.readinessProbe?.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    // Its own pods' logs (namespace logseal) are left out: shipping them would feed back on itself.
+    const matcher = new PathMatcher(config.inputs[0].paths, config.inputs[0].exclude);
+    expect(matcher.matches('/var/log/pods/logseal_logseal-x2x4k_0f9a6b52/logseal/0.log')).toBe(false);
+    expect(matcher.matches('/var/log/pods/shop_web-0_0f9a6b52/nginx/0.log')).toBe(true);
     const hostPaths = pod.volumes.flatMap((v) => (v.hostPath ? [v.hostPath.path] : []));
     expect(hostPaths.sort()).toEqual(['/var/lib/logseal', '/var/log/pods']);
   });

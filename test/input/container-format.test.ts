@@ -212,6 +212,24 @@ describe('FileInput: container logs', () => {
     expect(h2.texts()).toEqual(['begun still done', 'next']);
   });
 
+  it('loses and repeats nothing when a restart falls between the pieces of a split partial line', async () => {
+    const file = path.join(fixture.dir, 's.log');
+    const frags = Array.from({ length: 5 }, (_, i) => String(i).repeat(100));
+    await writeFile(file, frags.slice(0, 3).map((f) => `${T} stdout P ${f}\n`).join(''));
+    const h1 = harness([{ paths: [file], format: 'cri', maxLineBytes: 250, ...FAST }]);
+    await h1.waitForLines(1);
+    expect(h1.entries.map((e) => [contentOf(e), field(e, '__split__')])).toEqual([[frags[0] + frags[1], '1/?']]);
+    const saved = h1.checkpoints();
+    await h1.close();
+    await appendFile(file, `${frags.slice(3).map((f) => `${T} stdout P ${f}\n`).join('')}${T} stdout F end\n`);
+    const h2 = harness([{ paths: [file], format: 'cri', maxLineBytes: 250, ...FAST }], { checkpoints: saved });
+    await h2.waitForLines(2);
+    expect(h2.entries.map((e) => [contentOf(e), field(e, '__split__')])).toEqual([
+      [frags[2] + frags[3], '1/?'],
+      [`${frags[4]}end`, '2/2'],
+    ]);
+  });
+
   it('rejects multiline together with a container format', () => {
     expect(() => new FileInput([{ paths: ['/x/*.log'], format: 'cri', multiline: { startPattern: '^\\S', flushTimeoutMs: 1000 } }], { checkpoints: new Map() })).toThrow(
       InputConfigError,
