@@ -1,6 +1,6 @@
 // Container logs end to end: the real agent reads kubelet-style CRI and Docker files, ships them sealed to the local
 // SLS over HTTP, and the decrypted logs carry the joined lines, the runtime's time and stream, and the pod metadata.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import { agentConfig, requireBuild, shippedLogs, spawnAgent, startWorld, stopAgent, waitFor, writeConfig, type AgentProcess, type World } from '../helpers/e2e.js';
@@ -18,7 +18,7 @@ afterEach(async () => {
 
 const T = '2024-05-01T10:00:00.123456789Z';
 
-it('ships CRI and Docker container logs with partial lines joined and pod metadata, counting malformed lines', async () => {
+it('ships CRI and Docker container logs with partial lines joined and pod metadata, counting malformed lines; old files wait, rates hold', async () => {
   const w = (world = await startWorld());
   const pods = path.join(w.logDir, 'pods');
   const criDir = path.join(pods, 'shop_web-0_5e1c9a7e-1111-2222-3333-444455556666', 'nginx');
@@ -32,7 +32,15 @@ it('ships CRI and Docker container logs with partial lines joined and pod metada
   );
   const rec = (log: string, stream = 'stdout') => `${JSON.stringify({ log, stream, time: T })}\n`;
   await writeFile(path.join(dockerDir, '0.log'), rec('job started\n') + rec(long.slice(0, 16_384), 'stderr') + rec(`${long.slice(16_384)}\n`, 'stderr'));
-  const config = agentConfig(w, { inputs: [{ paths: [path.join(pods, '*/*/*.log')], topic: 'k8s', startAt: 'beginning', format: 'auto' }] });
+  // A pod that stopped writing two days ago: passed over by ignoreOlder until it writes again.
+  const oldDir = path.join(pods, 'shop_old-0_5e1c9a7e-aaaa-bbbb-cccc-ddddeeeeffff', 'app');
+  await mkdir(oldDir, { recursive: true });
+  const oldFile = path.join(oldDir, '0.log');
+  await writeFile(oldFile, `${T} stdout F from two days ago\n`);
+  const twoDaysAgo = Date.now() / 1000 - 2 * 86_400;
+  await utimes(oldFile, twoDaysAgo, twoDaysAgo);
+  const input = { paths: [path.join(pods, '*/*/*.log')], topic: 'k8s', startAt: 'beginning', format: 'auto', ignoreOlder: '1h', rateLimit: { bytesPerSecond: '32KiB' } };
+  const config = agentConfig(w, { inputs: [input] });
   agent = spawnAgent(await writeConfig(w, config));
 
   const logs = await waitFor('5 logs in the Logstore', async () => {
@@ -57,4 +65,16 @@ it('ships CRI and Docker container logs with partial lines joined and pod metada
 
   const metrics = await (await fetch(`${await agent.metricsUrl()}/metrics`)).text();
   expect(metrics).toMatch(/^logseal_input_malformed_lines_total\{input="0"\} 1$/m);
+  // ~80 KB of files at 32 KiB/s with one second of burst: reading had to pause.
+  const paused = /^logseal_input_rate_limited_seconds_total\{input="0"\} ([\d.e-]+)$/m.exec(metrics);
+  expect(Number(paused?.[1])).toBeGreaterThan(0);
+
+  const opened = agent.logs().filter((l) => l.msg === 'file opened').map((l) => l.path);
+  expect(opened).not.toContain(oldFile);
+  await appendFile(oldFile, `${T} stdout F written again\n`);
+  const later = await waitFor('the old file written again', async () => {
+    const got = await shippedLogs(w);
+    return got.length >= 6 ? got : undefined;
+  });
+  expect(later.filter((l) => l.contents._pod_name_ === 'old-0').map((l) => l.contents.content)).toEqual(['written again']);
 });
