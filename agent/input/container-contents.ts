@@ -1,8 +1,8 @@
 // Writes the logs made from decoded container lines: the line through the input's parser, its stream, the fields.
-import type { LogWriter } from '../wire/log-writer.js';
-import { encodeContents } from '../wire/log-writer.js';
+import { canFrameCriLines, criExtras, encodeContents, type LogWriter } from '../wire/log-writer.js';
 import type { LogContent } from '../wire/loggroup.js';
-import { STREAM_KEY, type LineStamp } from './container-format.js';
+import { STREAM_KEY, type ContainerDecoder, type LineStamp } from './container-format.js';
+import type { LineSink } from './framer.js';
 import { CONTENT_KEY, PARSE_ERROR_KEY, SPLIT_KEY, type LineParser } from './parser.js';
 
 function view(buf: Buffer, start: number, end: number): Uint8Array {
@@ -20,6 +20,17 @@ export class ContainerLogWriter {
   ) {
     const extra = (stream: string) => encodeContents([{ key: STREAM_KEY, value: stream }, ...fields]);
     this.rawExtra = { stdout: extra('stdout'), stderr: extra('stderr') };
+  }
+
+  /**
+   * For raw lines, when the addon frames CRI: the framer's bulk `lines`, taking the complete `F` lines of a chunk in
+   * one native call while the decoder has nothing pending; it stops at any other line, which the decoder then takes.
+   */
+  bulkLines(decoder: ContainerDecoder, offsets: (n: number) => Float64Array): LineSink['lines'] {
+    if (this.parse !== undefined || !canFrameCriLines) return undefined;
+    const extras = criExtras(this.rawExtra.stdout, this.rawExtra.stderr);
+    return (buf, start, end, max, fileOffset) =>
+      decoder.betweenCriLines ? this.writer.criLines(buf, start, end, max, fileOffset, offsets, extras) : start;
   }
 
   /** A decoded line or piece, written with the runtime's time. `parse` undefined: the raw parser. */

@@ -35,6 +35,8 @@ const COLON = 0x3a;
 const LF = '\n';
 const SECONDS_BYTES = 19; // 2016-10-06T00:17:09
 const MINUTE_BYTES = 16; // 2016-10-06T00:17
+const MAX_TIME = 0xffffffff;
+const MAX_TIME_MS = (MAX_TIME + 1) * 1000;
 const DOT = 0x2e;
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
@@ -70,10 +72,12 @@ class TimeParser {
     const plain = buf[start + MINUTE_BYTES] === COLON && s1 >= 0 && s1 <= 5 && s2 >= 0 && s2 <= 9;
     if (plain && this.known && this.same(buf, start, p, end)) {
       this.time = this.minuteStart + second;
+      if (this.time > MAX_TIME) return false;
     } else {
       const m = RFC3339.exec(buf.toString('latin1', start, end));
       const ms = m ? Date.parse(m[1] + m[3]) : NaN;
-      if (Number.isNaN(ms)) return false;
+      // Log.time is a uint32 of seconds: times before 1970 or after 2106 cannot be sent.
+      if (!(ms >= 0 && ms < MAX_TIME_MS)) return false;
       this.time = Math.floor(ms / 1000);
       this.known = plain;
       buf.copy(this.minute, 0, start, start + MINUTE_BYTES);
@@ -137,6 +141,11 @@ export class ContainerDecoder {
   /** Which format the file turned out to be (undefined while `auto` has seen no line). */
   get detected(): 'cri' | 'docker' | undefined {
     return this.format;
+  }
+
+  /** A CRI file with no partial line pending: the next line may be framed natively (see ContainerLogWriter). */
+  get betweenCriLines(): boolean {
+    return this.format === 'cri' && this.parts.length === 0 && this.pieces === 0;
   }
 
   /** One physical line buf[start, end) (without its newline); endOffset is the file offset after it. */

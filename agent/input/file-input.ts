@@ -430,11 +430,10 @@ export class FileInput {
       const atPath = this.byPath.get(p);
       if (atPath && atPath !== known) await this.detach(atPath);
       if (!known) {
-        const expected = this.resume.expects(st);
-        if (!expected && (await this.oldFiles.passOver(p, st, input.ignoreOlderMs))) continue;
+        // ignoreOlder: a file with a checkpoint is resumed whatever its age, so nothing read before is skipped.
+        if (!this.resume.expects(st) && (await this.oldFiles.passOver(p, st, input.ignoreOlderMs))) continue;
         await this.openNew(p, input);
-      }
-      else if (known.path === p && known.attached && !known.finished) {
+      } else if (known.path === p && known.attached && !known.finished) {
         if (st.size !== known.readOffset) known.changed = true; // the fallback when no watch event came
         await this.verify(known, st);
       }

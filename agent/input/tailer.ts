@@ -150,6 +150,7 @@ export class Tailer {
       ...(!this.joiner && !this.container && init.input.raw && canFrameLines
         ? { lines: (buf: Buffer, s: number, e: number, max: number, at: number) => this.writer.lines(this.time, this.timeNs, buf, s, e, max, at, this.offsetsFor) }
         : {}),
+      ...(this.container ? { lines: this.containerWriter!.bulkLines(this.container, this.offsetsFor) } : {}),
     });
     if (init.piecesBefore) this.framer.continueSplitLine(init.piecesBefore);
   }

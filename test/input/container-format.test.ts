@@ -22,7 +22,8 @@ function decode(format: 'cri' | 'docker' | 'auto', lines: string[], maxLineBytes
   for (const line of lines) {
     const buf = Buffer.from(`${line}\n`);
     offset += buf.length;
-    decoder.line(buf, 0, buf.length - 1, offset);
+    // As the framer does: without the \n, and without one \r before it.
+    decoder.line(buf, 0, buf.length - (line.endsWith('\r') ? 2 : 1), offset);
   }
   return { out, decoder };
 }
@@ -228,6 +229,56 @@ describe('FileInput: container logs', () => {
       [frags[2] + frags[3], '1/?'],
       [`${frags[4]}end`, '2/2'],
     ]);
+  });
+
+  it('frames CRI lines natively exactly as the JS decoder does, on random valid and invalid lines', async () => {
+    let seed = 12345;
+    const rnd = (n: number) => {
+      seed = (seed * 48271) % 2147483647;
+      return seed % n;
+    };
+    const pick = <T,>(xs: T[]): T => xs[rnd(xs.length)];
+    const two = (n: number) => String(n).padStart(2, '0');
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const day = `${pick(['1969', '1970', '2024', '2023', '2100'])}-${two(pick([1, 2, 2, 12, 13]))}-${two(pick([1, 28, 29, 30, 31]))}`;
+      const clock = `${two(pick([0, 13, 23, 24]))}:${two(pick([0, 59, 60]))}:${two(pick([0, 7, 59, 60]))}`;
+      const fraction = pick(['', '.', '.5', '.123456789', '.1234567891', `.${rnd(1e6)}`]);
+      const zone = pick(['Z', 'Z', '+08:00', '-05:30', '+24:00', 'z', '']);
+      const head = pick([`${day}T${clock}${fraction}${zone}`, `${day} ${clock}`, 'garbage']);
+      const stream = pick(['stdout', 'stderr', 'stdout', 'stdin']);
+      const tag = pick(['F', 'F', 'F', 'P', 'F:x', 'Fx', 'X', '']);
+      const text = pick(['', 'hello', 'a b  c', 'ünïcödé', `x${'y'.repeat(rnd(200))}`]);
+      const cr = pick(['', '', '\r']);
+      if (rnd(10) < 6) {
+        // A valid line: any time from 1970 to 2105 in any zone, with 0 to 9 fraction digits.
+        const t = new Date(rnd(4_300_000) * 1_000_000 + rnd(1_000_000)).toISOString().slice(0, 19);
+        const digits = rnd(10);
+        const valid = `${t}${digits ? `.${String(rnd(1e9)).padStart(9, '0').slice(0, digits)}` : ''}${pick(['Z', '+08:00', '-03:30'])}`;
+        lines.push(`${valid} ${pick(['stdout', 'stderr'])} ${pick(['F', 'F', 'F:x', 'P'])} ${text}${cr}`);
+      } else {
+        lines.push(pick([`${head} ${stream} ${tag} ${text}${cr}`, `${head} ${stream} ${tag}${cr}`, `${head} ${stream}`]));
+      }
+    }
+    const file = path.join(fixture.dir, 'random.log');
+    await writeFile(file, `${lines.join('\n')}\n`);
+    // The expected logs: the JS decoder alone.
+    const { out } = decode('cri', lines);
+    // Enough of both kinds: complete lines (natively framed when the addon is built) and the rest, which stop it.
+    expect(out.filter((o) => o.stamp && !o.marker).length).toBeGreaterThan(300);
+    expect(out.filter((o) => o.reason).length).toBeGreaterThan(300);
+    const h = harness([{ paths: [file], format: 'cri', ...FAST }], { readChunkBytes: 4096 });
+    await h.waitForLines(out.length);
+    const got = h.entries.map((e) => [contentOf(e), field(e, '_stream_'), field(e, '__parse_error__'), e.log.time, e.log.timeNs, e.endOffset]);
+    const want = out.map((o) => [o.text, o.stamp?.stream, o.reason, o.stamp?.time, o.stamp?.timeNs, o.endOffset]);
+    for (let i = 0; i < want.length; i++) {
+      // Malformed lines carry the time they were read; only their content and reason are compared.
+      if (want[i][2] !== undefined) {
+        got[i][3] = want[i][3];
+        got[i][4] = want[i][4];
+      }
+    }
+    expect(got).toEqual(want);
   });
 
   it('rejects multiline together with a container format', () => {
