@@ -1,5 +1,5 @@
 // logseal's native addon, against Node-API: GHASH for SM4-GCM (ghash.c), base64 into a buffer (base64.c), and raw
-// lines framed into LogGroup.Logs fields (frame.c).
+// lines (plain or CRI container lines) framed into LogGroup.Logs fields (frame.c).
 #include "napi-args.h"
 
 NAPI_MODULE_INIT() {

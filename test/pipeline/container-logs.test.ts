@@ -65,9 +65,9 @@ it('ships CRI and Docker container logs with partial lines joined and pod metada
 
   const metrics = await (await fetch(`${await agent.metricsUrl()}/metrics`)).text();
   expect(metrics).toMatch(/^logseal_input_malformed_lines_total\{input="0"\} 1$/m);
-  // ~80 KB of files at 32 KiB/s with one second of burst: reading had to pause.
-  const paused = /^logseal_input_rate_limited_seconds_total\{input="0"\} ([\d.e-]+)$/m.exec(metrics);
-  expect(Number(paused?.[1])).toBeGreaterThan(0);
+  // The limit is wired to the input (whether ~40 KB at 32 KiB/s had to pause depends on timing: the pausing itself is
+  // specified in test/input/rate-limit.test.ts).
+  expect(metrics).toMatch(/^logseal_input_rate_limited_seconds_total\{input="0"\} [\d.e-]+$/m);
 
   const opened = agent.logs().filter((l) => l.msg === 'file opened').map((l) => l.path);
   expect(opened).not.toContain(oldFile);
