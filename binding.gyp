@@ -1,6 +1,6 @@
 # logseal's native addon (agent/native/*.c), plain C against Node-API, built with node-gyp at install time: SM4 and
-# GHASH for SM4-GCM, mode `log` records sealed a batch per call, base64 into a buffer, and raw lines framed as
-# protobuf. Each has a JavaScript (or node:crypto) equivalent, used without it.
+# GHASH for SM4-GCM, mode `log` records sealed a batch per call, base64 into a buffer, and raw lines (plain or CRI
+# container lines) framed as protobuf. Each has a JavaScript (or node:crypto) equivalent, used without it.
 {
   'targets': [
     {

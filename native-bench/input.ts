@@ -1,7 +1,10 @@
 // Input stage measurements, not part of the test suite: `npm run bench:input` (npx tsx native-bench/input.ts).
 //   MODE=read  (default) CPU cost of reading a pre-written file through FileInput; MB=200, PARSER=raw|json, CHUNK=bytes.
 //   MODE=idle  CPU use while following IDLE=1000 idle files with a read() waiting; SCAN=1000 (scanIntervalMs).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+//   MODE=cri   the same log lines as plain lines and as CRI container logs (every PARTIAL-th line written as two
+//              P/F fragments; default 50), read in turn REPEAT=3 times each in this process; prints CRI's lines per
+//              CPU second as a ratio of plain lines'.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FileInput } from '../agent/input/index.js';
@@ -32,7 +35,7 @@ async function readThroughput(): Promise<object> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let got = 0;
-  while (got < lines) got += (await input.read(4096)).length;
+  while (got < lines) for (const run of await input.read(4096)) got += run.count;
   const wall = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(process.cpuUsage(cpu0));
   await input.close();
@@ -44,7 +47,7 @@ async function idleCost(): Promise<object> {
   for (let i = 0; i < files; i++) await writeFile(path.join(dir, `idle-${i}.log`), `idle ${i}\n`);
   const input = new FileInput([{ paths: [path.join(dir, '*.log')], scanIntervalMs: env('SCAN', 1000) }], { checkpoints: new Map() });
   let got = 0;
-  while (got < files) got += (await input.read(4096)).length;
+  while (got < files) for (const run of await input.read(4096)) got += run.count;
   const waiting = input.read(10);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -55,8 +58,63 @@ async function idleCost(): Promise<object> {
   return { idleFiles: files, scanIntervalMs: env('SCAN', 1000), cpuPercent: +cpuPercent.toFixed(1) };
 }
 
+/** Reads every line of the files under `sub` through FileInput; CPU seconds taken. */
+async function cpuToRead(sub: string, format: 'lines' | 'cri', lines: number): Promise<number> {
+  const input = new FileInput([{ paths: [path.join(dir, sub, '*.log')], format }], { checkpoints: new Map(), readChunkBytes: env('CHUNK', 512 * 1024) });
+  const cpu0 = process.cpuUsage();
+  let got = 0;
+  while (got < lines) for (const run of await input.read(4096)) got += run.count;
+  const cpu = cpuSeconds(process.cpuUsage(cpu0));
+  await input.close();
+  return cpu;
+}
+
+async function criAgainstPlain(): Promise<object> {
+  const text = (i: number) => `INFO [worker-${i % 16}] request id=${i} path=/api/v1/items/${i % 997} status=200 latency_ms=${i % 300} user=alice bytes=1234`;
+  const partialEvery = env('PARTIAL', 50);
+  const plain: string[] = [];
+  const cri: string[] = [];
+  let size = 0;
+  for (let i = 0; size < env('MB', 100) * 1e6; i++) {
+    const t = text(i);
+    plain.push(`${t}\n`);
+    const time = `2024-05-01T12:00:${String(i % 60).padStart(2, '0')}.${String(i % 1e9).padStart(9, '0')}Z`;
+    const stream = i % 7 === 0 ? 'stderr' : 'stdout';
+    const half = t.length >> 1;
+    cri.push(i % partialEvery === 0 ? `${time} ${stream} P ${t.slice(0, half)}\n${time} ${stream} F ${t.slice(half)}\n` : `${time} ${stream} F ${t}\n`);
+    size += t.length + 1;
+  }
+  const lines = plain.length;
+  await mkdir(path.join(dir, 'plain'));
+  await mkdir(path.join(dir, 'cri'));
+  await writeFile(path.join(dir, 'plain', 'a.log'), plain.join(''));
+  const criBytes = cri.reduce((n, l) => n + l.length, 0);
+  await writeFile(path.join(dir, 'cri', 'a.log'), cri.join(''));
+  plain.length = 0;
+  cri.length = 0;
+  const rounds = { plain: [] as number[], cri: [] as number[] };
+  for (let r = 0; r < env('REPEAT', 3); r++) {
+    rounds.plain.push(await cpuToRead('plain', 'lines', lines));
+    rounds.cri.push(await cpuToRead('cri', 'cri', lines));
+  }
+  const best = (xs: number[]) => Math.min(...xs);
+  const perCpu = (cpu: number) => Math.round(lines / cpu);
+  return {
+    lines,
+    logTextMB: +(size / 1e6).toFixed(1),
+    criFileMB: +(criBytes / 1e6).toFixed(1),
+    plainCpuS: rounds.plain.map((c) => +c.toFixed(3)),
+    criCpuS: rounds.cri.map((c) => +c.toFixed(3)),
+    plainLinesPerCpuS: perCpu(best(rounds.plain)),
+    criLinesPerCpuS: perCpu(best(rounds.cri)),
+    criOverPlain: +(best(rounds.plain) / best(rounds.cri)).toFixed(3),
+    loadavg: os.loadavg().map((l) => +l.toFixed(2)),
+  };
+}
+
 try {
-  console.log(JSON.stringify(process.env.MODE === 'idle' ? await idleCost() : await readThroughput()));
+  const mode = process.env.MODE;
+  console.log(JSON.stringify(mode === 'idle' ? await idleCost() : mode === 'cri' ? await criAgainstPlain() : await readThroughput()));
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

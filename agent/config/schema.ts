@@ -184,6 +184,34 @@ const input = z.strictObject({
   tags: doc(stringMap(), 'Tags added to every LogGroup (they stay visible).', 'map of strings'),
   logstore: doc(logstoreName().optional(), "Logstore that receives this input's sealed logs (same project and endpoint).", 'string', 'sls.logstore'),
   cmk: doc(z.string().min(1).optional(), "The CMK that issues the data keys of this input's logs.", 'string', 'kms.cmk'),
+  format: doc(
+    z.enum(['lines', 'cri', 'docker', 'auto']).prefault('lines'),
+    'How the file is written: `lines` (each line a log), `cri` (kubelet/containerd `<time> <stream> <P|F> <log>`) or `docker` (json-file), partial lines joined and the runtime\'s time and stream (`_stream_`) kept; `auto` picks cri or docker per file from its first line. Lines in neither format are shipped as they are with `__parse_error__`.',
+  ),
+  container: doc(
+    z.strictObject({
+      metadata: doc(
+        z.enum(['fields', 'tags', 'none']).prefault('fields'),
+        'Where `_namespace_`, `_pod_name_`, `_container_name_` read from a kubelet log path go: sealed `fields`, visible `tags`, or `none`.',
+      ),
+    }).prefault({}),
+    'Container log settings (with format cri, docker or auto).',
+    'mapping',
+  ),
+  ignoreOlder: doc(duration({ min: 1000, max: 10 * 365 * 86_400_000 }).optional(), 'Do not open files not modified for this long; one written again is read from where it ended (files with a checkpoint are always resumed).', 'duration'),
+  rateLimit: doc(
+    z.strictObject({
+      linesPerSecond: doc(integer({ min: 1, max: 100_000_000 }).optional(), 'Most lines per second read from this input\'s files.', 'integer'),
+      bytesPerSecond: doc(size({ min: 1024, max: 2 ** 40 }).optional(), 'Most bytes per second read from this input\'s files.', 'size'),
+    }).optional(),
+    'Pause reading this input while over these rates (nothing is dropped).',
+    'mapping',
+  ),
+}).superRefine((i, ctx) => {
+  // Joining continuation lines would need each container line's stream and time carried through the joiner.
+  if (i.multiline && i.format !== 'lines') {
+    ctx.addIssue({ code: 'custom', path: ['multiline'], message: `cannot be combined with format ${i.format}` });
+  }
 });
 
 export const configSchema = z.strictObject({

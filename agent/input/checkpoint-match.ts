@@ -59,6 +59,11 @@ export class CheckpointMatcher {
     return fresh('reading from 0');
   }
 
+  /** Whether a checkpoint (not yet matched) may belong to this file: only during the startup scan. */
+  expects(st: { dev: number; ino: number }): boolean {
+    return this.unmatched.has(devInoKey(st));
+  }
+
   /**
    * Checkpointed files no glob matched may have been renamed away while we were stopped (app.log → app.log.1): looks
    * for them by dev+ino+fingerprint in their old directory. `isOpen` skips files already followed.

@@ -12,9 +12,10 @@ import path from 'node:path';
 import { CheckpointMatcher } from './checkpoint-match.js';
 import { DirWatcher } from './dir-watcher.js';
 import { devInoKey, newFileId, readFingerprint, type Fingerprint } from './identity.js';
+import { OldFiles } from './ignore-older.js';
 import { compileInput, type CompiledInput } from './input-config.js';
 import { piecesBefore, Tailer, type TailerInit } from './tailer.js';
-import type { FileCheckpoint, InputConfig, InputEvent, InputFile, InputRun } from './types.js';
+import type { FileCheckpoint, InputConfig, InputEvent, InputFile, InputRun, InputStats } from './types.js';
 import { Wakeup } from './wakeup.js';
 
 export interface FileInputOptions {
@@ -114,6 +115,7 @@ export class FileInput {
   /** Files still reachable at the path they are followed under. */
   private readonly byPath = new Map<string, Tailer>();
   private readonly resume: CheckpointMatcher;
+  private readonly oldFiles = new OldFiles();
   private readonly openHandles = new Set<FileHandle>();
   private firstScanDone = false;
 
@@ -178,6 +180,11 @@ export class FileInput {
    */
   files(): InputFile[] {
     return this.tailers.map((t) => t.describe());
+  }
+
+  /** Per configured input, in order. */
+  stats(): InputStats[] {
+    return this.inputs.map((i) => ({ malformedLines: i.malformedLines, rateLimitedMs: i.rate?.limitedMs ?? 0 }));
   }
 
   /** Stop watching; pending partial lines stay unread (they are re-read after restart from the checkpoint). */
@@ -252,6 +259,7 @@ export class FileInput {
     this.owners.push(from);
     this.queuedLogs += run.count;
     from.queued++;
+    from.input.rate?.charge(run.count, run.offsets[run.count - 1] - run.startOffset);
   };
 
   private forgetDrained(): void {
@@ -269,8 +277,10 @@ export class FileInput {
       for (let k = 0; k < n && !this.closed; k++) {
         const t = live[(this.cursor + k) % n];
         if (t.finished || !this.worthChecking(t, performance.now())) continue;
+        const chunkBytes = t.input.rate ? t.input.rate.readBytes(this.chunkBytes) : this.chunkBytes;
+        if (chunkBytes === 0) continue; // over its input's rateLimit: waitMs() says when to come back
         try {
-          const outcome = await t.readChunk(this.chunkBytes, this.readBuffer);
+          const outcome = await t.readChunk(chunkBytes, this.readBuffer);
           if (outcome === 'data') {
             progressed = true;
             this.clearReport(t.path);
@@ -357,6 +367,7 @@ export class FileInput {
       const at = t.deadline(this.rotateWaitMs);
       if (at !== undefined) wait = Math.min(wait, at - mono);
     }
+    for (const input of this.inputs) if (input.rate) wait = Math.min(wait, input.rate.msUntilReady());
     return Math.max(1, Math.ceil(wait));
   }
 
@@ -418,8 +429,11 @@ export class FileInput {
       const known = this.byDevIno.get(devInoKey(st));
       const atPath = this.byPath.get(p);
       if (atPath && atPath !== known) await this.detach(atPath);
-      if (!known) await this.openNew(p, input);
-      else if (known.path === p && known.attached && !known.finished) {
+      if (!known) {
+        // ignoreOlder: a file with a checkpoint is resumed whatever its age, so nothing read before is skipped.
+        if (!this.resume.expects(st) && (await this.oldFiles.passOver(p, st, input.ignoreOlderMs))) continue;
+        await this.openNew(p, input);
+      } else if (known.path === p && known.attached && !known.finished) {
         if (st.size !== known.readOffset) known.changed = true; // the fallback when no watch event came
         await this.verify(known, st);
       }
@@ -516,6 +530,8 @@ export class FileInput {
         const cp = start.truncated;
         this.emit({ type: 'truncated', path: p, fileId: cp.fileId, message: `size ${st.size} < checkpoint ${cp.offset}` });
       }
+      const since = start.resumed ? undefined : await this.oldFiles.startOffset(fh, st);
+      if (since !== undefined) Object.assign(start, { offset: since, note: `written again after ignoreOlder; reading from offset ${since}` });
       const pieces = start.resumed ? await piecesBefore(fh, start.offset, input.maxLineBytes) : 0;
       const t = this.createTailer(fh, st, fp, {
         fileId: start.fileId,

@@ -10,6 +10,7 @@ export type {
   InputEvent,
   InputFile,
   InputRun,
+  InputStats,
   MultilineConfig,
   ParserConfig,
 } from './types.js';

@@ -3,6 +3,9 @@ import type { LogContent, LogTag } from '../wire/loggroup.js';
 import { PathMatcher } from './glob.js';
 import type { MultilineRules } from './multiline.js';
 import { createParser, type LineParser } from './parser.js';
+import type { ContainerFormat } from './container-format.js';
+import type { MetadataPlacement } from './path-metadata.js';
+import { RateLimiter } from './rate-limit.js';
 import type { InputConfig } from './types.js';
 
 export const DEFAULT_MAX_LINE_BYTES = 512 * 1024;
@@ -29,6 +32,13 @@ export interface CompiledInput {
   fields: LogContent[];
   tags: LogTag[];
   scanIntervalMs: number;
+  /** Undefined: plain lines. */
+  format?: ContainerFormat;
+  containerMetadata: MetadataPlacement;
+  ignoreOlderMs?: number;
+  rate?: RateLimiter;
+  /** Counted by the tailers of this input's files. */
+  malformedLines: number;
 }
 
 function oneLine(err: unknown): string {
@@ -72,6 +82,15 @@ export function compileInput(config: InputConfig, index: number, hostname: strin
     };
   }
 
+  const format = config.format === 'lines' ? undefined : config.format;
+  if (format !== undefined && !['cri', 'docker', 'auto'].includes(format)) fail('format', `expected lines, cri, docker or auto, got ${format}`);
+  // Joining continuation lines would need each line's stream and time carried through the joiner: not supported yet.
+  if (format !== undefined && multiline) fail('multiline', `cannot be combined with format ${format}`);
+  const ignoreOlderMs = config.ignoreOlderMs === undefined ? undefined : positive('ignoreOlder', config.ignoreOlderMs, 0);
+  const { linesPerSecond, bytesPerSecond } = config.rateLimit ?? {};
+  positive('rateLimit.linesPerSecond', linesPerSecond, 1);
+  positive('rateLimit.bytesPerSecond', bytesPerSecond, 1);
+
   return {
     index,
     matcher: new PathMatcher(config.paths, config.exclude ?? []),
@@ -85,5 +104,10 @@ export function compileInput(config: InputConfig, index: number, hostname: strin
     fields: Object.entries(config.fields ?? {}).map(([key, value]) => ({ key, value })),
     tags: Object.entries(config.tags ?? {}).map(([key, value]) => ({ key, value })),
     scanIntervalMs,
+    format,
+    containerMetadata: config.containerMetadata ?? 'fields',
+    ignoreOlderMs,
+    rate: linesPerSecond || bytesPerSecond ? new RateLimiter({ linesPerSecond, bytesPerSecond }) : undefined,
+    malformedLines: 0,
   };
 }

@@ -8,6 +8,8 @@ export type LineParser = (buf: Buffer, start: number, end: number) => LogContent
 
 export const CONTENT_KEY = 'content';
 export const PARSE_ERROR_KEY = '__parse_error__';
+/** Marks the pieces of a line split for being longer than maxLineBytes (see framer.ts). */
+export const SPLIT_KEY = '__split__';
 
 /** The parser for a config; throws (message only) when a regex pattern does not compile or has no named group. */
 export function createParser(config: ParserConfig | undefined): LineParser {

@@ -2,14 +2,17 @@
 import type { FileHandle } from 'node:fs/promises';
 import { canFrameLines, encodeContents, LogWriter } from '../wire/log-writer.js';
 import type { LogContent, LogTag } from '../wire/loggroup.js';
+import { ContainerDecoder, type LineStamp } from './container-format.js';
+import { ContainerLogWriter } from './container-contents.js';
 import { LineFramer } from './framer.js';
 import { extendFingerprint, fingerprintMatches, FINGERPRINT_MAX_BYTES } from './identity.js';
 import type { CompiledInput } from './input-config.js';
 import { MultilineJoiner } from './multiline.js';
-import { CONTENT_KEY } from './parser.js';
+import { CONTENT_KEY, SPLIT_KEY } from './parser.js';
+import { originMetadata } from './path-metadata.js';
 import type { FileIdentity, InputFile, InputRun } from './types.js';
 
-export const SPLIT_KEY = '__split__';
+export { SPLIT_KEY };
 
 const LF = 10;
 const BACKSCAN_BYTES = 64 * 1024;
@@ -85,7 +88,11 @@ export class Tailer {
 
   private readonly framer: LineFramer;
   private readonly joiner: MultilineJoiner | undefined;
+  private readonly container: ContainerDecoder | undefined;
+  private readonly containerWriter: ContainerLogWriter | undefined;
   private readonly tags: LogTag[];
+  /** The input's static fields, and for container logs where the file comes from (see path-metadata). */
+  private readonly fields: LogContent[];
   private readonly now: () => number;
   private readonly push: (run: InputRun, from: Tailer) => void;
   private readonly writer: LogWriter;
@@ -115,23 +122,35 @@ export class Tailer {
     this.attached = init.attached;
     this.now = init.now;
     this.push = init.push;
-    this.tags = [...init.input.tags, { key: '__hostname__', value: init.hostname }, { key: '__path__', value: init.tagPath }];
-    this.writer = new LogWriter(CONTENT_KEY, encodeContents(init.input.fields), init.allocate);
+    const origin = init.input.format ? originMetadata(init.tagPath, init.input.containerMetadata) : { fields: [], tags: [] };
+    this.fields = [...init.input.fields, ...origin.fields];
+    this.tags = [...init.input.tags, ...origin.tags, { key: '__hostname__', value: init.hostname }, { key: '__path__', value: init.tagPath }];
+    this.writer = new LogWriter(CONTENT_KEY, encodeContents(this.fields), init.allocate);
+    this.containerWriter = init.input.format
+      ? new ContainerLogWriter(this.writer, init.input.raw ? undefined : init.input.parse, this.fields)
+      : undefined;
+    this.container = init.input.format
+      ? new ContainerDecoder(init.input.format, init.input.maxLineBytes, { line: this.emitDecoded, malformed: this.emitMalformed })
+      : undefined;
     this.joiner = init.input.multiline
       ? new MultilineJoiner(init.input.multiline, (buf, s, e, end) => this.emit(buf, s, e, end, undefined))
       : undefined;
     this.framer = new LineFramer(init.input.maxLineBytes, {
-      line: this.joiner
-        ? (buf, s, e, end) => this.joiner!.push(buf, s, e, end, this.mono)
-        : (buf, s, e, end) => this.emit(buf, s, e, end, undefined),
+      line: this.container
+        ? (buf, s, e, end) => this.container!.line(buf, s, e, end)
+        : this.joiner
+          ? (buf, s, e, end) => this.joiner!.push(buf, s, e, end, this.mono)
+          : (buf, s, e, end) => this.emit(buf, s, e, end, undefined),
       piece: (buf, s, e, end, marker) => {
         this.joiner?.flush();
+        this.container?.flush();
         this.emit(buf, s, e, end, marker);
       },
       // Raw lines without multiline joining are framed a chunk at a time by the native framer, when it is built.
-      ...(!this.joiner && init.input.raw && canFrameLines
+      ...(!this.joiner && !this.container && init.input.raw && canFrameLines
         ? { lines: (buf: Buffer, s: number, e: number, max: number, at: number) => this.writer.lines(this.time, this.timeNs, buf, s, e, max, at, this.offsetsFor) }
         : {}),
+      ...(this.container ? { lines: this.containerWriter!.bulkLines(this.container, this.offsetsFor) } : {}),
     });
     if (init.piecesBefore) this.framer.continueSplitLine(init.piecesBefore);
   }
@@ -228,6 +247,7 @@ export class Tailer {
     this.stamp();
     this.framer.flushPartial(this.readOffset);
     this.joiner?.flush();
+    this.container?.flush();
     this.pushRun();
     this.finished = true;
   }
@@ -240,7 +260,7 @@ export class Tailer {
   }
 
   private emit(buf: Buffer, start: number, end: number, endOffset: number, splitMarker: string | undefined): void {
-    const fields = this.input.fields;
+    const fields = this.fields;
     if (splitMarker === undefined && this.input.raw) {
       this.writer.line(this.time, this.timeNs, buf, start, end);
     } else {
@@ -259,6 +279,18 @@ export class Tailer {
     }
     this.offsetsFor(this.writer.count)[this.writer.count - 1] = endOffset;
   }
+
+  /** A container log line, decoded: written with the runtime's time. */
+  private readonly emitDecoded = (buf: Buffer, start: number, end: number, endOffset: number, stamp: LineStamp, marker: string | undefined): void => {
+    this.containerWriter!.line(buf, start, end, stamp, marker);
+    this.offsetsFor(this.writer.count)[this.writer.count - 1] = endOffset;
+  };
+
+  private readonly emitMalformed = (buf: Buffer, start: number, end: number, endOffset: number, reason: string): void => {
+    this.input.malformedLines++;
+    this.containerWriter!.malformed(buf, start, end, reason, this.time, this.timeNs);
+    this.offsetsFor(this.writer.count)[this.writer.count - 1] = endOffset;
+  };
 
   /** The offsets array, grown to room for `n` logs. */
   private readonly offsetsFor = (n: number): Float64Array => {

@@ -1,5 +1,8 @@
 // The input stage's public contract: what a file input is configured with and what it hands downstream.
 import type { LogTag } from '../wire/loggroup.js';
+import type { ContainerFormat } from './container-format.js';
+import type { MetadataPlacement } from './path-metadata.js';
+import type { RateLimitConfig } from './rate-limit.js';
 
 export type ParserConfig = { type: 'raw' } | { type: 'json' } | { type: 'regex'; pattern: string /* named groups */ };
 
@@ -39,6 +42,17 @@ export interface InputConfig {
   tags?: Record<string, string>;
   /** Default 1000. */
   scanIntervalMs?: number;
+  /**
+   * Default `lines`: each line is a log. `cri` and `docker` decode container runtime logs (partial lines joined, the
+   * runtime's time and stream kept); `auto` picks one of them per file from its first line.
+   */
+  format?: 'lines' | ContainerFormat;
+  /** For container formats: where the namespace, pod and container read from the file's path go. Default fields. */
+  containerMetadata?: MetadataPlacement;
+  /** Files not modified for this long are not opened (until they are written again). */
+  ignoreOlderMs?: number;
+  /** Reading of this input's files pauses while over these rates. */
+  rateLimit?: RateLimitConfig;
 }
 
 export interface FileIdentity {
@@ -89,3 +103,11 @@ export type InputEvent = {
   fileId?: string;
   message?: string;
 };
+
+/** Per input, counts of what it has done since the start. */
+export interface InputStats {
+  /** Container log lines that were in neither format, shipped as they were. */
+  malformedLines: number;
+  /** Time reading was held back by rateLimit. */
+  rateLimitedMs: number;
+}

@@ -1,6 +1,6 @@
 // logseal's native addon, against Node-API: GHASH (ghash.c) and SM4 (sm4.c) for SM4-GCM, base64 into a buffer
-// (base64.c), the records of mode `log` sealed a batch per call (seal-batch.c), and raw lines framed into
-// LogGroup.Logs fields (frame.c).
+// (base64.c), the records of mode `log` sealed a batch per call (seal-batch.c), and raw lines (plain or CRI container
+// lines) framed into LogGroup.Logs fields (frame.c).
 #include "napi-args.h"
 
 NAPI_MODULE_INIT() {

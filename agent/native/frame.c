@@ -5,11 +5,16 @@
 // and records where the field ends and the file offset after the line's LF. It stops, leaving the rest to
 // JavaScript, at the first line longer than `max` (the framer splits it), when no LF is left, or when `out`,
 // `ends` or `offsets` have no room for the next log (the caller grows them and calls again).
+//
+// In CRI mode (st[ST_MODE] = 1) each line is a container log line `<time> <stream> F <log>`: the log becomes the
+// content, the line's own time Time and Time_ns, and `extra` is the first st[ST_EXTRA_SPLIT] bytes for stdout, the
+// rest for stderr. Any other line (a `P` fragment, a malformed one, a time it does not take) stops it with
+// STOP_NOT_PLAIN: JavaScript's decoder (agent/input/container-format.ts) handles that line, with the same result.
 #include "napi-args.h"
 #include <string.h>
 
-enum { ST_POS, ST_END, ST_MAX, ST_OUT_POS, ST_COUNT, ST_FILE_OFFSET, ST_TIME, ST_TIME_NS, ST_STOP, ST_NEED, ST_FIELDS };
-enum { STOP_NO_LINE = 0, STOP_TOO_LONG = 1, STOP_NO_ROOM = 2, STOP_NO_SLOT = 3 };
+enum { ST_POS, ST_END, ST_MAX, ST_OUT_POS, ST_COUNT, ST_FILE_OFFSET, ST_TIME, ST_TIME_NS, ST_STOP, ST_NEED, ST_MODE, ST_EXTRA_SPLIT, ST_FIELDS };
+enum { STOP_NO_LINE = 0, STOP_TOO_LONG = 1, STOP_NO_ROOM = 2, STOP_NO_SLOT = 3, STOP_NOT_PLAIN = 4 };
 
 static size_t varint_len(uint32_t v) { return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5; }
 
@@ -20,6 +25,77 @@ static uint8_t *put_varint(uint8_t *p, uint32_t v) {
   }
   *p++ = (uint8_t)v;
   return p;
+}
+
+static int digits(const uint8_t *s, size_t n, uint32_t *v) {
+  uint32_t x = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return 0;
+    x = x * 10 + (uint32_t)(s[i] - '0');
+  }
+  *v = x;
+  return 1;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, uint32_t m, uint32_t d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const uint32_t yoe = (uint32_t)(y - era * 400);
+  const uint32_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const uint32_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* RFC 3339 `YYYY-MM-DDTHH:MM:SS[.1-9 digits](Z|+HH:MM|-HH:MM)` filling all of s[0, n); only valid dates. */
+static int parse_time(const uint8_t *s, size_t n, uint32_t *sec, uint32_t *nsec) {
+  uint32_t y, mo, d, h, mi, se, ns = 0;
+  if (n < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':') return 0;
+  if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) || !digits(s + 11, 2, &h) ||
+      !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se))
+    return 0;
+  static const uint8_t month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (mo < 1 || mo > 12 || d < 1 || d > month_days[mo - 1] + (mo == 2 && leap) || h > 23 || mi > 59 || se > 59) return 0;
+  size_t p = 19;
+  if (s[p] == '.') {
+    size_t k = 0;
+    for (p++; p < n && k < 9 && s[p] >= '0' && s[p] <= '9'; p++, k++) ns = ns * 10 + (uint32_t)(s[p] - '0');
+    if (k == 0) return 0;
+    for (; k < 9; k++) ns *= 10;
+  }
+  int64_t offset = 0;
+  if (p + 1 == n && s[p] == 'Z') {
+  } else if (p + 6 == n && (s[p] == '+' || s[p] == '-') && s[p + 3] == ':') {
+    uint32_t zh, zm;
+    if (!digits(s + p + 1, 2, &zh) || !digits(s + p + 4, 2, &zm) || zh > 23 || zm > 59) return 0;
+    offset = (s[p] == '+' ? 1 : -1) * (int64_t)(zh * 3600 + zm * 60);
+  } else {
+    return 0;
+  }
+  const int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset;
+  if (t < 0 || t > 0xffffffffLL) return 0;
+  *sec = (uint32_t)t;
+  *nsec = ns;
+  return 1;
+}
+
+/* A complete CRI line s[0, n): its log's start, time and stream (0 stdout, 1 stderr); 0 for anything else. */
+static int parse_cri(const uint8_t *s, size_t n, size_t *log_at, uint32_t *sec, uint32_t *nsec, int *stream) {
+  const uint8_t *sp1 = memchr(s, ' ', n);
+  if (!sp1 || (size_t)(sp1 - s) + 8 > n) return 0;
+  const uint8_t *st = sp1 + 1;
+  if (st[6] != ' ' || memcmp(st, "std", 3) != 0) return 0;
+  if (memcmp(st + 3, "out", 3) == 0) *stream = 0;
+  else if (memcmp(st + 3, "err", 3) == 0) *stream = 1;
+  else return 0;
+  size_t tag = (size_t)(st - s) + 7;
+  if (tag >= n || s[tag] != 'F') return 0;
+  size_t after = tag + 1;
+  if (after < n && s[after] != ' ' && s[after] != ':') return 0;
+  while (after < n && s[after] != ' ') after++;
+  *log_at = after < n ? after + 1 : n;
+  return parse_time(s, (size_t)(sp1 - s), sec, nsec);
 }
 
 /* A typed array argument of the given type; 0 after throwing a TypeError. */
@@ -56,7 +132,7 @@ napi_value frame_lines(napi_env env, napi_callback_info info) {
       !get_bytes(env, "frameLines", argv[4], "keyField", &key, &key_len) || !get_bytes(env, "frameLines", argv[5], "extra", &extra, &extra_len) ||
       !get_typed(env, argv[6], napi_float64_array, "st", (void **)&st, &st_len))
     return NULL;
-  if (st_len < ST_FIELDS || !is_uint(st[ST_END], (double)src_len) || !is_uint(st[ST_POS], st[ST_END]) ||
+  if (st_len < ST_MODE || !is_uint(st[ST_END], (double)src_len) || !is_uint(st[ST_POS], st[ST_END]) ||
       !is_uint(st[ST_OUT_POS], (double)out_len) || !is_uint(st[ST_COUNT], (double)(ends_len < offsets_len ? ends_len : offsets_len)) ||
       !is_uint(st[ST_MAX], 4294967295.0) || !is_uint(st[ST_TIME], 4294967295.0) || !is_uint(st[ST_TIME_NS], 4294967295.0) ||
       !is_uint(st[ST_FILE_OFFSET], 9007199254740991.0) || key_len > 1024 || extra_len > 0x7fffffff) {
@@ -66,9 +142,12 @@ napi_value frame_lines(napi_env env, napi_callback_info info) {
   size_t pos = (size_t)st[ST_POS], end = (size_t)st[ST_END], o = (size_t)st[ST_OUT_POS], n = (size_t)st[ST_COUNT];
   const size_t max = (size_t)st[ST_MAX];
   const double file_offset = st[ST_FILE_OFFSET];
-  const uint32_t time = (uint32_t)st[ST_TIME], time_ns = (uint32_t)st[ST_TIME_NS];
+  // A state array without the mode fields (as before CRI mode) frames plain lines.
+  const int cri = st_len >= ST_FIELDS && st[ST_MODE] == 1;
+  const size_t extra_split = cri && is_uint(st[ST_EXTRA_SPLIT], (double)extra_len) ? (size_t)st[ST_EXTRA_SPLIT] : extra_len;
+  uint32_t time = (uint32_t)st[ST_TIME], time_ns = (uint32_t)st[ST_TIME_NS];
   const size_t slots = ends_len < offsets_len ? ends_len : offsets_len;
-  const size_t time_len = varint_len(time);
+  size_t time_len = varint_len(time);
   int stop = STOP_NO_LINE;
   double need = 0;
 
@@ -86,8 +165,23 @@ napi_value frame_lines(napi_env env, napi_callback_info info) {
       stop = STOP_NO_SLOT;
       break;
     }
+    const uint8_t *line = src + pos, *x = extra;
+    size_t x_len = extra_len;
+    if (cri) {
+      size_t log_at;
+      int stream;
+      if (!parse_cri(src + pos, len, &log_at, &time, &time_ns, &stream)) {
+        stop = STOP_NOT_PLAIN;
+        break;
+      }
+      time_len = varint_len(time);
+      line += log_at;
+      len -= log_at;
+      x = stream == 0 ? extra : extra + extra_split;
+      x_len = stream == 0 ? extra_split : extra_len - extra_split;
+    }
     size_t content = key_len + 1 + varint_len((uint32_t)len) + len;
-    size_t log = 1 + time_len + 1 + varint_len((uint32_t)content) + content + extra_len + 5;
+    size_t log = 1 + time_len + 1 + varint_len((uint32_t)content) + content + x_len + 5;
     size_t field = 1 + varint_len((uint32_t)log) + log;
     if (log > 0xffffffffu || out_len - o < field) {
       stop = STOP_NO_ROOM;
@@ -105,10 +199,10 @@ napi_value frame_lines(napi_env env, napi_callback_info info) {
     p += key_len;
     *p++ = 0x12;
     p = put_varint(p, (uint32_t)len);
-    memcpy(p, src + pos, len);
+    memcpy(p, line, len);
     p += len;
-    memcpy(p, extra, extra_len);
-    p += extra_len;
+    memcpy(p, x, x_len);
+    p += x_len;
     *p++ = 0x25;
     *p++ = (uint8_t)time_ns;
     *p++ = (uint8_t)(time_ns >> 8);

@@ -144,9 +144,14 @@ export class Agent {
         maxLineBytes: i.maxLineBytes,
         fields: i.fields,
         tags: i.tags,
+        format: i.format,
+        containerMetadata: i.container.metadata,
+        ...(i.ignoreOlder !== undefined ? { ignoreOlderMs: i.ignoreOlder } : {}),
+        ...(i.rateLimit ? { rateLimit: i.rateLimit } : {}),
       })),
       { checkpoints: saved, hostname: os.hostname(), onEvent: (e) => logInputEvent(log, e) },
     );
+    metrics.observeInputs(() => input.stats());
     const batcher = new Batcher(
       { maxBytes: config.batch.maxBytes, maxLogs: config.batch.maxLogs, lingerMs: config.batch.linger },
       Date.now,

@@ -1,5 +1,6 @@
 // The agent's Prometheus metrics: one registry, every counter the status line and /metrics report.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { InputStats } from '../input/index.js';
 
 export class AgentMetrics {
   readonly registry = new Registry();
@@ -21,7 +22,40 @@ export class AgentMetrics {
   readonly deadLetterLines = new Counter({ name: 'logseal_dead_letter_lines_total', help: 'Log entries in batches SLS refused for good (kept or dropped)', registers: [this.registry] });
   readonly keyUnavailable = new Gauge({ name: 'logseal_data_key_unavailable', help: '1 while no usable data key can be had (the agent holds its data)', registers: [this.registry] });
 
+  /** Per configured input (label `input` = its index in `inputs`), read from the input at each scrape. */
+  private inputStats: () => InputStats[] = () => [];
+  readonly malformedLines = inputCounter(
+    this.registry,
+    'logseal_input_malformed_lines_total',
+    'Container log lines in neither the CRI nor the Docker format, shipped as they were',
+    () => this.inputStats().map((s) => s.malformedLines),
+  );
+  readonly rateLimited = inputCounter(
+    this.registry,
+    'logseal_input_rate_limited_seconds_total',
+    'Time reading an input was paused by its rateLimit',
+    () => this.inputStats().map((s) => s.rateLimitedMs / 1000),
+  );
+
+  observeInputs(stats: () => InputStats[]): void {
+    this.inputStats = stats;
+  }
+
   constructor(withProcessMetrics = true) {
     if (withProcessMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'logseal_' });
   }
+}
+
+/** A counter kept by the input itself: copied in when scraped. */
+function inputCounter(registry: Registry, name: string, help: string, values: () => number[]): Counter<'input'> {
+  return new Counter({
+    name,
+    help,
+    labelNames: ['input'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      values().forEach((v, i) => this.inc({ input: String(i) }, v));
+    },
+  });
 }

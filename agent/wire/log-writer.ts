@@ -11,10 +11,25 @@ import type { Log, LogContent } from './loggroup.js';
 const frameLines = nativeAddon?.frameLines;
 export const canFrameLines: boolean = frameLines !== undefined;
 
+/** The extra contents of CRI lines per stream, as criLines takes them: stdout's bytes, then stderr's. */
+export interface CriExtras {
+  both: Uint8Array;
+  stdoutBytes: number;
+}
+
+export function criExtras(stdout: Uint8Array, stderr: Uint8Array): CriExtras {
+  const both = new Uint8Array(stdout.length + stderr.length);
+  both.set(stdout, 0);
+  both.set(stderr, stdout.length);
+  return { both, stdoutBytes: stdout.length };
+}
+
 // frameLines' state array, as frame.c lays it out; framing is synchronous, so one per thread serves every writer.
-const st = new Float64Array(10);
+const st = new Float64Array(12);
 const ST_POS = 0, ST_END = 1, ST_MAX = 2, ST_OUT_POS = 3, ST_COUNT = 4, ST_FILE_OFFSET = 5, ST_TIME = 6, ST_TIME_NS = 7, ST_STOP = 8, ST_NEED = 9;
+const ST_MODE = 10, ST_EXTRA_SPLIT = 11;
 const STOP_NO_ROOM = 2, STOP_NO_SLOT = 3;
+const MODE_LINES = 0, MODE_CRI = 1;
 
 const GROUP_LOGS = 0x0a;
 const LOG_TIME = 0x08;
@@ -83,11 +98,11 @@ export class LogWriter {
     this.ensure(Math.ceil(bytes * this.expansion) + 256, Math.ceil(bytes / this.bytesPerLog) + 1);
   }
 
-  /** A log whose contents are `contentKey` = src[start, end) and the extra contents. */
-  line(time: number, timeNs: number, src: Buffer, start: number, end: number): void {
+  /** A log whose contents are `contentKey` = src[start, end) and the extra contents (`extra`: others, encoded alike). */
+  line(time: number, timeNs: number, src: Buffer, start: number, end: number, extra: Uint8Array = this.extra): void {
     const n = end - start;
     const content = this.keyField.length + 1 + varintLength(n) + n;
-    const log = 1 + varintLength(time) + 1 + varintLength(content) + content + this.extra.length + 5;
+    const log = 1 + varintLength(time) + 1 + varintLength(content) + content + extra.length + 5;
     this.ensure(1 + varintLength(log) + log, 1);
     const buf = this.buf;
     let p = this.pos;
@@ -103,9 +118,9 @@ export class LogWriter {
     p = writeVarint(buf, p, n);
     // One native copy per line (in Node 20 Buffer.copy makes one short-lived view for it; no other object is made).
     if (n > 0) p += src.copy(buf, p, start, end);
-    if (this.extra.length > 0) {
-      buf.set(this.extra, p);
-      p += this.extra.length;
+    if (extra.length > 0) {
+      buf.set(extra, p);
+      p += extra.length;
     }
     buf[p++] = LOG_TIME_NS;
     buf[p++] = timeNs & 0xff;
@@ -123,6 +138,22 @@ export class LogWriter {
    * of src[0]) goes into the caller's array that `offsets(n)` returns with room for n logs, at the log's index.
    */
   lines(time: number, timeNs: number, src: Buffer, pos: number, end: number, max: number, fileOffset: number, offsets: (n: number) => Float64Array): number {
+    st[ST_MODE] = MODE_LINES;
+    return this.frame(time, timeNs, src, pos, end, max, fileOffset, offsets, this.extra);
+  }
+
+  /**
+   * As lines(), for CRI container log lines `<time> <stream> F <log>`: each written as the log with the line's own
+   * time, followed by `extras.stdout` or `extras.stderr` (encoded contents). Stops before the first line that is not
+   * such a line (a `P` fragment, a malformed line): the caller decodes that one. Only when canFrameCriLines.
+   */
+  criLines(src: Buffer, pos: number, end: number, max: number, fileOffset: number, offsets: (n: number) => Float64Array, extras: CriExtras): number {
+    st[ST_MODE] = MODE_CRI;
+    st[ST_EXTRA_SPLIT] = extras.stdoutBytes;
+    return this.frame(0, 0, src, pos, end, max, fileOffset, offsets, extras.both);
+  }
+
+  private frame(time: number, timeNs: number, src: Buffer, pos: number, end: number, max: number, fileOffset: number, offsets: (n: number) => Float64Array, extra: Uint8Array): number {
     for (;;) {
       st[ST_POS] = pos;
       st[ST_END] = end;
@@ -132,7 +163,7 @@ export class LogWriter {
       st[ST_FILE_OFFSET] = fileOffset;
       st[ST_TIME] = time;
       st[ST_TIME_NS] = timeNs;
-      frameLines!(src, this.buf, this.ends, offsets(this.ends.length), this.keyField, this.extra, st);
+      frameLines!(src, this.buf, this.ends, offsets(this.ends.length), this.keyField, extra, st);
       pos = st[ST_POS];
       this.pos = st[ST_OUT_POS];
       this.n = st[ST_COUNT];
@@ -179,3 +210,25 @@ export class LogWriter {
     }
   }
 }
+
+/**
+ * Whether the addon frames CRI lines: checked on a known line, since an addon built from older sources would take
+ * the mode for plain lines and write the whole line as the content.
+ */
+export const canFrameCriLines: boolean = (() => {
+  if (!canFrameLines) return false;
+  try {
+    const w = new LogWriter('c', new Uint8Array(0));
+    const line = Buffer.from('1970-01-01T00:00:01.5Z stdout F x\n');
+    w.reserve(line.length);
+    const extras = criExtras(new Uint8Array(0), new Uint8Array(0));
+    const offsets = new Float64Array(4);
+    if (w.criLines(line, 0, line.length, 1024, 0, () => offsets, extras) !== line.length) return false;
+    const logs = w.take();
+    // 0x0a len | 0x08 1 | 0x12 len 0x0a 1 'c' 0x12 1 'x' | 0x25 500000000 (LE)
+    const expected = Buffer.from([0x0a, 0x0f, 0x08, 0x01, 0x12, 0x06, 0x0a, 0x01, 0x63, 0x12, 0x01, 0x78, 0x25, 0x00, 0x65, 0xcd, 0x1d]);
+    return logs !== undefined && Buffer.compare(Buffer.from(logs.bytes), expected) === 0;
+  } catch {
+    return false;
+  }
+})();

@@ -43,6 +43,7 @@ describe('a valid config', () => {
     expect(c.batch).toEqual({ maxBytes: 2 ** 20, maxLogs: 4096, linger: 1000 });
     expect(c.inputs).toEqual([{
       paths: ['/var/log/app/*.log'], exclude: [], topic: '', parser: { type: 'raw' }, startAt: 'end', maxLineBytes: 512 * 1024, fields: {}, tags: {},
+      format: 'lines', container: { metadata: 'fields' },
     }]);
     expect(c.stateDir).toBe('/var/lib/logseal');
     expect(c.spool).toEqual({ maxBytes: 2 ** 30 });
@@ -102,6 +103,11 @@ log: { level: debug }
     expect(vpc.kms.regionId).toBe('ap-southeast-1');
   });
 
+  it('takes container formats, ignoreOlder and rateLimit with their units', () => {
+    const text = MINIMAL.replace('  - paths: ["/var/log/app/*.log"]', '  - paths: ["/var/log/pods/*/*/*.log"]\n    format: auto\n    container: { metadata: tags }\n    ignoreOlder: 2h\n    rateLimit: { linesPerSecond: 5000, bytesPerSecond: 4MiB }');
+    expect(parse(text).inputs[0]).toMatchObject({ format: 'auto', container: { metadata: 'tags' }, ignoreOlder: 7_200_000, rateLimit: { linesPerSecond: 5000, bytesPerSecond: 4 * 2 ** 20 } });
+  });
+
   it('parses IPv6 metrics addresses', () => {
     expect(parse(`${MINIMAL}metrics: { listen: "[::1]:9000" }\n`).metrics.listen).toEqual({ host: '::1', port: 9000 });
   });
@@ -139,6 +145,11 @@ describe('bad input names the key in one line', () => {
     ['regex parser without named groups', withInput('    parser: { type: regex, pattern: "a+" }'), 'inputs[0].parser.pattern: needs at least one named group'],
     ['bad regex in multiline', withInput('    multiline: { startPattern: "[a-" }'), 'inputs[0].multiline.startPattern: not a valid regular expression'],
     ['reserved tag', withInput('    tags: { __path__: x }'), 'inputs[0].tags.__path__: names starting with __ are reserved'],
+    ['bad container format', withInput('    format: json-file'), 'inputs[0].format: expected one of lines, cri, docker, auto'],
+    ['multiline with a container format', withInput('    format: cri\n    multiline: { startPattern: "^\\\\S" }'), 'inputs[0].multiline: cannot be combined with format cri'],
+    ['bad metadata placement', withInput('    format: cri\n    container: { metadata: labels }'), 'inputs[0].container.metadata: expected one of fields, tags, none'],
+    ['bad ignoreOlder', withInput('    ignoreOlder: 10'), 'inputs[0].ignoreOlder: expected a duration'],
+    ['rate limit of nothing', withInput('    rateLimit: { linesPerSecond: 0 }'), 'inputs[0].rateLimit.linesPerSecond: must be at least 1'],
     ['bad listen address', `${MINIMAL}metrics: { listen: "9464" }\n`, 'metrics.listen: expected host:port'],
     ['bad YAML', 'sls: {\n', 'config.yaml:2:1: YAML syntax error'],
     ['duplicate key', `${MINIMAL}sls: {}\n`, 'YAML syntax error: Map keys must be unique'],

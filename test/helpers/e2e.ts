@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { startEmulators, type Emulators } from '../../emulators/index.js';
-import { SealedLogReader } from '../../agent/decrypt/reader.js';
+import { SealedLogReader, type PlainLogLine } from '../../agent/decrypt/reader.js';
 import { KmsClient } from '../../agent/keys/index.js';
 import { SlsClient } from '../../agent/ship/index.js';
 
@@ -148,12 +148,17 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): Pr
 
 /** Decrypts every log in the World's Logstore; returns their `content` values. */
 export async function shippedContents(w: World): Promise<string[]> {
+  return (await shippedLogs(w)).map((l) => l.contents.content ?? '');
+}
+
+/** Decrypts every log in the World's Logstore. */
+export async function shippedLogs(w: World): Promise<PlainLogLine[]> {
   const sls = new SlsClient({ endpoint: w.emulators.sls.url, project: w.project, credentials: { accessKeyId: w.emulators.accessKeyId, accessKeySecret: w.emulators.accessKeySecret } });
   const kms = new KmsClient({ endpoint: w.emulators.kms.url, regionId: 'cn-hangzhou', accessKeyId: w.emulators.accessKeyId, accessKeySecret: w.emulators.accessKeySecret });
   const reader = new SealedLogReader(sls, kms, w.project);
-  const out: string[] = [];
+  const out: PlainLogLine[] = [];
   try {
-    for await (const line of reader.read({ logstore: w.logstore, from: 'begin', to: 'end' })) out.push(line.contents.content ?? '');
+    for await (const line of reader.read({ logstore: w.logstore, from: 'begin', to: 'end' })) out.push(line);
   } finally {
     reader.close();
     await sls.close();
