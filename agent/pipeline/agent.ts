@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Batcher, type PlainBatch } from '../batch/batcher.js';
-import { CheckpointStore, type FileCheckpoint } from '../checkpoint/index.js';
+import { CheckpointStore, SaveScheduler, type FileCheckpoint } from '../checkpoint/index.js';
 import { resolveCredentials, type Config } from '../config/index.js';
 import { FileInput, type InputEvent, type InputRun } from '../input/index.js';
 import { DataKeyCache, KmsClient, KmsError, encryptionContext, type DataKey } from '../keys/index.js';
@@ -30,7 +30,6 @@ export interface AgentStatus {
 }
 
 const READ_MAX_LOGS = 4096;
-const CHECKPOINT_INTERVAL_MS = 1000;
 const KEY_RETRY_MS = 2000;
 const TIMEOUT = Symbol('timeout');
 
@@ -41,9 +40,7 @@ export class Agent {
   private slotWaiter: (() => void) | undefined;
   private pendingRead: Promise<InputRun[]> | undefined;
   private loopDone: Promise<void> | undefined;
-  private checkpointTimer: NodeJS.Timeout | undefined;
-  private saving: Promise<void> = Promise.resolve();
-  private dirty = false;
+  private readonly saver: SaveScheduler;
   private holdingReason: string | undefined;
   private counters = { linesRead: 0, bytesRead: 0, linesShipped: 0 };
 
@@ -62,7 +59,12 @@ export class Agent {
     private readonly delivery: Delivery,
     private readonly window: number,
     private readonly unlock: () => Promise<void>,
-  ) {}
+  ) {
+    this.saver = new SaveScheduler(
+      () => this.checkpoints.save(this.positions.snapshot(this.input.files())),
+      (err) => this.log.error({ err: err.message }, 'could not save checkpoints; will retry'),
+    );
+  }
 
   static async start(config: Config, log: Logger, metrics: AgentMetrics): Promise<Agent> {
     const stateDir = path.resolve(config.stateDir);
@@ -147,8 +149,6 @@ export class Agent {
       log.fatal({ err: err.message }, 'the read loop failed');
       throw err;
     });
-    agent.checkpointTimer = setInterval(() => agent.saveCheckpoints(), CHECKPOINT_INTERVAL_MS);
-    agent.checkpointTimer.unref();
     log.info(
       {
         project: config.sls.project,
@@ -196,9 +196,9 @@ export class Agent {
       this.abandoning = true;
       this.log.warn({ inFlight: this.inFlight.size }, 'drain timeout: unacknowledged lines will be read again at the next start');
     }
-    clearInterval(this.checkpointTimer);
-    this.saveCheckpoints(true);
-    await this.saving;
+    void this.saver.request();
+    await this.saver.flush();
+    this.saver.close();
     await this.delivery.close();
     this.keys.close();
     await this.pool.close();
@@ -214,7 +214,9 @@ export class Agent {
         await new Promise<void>((r) => (this.slotWaiter = r));
       }
       if (this.stopping) break;
-      this.pendingRead ??= this.input.read(READ_MAX_LOGS);
+      // No more than the free slots can take: every full batch is dispatched at once, so a read of many small batches
+      // would put more than the window in flight (and all of it would be sent again after a crash).
+      this.pendingRead ??= this.input.read(Math.min(READ_MAX_LOGS, (this.window - this.inFlight.size) * this.config.batch.maxLogs));
       const wait = this.batcher.msUntilDue();
       const got = wait === undefined ? await this.pendingRead : await raceTimeout(this.pendingRead, wait);
       if (got !== TIMEOUT) {
@@ -229,8 +231,10 @@ export class Agent {
   private accept(runs: InputRun[]): void {
     let lines = 0;
     let bytes = 0;
+    let resent = 0;
     for (const run of runs) {
       this.positions.read(run.fileId, run.count);
+      resent += this.positions.resent(run);
       lines += run.count;
       bytes += run.offsets[run.count - 1] - run.startOffset;
       for (const b of this.batcher.add(run)) this.dispatch(b);
@@ -239,6 +243,9 @@ export class Agent {
     this.counters.bytesRead += bytes;
     this.metrics.linesRead.inc(lines);
     this.metrics.bytesRead.inc(bytes);
+    if (resent > 0) this.metrics.linesResent.inc(resent);
+    // Records the new read position (for the resent-lines count after a crash) before these lines can reach SLS.
+    if (lines > 0) void this.saver.request();
   }
 
   private dispatch(batch: PlainBatch): void {
@@ -270,7 +277,9 @@ export class Agent {
     await this.delivery.deliver({ payload: sealed.payload, logCount });
     this.positions.acknowledged(batch);
     this.counters.linesShipped += logCount;
-    this.dirty = true;
+    // Saved right away (coalesced), and the batch keeps its in-flight slot until that save is on disk: a crash then
+    // sends again at most the batches of the in-flight window.
+    await this.saver.request();
   }
 
   /** Waits for a usable data key; while there is none the batch is held in memory (never sealed under a stale key). */
@@ -327,18 +336,6 @@ export class Agent {
       this.metrics.checkpointLag.set(this.positions.lag(this.input.files()));
     }, 1000);
     refresh.unref();
-  }
-
-  private saveCheckpoints(force = false): void {
-    if (!this.dirty && !force) return;
-    this.dirty = false;
-    const snapshot = this.positions.snapshot(this.input.files());
-    this.saving = this.saving
-      .then(() => this.checkpoints.save(snapshot))
-      .catch((err: Error) => {
-        this.dirty = true;
-        this.log.error({ err: err.message }, 'could not save checkpoints; will retry');
-      });
   }
 }
 
