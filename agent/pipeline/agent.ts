@@ -121,7 +121,7 @@ export class Agent {
       rotate: { maxAgeMs: config.seal.rotate.maxAge, maxRecords: config.seal.rotate.maxRecords, maxBytes: config.seal.rotate.maxBytes },
     });
     const pool = new SealPool({ threads: config.seal.threads, backend: config.seal.backend });
-    const delivery = new Delivery(sls, spool, config.sls.logstore, metrics, log);
+    const delivery = new Delivery(sls, spool, config.sls.logstore, metrics, log, config.sls.maxInFlight);
     const positions = new Positions(saved);
     const input = new FileInput(
       config.inputs.map((i) => ({

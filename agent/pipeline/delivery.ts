@@ -3,6 +3,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { AgentMetrics } from '../telemetry/metrics.js';
 import { SlsError, type PutLogsPayload, type SlsClient } from '../ship/index.js';
 import { SpoolFullError, type Spool } from '../spool/index.js';
+import { replaySpool } from './spool-replay.js';
 
 export interface SealedForDelivery {
   payload: PutLogsPayload;
@@ -31,6 +32,8 @@ export class Delivery {
     private readonly logstore: string,
     private readonly metrics: AgentMetrics,
     private readonly log: Logger,
+    /** PutLogs requests replaying the spool at once. */
+    private readonly replayParallel = 1,
   ) {
     this.updateGauges();
     if (spool.count > 0) {
@@ -96,37 +99,27 @@ export class Delivery {
     });
   }
 
-  private async replay(): Promise<void> {
-    let delay = REPLAY_BASE_DELAY_MS;
-    while (!this.closed) {
-      const next = this.spool.oldest();
-      if (!next) return;
-      try {
-        await this.client.putLogs(next.logstore, next.payload, {
-          signal: this.closing.signal,
-          ...(next.hashKey ? { hashKey: next.hashKey } : {}),
-        });
-        await this.spool.remove(next.id);
-        this.shipped(next);
+  private replay(): Promise<void> {
+    return replaySpool(this.client, this.spool, this.replayParallel, this.closing.signal, {
+      shipped: (entry) => {
+        this.shipped(entry);
         this.recovered();
         this.updateGauges();
         for (const w of this.spaceWaiters.splice(0)) w();
-        delay = REPLAY_BASE_DELAY_MS;
-      } catch (err) {
-        if (this.closed) return;
-        if (!(err instanceof SlsError)) throw err;
-        this.failed(err);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay * (0.5 + Math.random() / 2));
-          this.replayWake = () => {
+      },
+      failed: (err) => this.failed(err),
+      backOff: (attempt) =>
+        new Promise<void>((resolve) => {
+          const delay = Math.min(REPLAY_BASE_DELAY_MS * 2 ** attempt, REPLAY_MAX_DELAY_MS);
+          const timer = setTimeout(done, delay * (0.5 + Math.random() / 2));
+          this.replayWake = done;
+          function done(): void {
             clearTimeout(timer);
             resolve();
-          };
-        });
-        this.replayWake = undefined;
-        delay = Math.min(delay * 2, REPLAY_MAX_DELAY_MS);
-      }
-    }
+          }
+        }).finally(() => (this.replayWake = undefined)),
+      closed: () => this.closed,
+    });
   }
 
   private shipped(batch: SealedForDelivery): void {
