@@ -9,7 +9,7 @@ import { FileInput, type InputEvent, type InputRun } from '../input/index.js';
 import { DataKeyCache, KmsClient, KmsError, encryptionContext, type DataKey } from '../keys/index.js';
 import { SealPool, ghashBackend } from '../seal/index.js';
 import { base64Backend } from '../wire/base64.js';
-import { SlsClient, SlsError } from '../ship/index.js';
+import { SlsClient, SlsError, type CompressType } from '../ship/index.js';
 import { Spool } from '../spool/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { AgentMetrics } from '../telemetry/metrics.js';
@@ -340,7 +340,7 @@ export class Agent {
 }
 
 /** Sealed, LZ4-compressed plaintext is incompressible: compressing the body again costs CPU for ~0.4 % fewer bytes. */
-export function bodyCompression(config: Config): 'lz4' | 'deflate' | 'none' {
+export function bodyCompression(config: Config): CompressType {
   if (config.sls.compress !== 'auto') return config.sls.compress;
   return config.seal.mode === 'group' && config.seal.zip === 'lz4' ? 'none' : 'lz4';
 }

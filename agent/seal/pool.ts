@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { encodeLogGroup, type LogGroup } from '../wire/loggroup.js';
+import type { CompressType } from '../ship/payload.js';
 import type { CipherBackend } from './aead.js';
 import type { DataKey, SealTarget } from './record.js';
 import type { WorkerResult, WorkerTask } from './seal-worker.js';
@@ -12,7 +13,7 @@ interface SealJobParams {
   key: DataKey;
   target: SealTarget;
   /** Compression of the PutLogs body (`x-log-compresstype`); independent of the records' own `zip`. */
-  compressType: 'lz4' | 'deflate' | 'none';
+  compressType: CompressType;
 }
 
 /**
@@ -22,7 +23,7 @@ interface SealJobParams {
 export type SealJob = SealJobParams & ({ group: LogGroup } | { encoded: Uint8Array; logCount: number });
 
 export interface SealedBatch {
-  payload: { body: Uint8Array; rawSize: number; compressType: 'lz4' | 'deflate' | 'none' };
+  payload: { body: Uint8Array; rawSize: number; compressType: CompressType };
   logCount: number;
   /** Plaintext bytes sealed, before compression. */
   plainBytes: number;
