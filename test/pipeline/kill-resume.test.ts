@@ -32,10 +32,12 @@ afterEach(async () => {
 
 const LINES = 20_000;
 const KILLS = 3;
-// In flight at most: maxInFlight + 2 × threads batches; a batch keeps its slot until its checkpoint is on disk.
+// In flight at most: maxInFlight + 2 × threads batches; a batch keeps its slot until its checkpoint is on disk. A batch
+// acknowledged before an earlier one leaves its slot without the checkpoint passing it: one more batch per kill is
+// allowed for that (two requests in flight can answer out of order).
 const MAX_IN_FLIGHT = 2;
 const WINDOW = MAX_IN_FLIGHT + 2 * 1;
-const MAX_LOGS = 16;
+const MAX_LOGS = 12;
 
 async function metric(agent: AgentProcess, name: string): Promise<number> {
   const text = await (await fetch(`${await agent.metricsUrl()}/metrics`)).text();
@@ -77,11 +79,13 @@ describe('kill -9 while shipping', () => {
     const d = compareDelivery(expectedLines('k', 0, LINES), await shippedContents(w));
     expect(d.missing).toEqual([]);
     expect(d.unexpected).toEqual([]);
-    expect(d.duplicates).toBeLessThanOrEqual(KILLS * WINDOW * MAX_LOGS);
+    expect(d.duplicates).toBeLessThanOrEqual(KILLS * (WINDOW + 1) * MAX_LOGS);
     expect(d.duplicates).toBeLessThanOrEqual(LINES / 100);
-    // The restarts read again what lay between the checkpoint and the read position saved with it: some, never more
-    // than the in-flight window and one partial batch per kill.
-    expect(resentSeen).toBeGreaterThan(0);
-    expect(resentSeen).toBeLessThanOrEqual(KILLS * (WINDOW + 1) * MAX_LOGS);
+    console.log(`kill -9 ×${KILLS}: ${d.duplicates} of ${LINES} lines sent twice, ${resentSeen} counted as resent`);
+    // The restarts count what they read again below the read position saved with the last checkpoint: an estimate (a
+    // kill between a read and the save recording it goes uncounted; test/pipeline/resend-meter.test.ts has the rules),
+    // never more than the in-flight window, one partial batch and one out-of-order batch per kill.
+    expect(Number.isFinite(resentSeen)).toBe(true);
+    expect(resentSeen).toBeLessThanOrEqual(KILLS * (WINDOW + 2) * MAX_LOGS);
   }, 60_000);
 });
