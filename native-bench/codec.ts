@@ -1,4 +1,5 @@
-// Benchmark: LogGroup encode/decode MB/s (static codec vs protobufjs reflection), and PutLogs round trips to the SLS emulator.
+// Benchmark: LogGroup encode/decode MB/s (static codec vs protobufjs reflection), PutLogs body codecs (lz4 vs zstd), and
+// PutLogs round trips to the SLS emulator.
 // Run: npx tsx native-bench/codec.ts [--quick]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { decodeLogGroup, encodeLogGroup, type LogGroup } from '../agent/wire/log
 import { lz4Compress } from '../agent/wire/lz4.js';
 import { preparePayload } from '../agent/ship/payload.js';
 import { SlsClient } from '../agent/ship/client.js';
+import { bodyCodecTables } from './body-codecs.js';
 
 const quick = process.argv.includes('--quick');
 const MB = 1e6;
@@ -267,6 +269,7 @@ async function main(): Promise<void> {
   for (const [name, seconds] of Object.entries(t)) row(name, seconds, textBytes, name.startsWith('memcpy') ? undefined : reference);
   const ratio = (a: string, b: string): string => (t[b]! / t[a]!).toFixed(2);
   console.log(`static vs reflection: encode ${ratio('encode static', 'encode protobufjs reflection')}x, decode ${ratio('decode static', 'decode protobufjs reflection')}x`);
+  bodyCodecTables(quick);
   await putLogsRoundTrip(group, textBytes);
 }
 

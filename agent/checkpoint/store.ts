@@ -14,6 +14,11 @@ export interface FileCheckpoint {
   fingerprintBytes: number;
   /** Byte offset below which every line has been acknowledged. */
   offset: number;
+  /**
+   * Offset up to which lines had been read and handed on to be sealed and sent when this was saved, when beyond
+   * `offset`: after a crash, lines read again below it may be in SLS already. Only for the resent-lines metric.
+   */
+  readTo?: number;
 }
 
 /** The checkpoint file cannot be read or written; the pipeline decides whether to start over. */
@@ -42,6 +47,8 @@ const fileSchema = z.object({
       offset: count,
     }),
   ),
+  // Beside `files` rather than in them: versions that do not know it ignore it (each file entry is strict).
+  readTo: z.record(z.string(), count).optional(),
 });
 
 type ReadResult = { kind: 'ok'; files: Map<string, FileCheckpoint> } | { kind: 'missing' } | { kind: 'corrupt'; reason: string };
@@ -81,10 +88,13 @@ export class CheckpointStore {
   /** Replaces the saved checkpoints with `cps`. Saves run one at a time in call order. */
   save(cps: Iterable<FileCheckpoint>): Promise<void> {
     // Copy now: the caller keeps mutating its objects while earlier saves are still being written.
-    const files = [...cps].map(({ fileId, path: p, dev, ino, fingerprint, fingerprintBytes, offset }) => ({
+    const list = [...cps];
+    const files = list.map(({ fileId, path: p, dev, ino, fingerprint, fingerprintBytes, offset }) => ({
       fileId, path: p, dev, ino, fingerprint, fingerprintBytes, offset,
     }));
-    const body = `{"version":${FORMAT_VERSION},"files":[${files.map((f) => `\n${JSON.stringify(f)}`).join(',')}\n]}\n`;
+    const readTo = list.filter((f) => f.readTo !== undefined && f.readTo > f.offset).map((f) => `${JSON.stringify(f.fileId)}:${f.readTo}`);
+    const readToPart = readTo.length > 0 ? `,\n"readTo":{${readTo.join(',')}}` : '';
+    const body = `{"version":${FORMAT_VERSION},"files":[${files.map((f) => `\n${JSON.stringify(f)}`).join(',')}\n]${readToPart}}\n`;
     return this.serialize(() => this.write(body));
   }
 
@@ -134,7 +144,12 @@ export class CheckpointStore {
     if (parsed.data.version !== FORMAT_VERSION) {
       throw new CheckpointError(file, `format version ${parsed.data.version} is not supported (this logseal reads version ${FORMAT_VERSION})`);
     }
-    return { kind: 'ok', files: new Map(parsed.data.files.map((f) => [f.fileId, f])) };
+    const readTo = parsed.data.readTo ?? {};
+    const files = parsed.data.files.map((f): FileCheckpoint => {
+      const to = readTo[f.fileId];
+      return to !== undefined && to > f.offset ? { ...f, readTo: to } : f;
+    });
+    return { kind: 'ok', files: new Map(files.map((f) => [f.fileId, f])) };
   }
 
   private async write(body: string): Promise<void> {

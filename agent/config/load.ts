@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { ConfigError, formatKeyPath, oneLine } from './config-error.js';
 import { substituteEnv } from './env.js';
 import { configSchema, type Config } from './schema.js';
+import { zstdUnavailable } from '../wire/zstd.js';
 
 /** Reads, substitutes and validates a config file. Every failure is a ConfigError whose message starts with `path`. */
 export async function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
@@ -34,7 +35,14 @@ export function parseConfig(text: string, name: string, env: NodeJS.ProcessEnv =
 
   const substituted = substituteEnv(raw, env, name);
   const result = configSchema.safeParse(substituted, { error: issueMessage });
-  if (result.success) return result.data;
+  if (result.success) {
+    // Checked here, not at the first PutLogs: `logseal validate` and start-up both name the key.
+    if (result.data.sls.compress === 'zstd') {
+      const missing = zstdUnavailable();
+      if (missing) throw new ConfigError(name, 'sls.compress', `zstd cannot be used on this machine (${missing}); use lz4 or deflate`);
+    }
+    return result.data;
+  }
   const [first, ...rest] = result.error.issues;
   const { keyPath, problem } = describeIssue(first!);
   const more = rest.length ? ` (and ${rest.length} more ${rest.length === 1 ? 'problem' : 'problems'})` : '';

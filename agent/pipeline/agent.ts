@@ -3,14 +3,14 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Batcher, type PlainBatch } from '../batch/batcher.js';
-import { CheckpointStore, type FileCheckpoint } from '../checkpoint/index.js';
+import { CheckpointStore, SaveScheduler, type FileCheckpoint } from '../checkpoint/index.js';
 import { resolveCredentials, type Config } from '../config/index.js';
 import { DeadLetterDir } from '../dead-letter/index.js';
 import { FileInput, type InputEvent, type InputRun } from '../input/index.js';
 import { KmsClient, type DataKeyCache } from '../keys/index.js';
 import { SealPool, cipherFor, ghashBackend } from '../seal/index.js';
 import { base64Backend } from '../wire/base64.js';
-import { SlsClient } from '../ship/index.js';
+import { SlsClient, type CompressType } from '../ship/index.js';
 import { Spool } from '../spool/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { AgentMetrics } from '../telemetry/metrics.js';
@@ -38,7 +38,6 @@ export interface AgentStatus {
 }
 
 const READ_MAX_LOGS = 4096;
-const CHECKPOINT_INTERVAL_MS = 1000;
 const TIMEOUT = Symbol('timeout');
 
 export class Agent {
@@ -48,9 +47,7 @@ export class Agent {
   private slotWaiter: (() => void) | undefined;
   private pendingRead: Promise<InputRun[]> | undefined;
   private loopDone: Promise<void> | undefined;
-  private checkpointTimer: NodeJS.Timeout | undefined;
-  private saving: Promise<void> = Promise.resolve();
-  private dirty = false;
+  private readonly saver: SaveScheduler;
   private counters = { linesRead: 0, bytesRead: 0, linesShipped: 0 };
 
   private constructor(
@@ -69,7 +66,12 @@ export class Agent {
     private readonly delivery: Delivery,
     private readonly window: number,
     private readonly unlock: () => Promise<void>,
-  ) {}
+  ) {
+    this.saver = new SaveScheduler(
+      () => this.checkpoints.save(this.positions.snapshot(this.input.files())),
+      (err) => this.log.error({ err: err.message }, 'could not save checkpoints; will retry'),
+    );
+  }
 
   static async start(config: Config, log: Logger, metrics: AgentMetrics): Promise<Agent> {
     // An explicit seal.backend this build lacks (the addon was not compiled) fails here, before anything is opened.
@@ -128,7 +130,7 @@ export class Agent {
     });
     const pool = new SealPool({ threads: config.seal.threads, backend: config.seal.backend });
     const deadLetters = new DeadLetters(deadLetterDir, config.sls.project, metrics, log);
-    const delivery = new Delivery(sls, spool, deadLetters, metrics, log);
+    const delivery = new Delivery(sls, spool, deadLetters, metrics, log, config.sls.maxInFlight);
     const positions = new Positions(saved);
     const input = new FileInput(
       config.inputs.map((i) => ({
@@ -166,8 +168,6 @@ export class Agent {
       log.fatal({ err: err.message }, 'the read loop failed');
       throw err;
     });
-    agent.checkpointTimer = setInterval(() => agent.saveCheckpoints(), CHECKPOINT_INTERVAL_MS);
-    agent.checkpointTimer.unref();
     log.info(
       {
         project: config.sls.project,
@@ -220,9 +220,9 @@ export class Agent {
       this.abandoning = true;
       this.log.warn({ inFlight: this.inFlight.size }, 'drain timeout: unacknowledged lines will be read again at the next start');
     }
-    clearInterval(this.checkpointTimer);
-    this.saveCheckpoints(true);
-    await this.saving;
+    void this.saver.request();
+    await this.saver.flush();
+    this.saver.close();
     await this.delivery.close();
     for (const o of this.outputs) o.keys.close();
     await this.pool.close();
@@ -238,7 +238,9 @@ export class Agent {
         await new Promise<void>((r) => (this.slotWaiter = r));
       }
       if (this.stopping) break;
-      this.pendingRead ??= this.input.read(READ_MAX_LOGS);
+      // No more than the free slots can take: every full batch is dispatched at once, so a read of many small batches
+      // would put more than the window in flight (and all of it would be sent again after a crash).
+      this.pendingRead ??= this.input.read(Math.min(READ_MAX_LOGS, (this.window - this.inFlight.size) * this.config.batch.maxLogs));
       const wait = this.batcher.msUntilDue();
       const got = wait === undefined ? await this.pendingRead : await raceTimeout(this.pendingRead, wait);
       if (got !== TIMEOUT) {
@@ -253,8 +255,10 @@ export class Agent {
   private accept(runs: InputRun[]): void {
     let lines = 0;
     let bytes = 0;
+    let resent = 0;
     for (const run of runs) {
       this.positions.read(run.fileId, run.count);
+      resent += this.positions.resent(run);
       lines += run.count;
       bytes += run.offsets[run.count - 1] - run.startOffset;
       for (const b of this.batcher.add(run)) this.dispatch(b);
@@ -263,6 +267,9 @@ export class Agent {
     this.counters.bytesRead += bytes;
     this.metrics.linesRead.inc(lines);
     this.metrics.bytesRead.inc(bytes);
+    if (resent > 0) this.metrics.linesResent.inc(resent);
+    // Records the new read position (for the resent-lines count after a crash) before these lines can reach SLS.
+    if (lines > 0) void this.saver.request();
   }
 
   private dispatch(batch: PlainBatch): void {
@@ -295,7 +302,9 @@ export class Agent {
     await this.delivery.deliver({ logstore: output.logstore, payload: sealed.payload, logCount });
     this.positions.acknowledged(batch);
     this.counters.linesShipped += logCount;
-    this.dirty = true;
+    // Saved right away (coalesced), and the batch keeps its in-flight slot until that save is on disk: a crash then
+    // sends again at most the batches of the in-flight window.
+    await this.saver.request();
   }
 
   private watchKeys(): void {
@@ -308,18 +317,6 @@ export class Agent {
     }, 1000);
     refresh.unref();
   }
-
-  private saveCheckpoints(force = false): void {
-    if (!this.dirty && !force) return;
-    this.dirty = false;
-    const snapshot = this.positions.snapshot(this.input.files());
-    this.saving = this.saving
-      .then(() => this.checkpoints.save(snapshot))
-      .catch((err: Error) => {
-        this.dirty = true;
-        this.log.error({ err: err.message }, 'could not save checkpoints; will retry');
-      });
-  }
 }
 
 /**
@@ -327,7 +324,7 @@ export class Agent {
  * So are the records of mode `log` (base64 of ciphertext): LZ4 takes ~13 % of a seal worker's time there for ~3 %
  * fewer bytes (native-bench/RESULTS.md §6). Only mode `group` without zip has plaintext structure left to compress.
  */
-export function bodyCompression(config: Config): 'lz4' | 'deflate' | 'none' {
+export function bodyCompression(config: Config): CompressType {
   if (config.sls.compress !== 'auto') return config.sls.compress;
   return config.seal.mode === 'group' && config.seal.zip === 'none' ? 'lz4' : 'none';
 }

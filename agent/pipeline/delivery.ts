@@ -5,6 +5,7 @@ import type { AgentMetrics } from '../telemetry/metrics.js';
 import { SlsError, isPermanentRefusal, type PutLogsPayload, type SlsClient } from '../ship/index.js';
 import { SpoolFullError, type Spool } from '../spool/index.js';
 import type { DeadLetters } from './dead-letters.js';
+import { replaySpool } from './spool-replay.js';
 
 export interface SealedForDelivery {
   /** The Logstore the batch was sealed for (its AAD and data key name it): it can go nowhere else. */
@@ -37,6 +38,8 @@ export class Delivery {
     private readonly deadLetters: DeadLetters,
     private readonly metrics: AgentMetrics,
     private readonly log: Logger,
+    /** PutLogs requests replaying the spool at once. */
+    private readonly replayParallel = 1,
   ) {
     this.updateGauges();
     if (spool.count > 0) {
@@ -103,43 +106,38 @@ export class Delivery {
     });
   }
 
-  private async replay(): Promise<void> {
-    let delay = REPLAY_BASE_DELAY_MS;
-    while (!this.closed) {
-      const next = this.spool.oldest();
-      if (!next) return;
-      try {
-        await this.client.putLogs(next.logstore, next.payload, {
-          signal: this.closing.signal,
-          ...(next.hashKey ? { hashKey: next.hashKey } : {}),
-        });
-        await this.spool.remove(next.id);
-        this.shipped(next);
+  private replay(): Promise<void> {
+    return replaySpool(this.client, this.spool, this.replayParallel, this.closing.signal, {
+      shipped: (entry) => {
+        this.shipped(entry);
         this.recovered();
         this.updateGauges();
         for (const w of this.spaceWaiters.splice(0)) w();
-        delay = REPLAY_BASE_DELAY_MS;
-      } catch (err) {
-        if (this.closed) return;
-        if (!(err instanceof SlsError)) throw err;
-        if (isPermanentRefusal(err) && (await this.diverted(next, err))) {
-          await this.spool.remove(next.id);
-          this.updateGauges();
-          for (const w of this.spaceWaiters.splice(0)) w();
-          continue;
-        }
+      },
+      // A batch SLS refuses for good goes to the dead-letter directory instead of blocking the entries behind it.
+      putAside: async (entry, err) => {
+        if (!isPermanentRefusal(err) || !(await this.diverted(entry, err))) return false;
+        await this.spool.remove(entry.id);
+        this.updateGauges();
+        for (const w of this.spaceWaiters.splice(0)) w();
+        return true;
+      },
+      // A permanent refusal that could not be put aside was logged by `diverted` already.
+      failed: (err) => {
         if (!isPermanentRefusal(err)) this.failed(err);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay * (0.5 + Math.random() / 2));
-          this.replayWake = () => {
+      },
+      backOff: (attempt) =>
+        new Promise<void>((resolve) => {
+          const delay = Math.min(REPLAY_BASE_DELAY_MS * 2 ** attempt, REPLAY_MAX_DELAY_MS);
+          const timer = setTimeout(done, delay * (0.5 + Math.random() / 2));
+          this.replayWake = done;
+          function done(): void {
             clearTimeout(timer);
             resolve();
-          };
-        });
-        this.replayWake = undefined;
-        delay = Math.min(delay * 2, REPLAY_MAX_DELAY_MS);
-      }
-    }
+          }
+        }).finally(() => (this.replayWake = undefined)),
+      closed: () => this.closed,
+    });
   }
 
   /** True once the batch is in the dead-letter directory (or dropped there by its bound); false if that failed. */

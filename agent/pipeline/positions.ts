@@ -1,6 +1,8 @@
 // Which file offsets are safe to checkpoint: only past lines whose batch was acknowledged or durably spooled.
 import { AckTracker, type FileCheckpoint } from '../checkpoint/index.js';
 import type { PlainBatch } from '../batch/batcher.js';
+import type { InputRun } from '../input/index.js';
+import { ResendMeter } from './resend-meter.js';
 
 /** What the input tells about a file: its identity, the offset just past the last entry it handed out, and where
  *  this run began reading it. */
@@ -12,17 +14,25 @@ const FORGET_AFTER_MS = 24 * 3600_000;
 
 export class Positions {
   private readonly tracker = new AckTracker();
+  private readonly resend: ResendMeter;
   /** Entries read but not yet in an acknowledged batch, per file. */
   private readonly unacked = new Map<string, number>();
   private readonly files = new Map<string, { cp: KnownFile; lastSeen: number }>();
 
   constructor(saved: Map<string, FileCheckpoint>, private readonly now: () => number = Date.now) {
-    for (const cp of saved.values()) this.files.set(cp.fileId, { cp: { ...cp }, lastSeen: now() });
+    this.resend = new ResendMeter(saved.values());
+    // readTo describes the previous run; this run records its own.
+    for (const { readTo: _previousRun, ...cp } of saved.values()) this.files.set(cp.fileId, { cp, lastSeen: now() });
   }
 
   /** Called for the entries handed to the batcher: `n` more from `fileId`. */
   read(fileId: string, n = 1): void {
     this.unacked.set(fileId, (this.unacked.get(fileId) ?? 0) + n);
+  }
+
+  /** Lines of `run` that the previous run may have sent already (see ResendMeter). */
+  resent(run: InputRun): number {
+    return this.resend.count(run);
   }
 
   dispatched(batch: PlainBatch): void {
@@ -60,13 +70,18 @@ export class Positions {
         // Read from, but nothing acknowledged yet and never checkpointed: remember where this run started.
         offset = f.startOffset ?? 0;
       }
-      this.files.set(f.fileId, { cp: { ...f, offset }, lastSeen: t });
+      // Lines between the checkpoint and the read position are in batches, some of them sent: recorded for ResendMeter.
+      const cp: KnownFile = { ...f, offset };
+      if (f.offset > offset) cp.readTo = f.offset;
+      else delete cp.readTo;
+      this.files.set(f.fileId, { cp, lastSeen: t });
     }
     const present = new Set(inputFiles.map((f) => f.fileId));
     for (const [id, { cp, lastSeen }] of this.files) {
       if (!present.has(id)) {
         const c = committed.get(id);
         if (c !== undefined && c > cp.offset) cp.offset = c;
+        if (cp.readTo !== undefined && cp.readTo <= cp.offset) delete cp.readTo;
         if (t - lastSeen > FORGET_AFTER_MS && !this.unacked.has(id)) this.files.delete(id);
       }
     }

@@ -1,6 +1,6 @@
 // One batch sealed into its PutLogs body: what the pool hands a thread, what comes back, and the work itself, which
 // runs on a worker thread or, at low load, on the main thread.
-import { preparePayload } from '../ship/payload.js';
+import { preparePayload, type CompressType } from '../ship/payload.js';
 import { encodeLogGroup, type LogGroup } from '../wire/loggroup.js';
 import type { CipherBackend } from './aead.js';
 import { cipherFor } from './cipher.js';
@@ -10,7 +10,7 @@ interface SealJobParams {
   key: DataKey;
   target: SealTarget;
   /** Compression of the PutLogs body (`x-log-compresstype`); independent of the records' own `zip`. */
-  compressType: 'lz4' | 'deflate' | 'none';
+  compressType: CompressType;
 }
 
 /**
@@ -20,7 +20,7 @@ interface SealJobParams {
 export type SealJob = SealJobParams & ({ group: LogGroup } | { encoded: Uint8Array; logCount: number });
 
 export interface SealedBatch {
-  payload: { body: Uint8Array; rawSize: number; compressType: 'lz4' | 'deflate' | 'none' };
+  payload: { body: Uint8Array; rawSize: number; compressType: CompressType };
   logCount: number;
   /** Plaintext bytes sealed, before compression. */
   plainBytes: number;

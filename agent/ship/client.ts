@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { inflateSync } from 'node:zlib';
 import { decodeLogGroupList, type LogGroup } from '../wire/loggroup.js';
 import { lz4Decompress } from '../wire/lz4.js';
+import { zstdDecompress } from '../wire/zstd.js';
 import { resolveCredentials, type CredentialSource, type SlsCredentials } from './credentials.js';
 import { parseEndpoint, projectHost, tlsServerName, type Endpoint } from './endpoint.js';
 import { SlsError } from './errors.js';
@@ -249,6 +250,7 @@ function decompress(answer: HttpAnswer): Buffer {
   const type = headerOf(answer, 'x-log-compresstype') ?? '';
   if (type === '' || type === 'none') return answer.body;
   if (type === 'deflate') return inflateSync(answer.body);
+  if (type === 'zstd') return zstdDecompress(answer.body);
   if (type !== 'lz4') throw new Error(`unknown x-log-compresstype ${type}`);
   const rawSize = Number(headerOf(answer, 'x-log-bodyrawsize'));
   if (!Number.isInteger(rawSize) || rawSize < 0) throw new Error('lz4 body without a valid x-log-bodyrawsize');

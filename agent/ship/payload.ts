@@ -1,10 +1,11 @@
 // PutLogs bodies: compresses an encoded LogGroup the way SLS expects. Pure, so it may run in a worker thread.
 import { deflateSync } from 'node:zlib';
 import { lz4Compress } from '../wire/lz4.js';
+import { zstdCompress } from '../wire/zstd.js';
 import { contentMd5 } from './signed-request.js';
 
-/** `lz4` is the LZ4 block format, `deflate` is zlib (RFC 1950), `none` sends the protobuf as is. */
-export type CompressType = 'lz4' | 'deflate' | 'none';
+/** `lz4` is the LZ4 block format, `deflate` is zlib (RFC 1950), `zstd` a Zstandard frame, `none` sends the protobuf as is. */
+export type CompressType = 'lz4' | 'deflate' | 'zstd' | 'none';
 
 export interface PutLogsPayload {
   /** The bytes sent as the request body. */
@@ -28,6 +29,8 @@ function compress(encoded: Uint8Array, compressType: CompressType): Uint8Array {
       return lz4Compress(encoded);
     case 'deflate':
       return deflateSync(encoded);
+    case 'zstd':
+      return zstdCompress(encoded);
     case 'none':
       return encoded;
     default:

@@ -2,7 +2,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 
-export type CompressType = 'lz4' | 'deflate' | 'none';
+export type CompressType = 'lz4' | 'deflate' | 'zstd' | 'none';
 
 /**
  * Layout (big-endian):
@@ -14,7 +14,7 @@ export type CompressType = 'lz4' | 'deflate' | 'none';
 export const HEADER_BYTES = 44;
 const MAGIC = 0x4c535350; // "LSSP"
 const VERSION = 1;
-const COMPRESS_CODES: readonly CompressType[] = ['none', 'lz4', 'deflate'];
+const COMPRESS_CODES: readonly CompressType[] = ['none', 'lz4', 'deflate', 'zstd'];
 const MAX_U32 = 0xffff_ffff;
 const READ_CHUNK = 1 << 20;
 

@@ -1,2 +1,2 @@
 // Public surface of the disk spool.
-export { Spool, SpoolFullError, SpoolError, type SpoolEntry, type SpoolOptions } from './spool.js';
+export { Spool, SpoolFullError, SpoolError, SPOOL_PRELOAD, type SpoolEntry, type SpoolOptions } from './spool.js';

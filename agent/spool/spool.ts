@@ -45,8 +45,9 @@ export class SpoolError extends Error {
 const ENTRY_NAME = /^(\d{16})\.entry$/;
 const TMP_SUFFIX = '.tmp';
 const LAST_ID_FILE = 'last-id';
-/** Entries at the front whose bodies are kept in memory, so `oldest()` can answer synchronously. */
-const PRELOAD = 4;
+/** Entries at the front whose bodies are kept in memory, so `oldest()` and `front()` can answer synchronously. */
+export const SPOOL_PRELOAD = 8;
+const PRELOAD = SPOOL_PRELOAD;
 
 const entryName = (id: number) => `${String(id).padStart(16, '0')}.entry`;
 
@@ -92,6 +93,17 @@ export class Spool {
     const body = this.bodies.get(meta.id);
     if (!body) throw new SpoolError(`spool: entry ${meta.id} is not loaded`);
     return toEntry(meta, body);
+  }
+
+  /** Up to `n` (at most SPOOL_PRELOAD) entries from the oldest on, in append order: what replay may send at once. */
+  front(n: number): SpoolEntry[] {
+    const out: SpoolEntry[] = [];
+    for (const meta of this.entries.slice(0, Math.min(n, PRELOAD))) {
+      const body = this.bodies.get(meta.id);
+      if (!body) break; // still being loaded after a removal: the next call sees it
+      out.push(toEntry(meta, body));
+    }
+    return out;
   }
 
   /** Deletes an entry (normally the oldest, once SLS accepted it). Unknown ids are ignored. */

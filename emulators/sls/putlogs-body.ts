@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type { IncomingHttpHeaders } from 'node:http';
 import { inflateSync } from 'node:zlib';
 import { decodeLogGroup } from '../../agent/wire/loggroup.js';
+import { ZstdUnavailableError, zstdDecompress } from '../../agent/wire/zstd.js';
 import { SlsApiError } from './errors.js';
 
 /** Limits of one PutLogs call. */
@@ -57,6 +58,18 @@ function lz4Decode(body: Buffer, rawSize: number): Buffer {
   throw new SlsApiError('PostBodyUncompressError', 'The lz4 body cannot be decompressed.');
 }
 
+function unzstd(body: Buffer, rawSize: number): Buffer {
+  let out: Buffer;
+  try {
+    out = zstdDecompress(body, MAX_RAW_BODY_BYTES);
+  } catch (err) {
+    if (err instanceof ZstdUnavailableError) throw new SlsApiError('InvalidCompressType', 'x-log-compresstype zstd is unsupported by this emulator (zstd-napi is not built).');
+    throw new SlsApiError('PostBodyUncompressError', 'The zstd body cannot be decompressed.');
+  }
+  if (out.length !== rawSize) throw new SlsApiError('InvalidBodyRawSize', `x-log-bodyrawsize is ${rawSize}, the zstd body holds ${out.length} bytes.`);
+  return out;
+}
+
 function inflate(body: Buffer, rawSize: number): Buffer {
   let out: Buffer;
   try {
@@ -79,13 +92,14 @@ export function decodePutLogsBody(headers: IncomingHttpHeaders, body: Buffer): B
     throw new SlsApiError('InvalidContentType', `Content-Type ${contentType} is unsupported.`);
   }
   const compressType = header(headers, 'x-log-compresstype');
-  if (compressType !== undefined && compressType !== 'lz4' && compressType !== 'deflate') {
+  if (compressType !== undefined && compressType !== 'lz4' && compressType !== 'deflate' && compressType !== 'zstd') {
     throw new SlsApiError('InvalidCompressType', `x-log-compresstype ${compressType} is unsupported.`);
   }
   const rawSize = parseRawSize(headers, compressType !== undefined);
   let raw: Buffer;
   if (compressType === 'lz4') raw = lz4Decode(body, rawSize!);
   else if (compressType === 'deflate') raw = inflate(body, rawSize!);
+  else if (compressType === 'zstd') raw = unzstd(body, rawSize!);
   else {
     if (body.length > MAX_RAW_BODY_BYTES) {
       throw new SlsApiError('PostBodyTooLarge', `The raw body is ${body.length} bytes; a PutLogs body must be at most ${MAX_RAW_BODY_BYTES} bytes.`);

@@ -29,6 +29,17 @@ describe('CheckpointStore', () => {
     expect(loaded.get('b')!.offset).toBe(20);
   });
 
+  it('keeps the read position beside the files, where versions that do not know it ignore it', async () => {
+    const store = new CheckpointStore(file);
+    await store.save([{ ...cp('a', 10), readTo: 50 }, { ...cp('b', 20), readTo: 20 }]);
+    const json = JSON.parse(await readFile(file, 'utf8')) as { files: object[]; readTo: Record<string, number> };
+    expect(json.files).toEqual([cp('a', 10), cp('b', 20)]);
+    expect(json.readTo).toEqual({ a: 50 });
+    const loaded = await new CheckpointStore(file).load();
+    expect(loaded.get('a')).toEqual({ ...cp('a', 10), readTo: 50 });
+    expect(loaded.get('b')).toEqual(cp('b', 20));
+  });
+
   it('writes versioned JSON with mode 0600 and keeps only known fields', async () => {
     const store = new CheckpointStore(file);
     await store.save([{ ...cp('a', 1), extra: 'x' } as FileCheckpoint]);

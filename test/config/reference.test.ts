@@ -33,7 +33,7 @@ describe('configReference', () => {
   it('documents defaults and units as users write them', () => {
     expect(table).toContain('| `sls.timeout` | duration | `30s` |');
     expect(table).toContain('| `spool.maxBytes` | size | `1GiB` |');
-    expect(table).toContain('| `sls.compress` | `auto` \\| `lz4` \\| `deflate` \\| `none` | `auto` |');
+    expect(table).toContain('| `sls.compress` | `auto` \\| `lz4` \\| `deflate` \\| `zstd` \\| `none` | `auto` |');
     expect(table).toContain('| `seal.threads` | integer | CPU cores |');
     expect(table).toContain('| `sls.endpoint` | URL or host | **required** |');
     expect(table).toContain('| `sls.accessKeyId` | string |  |');

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizationV1 } from '../../agent/ship/signature.js';
 import { encodeLogGroup, decodeLogGroupList, type LogGroup } from '../../agent/wire/loggroup.js';
 import { lz4Compress, lz4Decompress } from '../../agent/wire/lz4.js';
+import { zstdCompress } from '../../agent/wire/zstd.js';
 import { putLogGroup, readShard, signedRequest, type SignedRequestOptions, type SlsResponse, type SlsTarget } from '../../emulators/sls/client.js';
 import { startSlsEmulator, type SlsEmulator } from '../../emulators/sls/index.js';
 
@@ -140,10 +141,13 @@ describe('PutLogs, GetCursor and PullLogs', () => {
     expectError(await call({ method: 'GET', path: '/logstores/paging/shards/7', query: { type: 'cursor', from: 'begin' } }), 404, 'ShardNotExist');
   });
 
-  it('accepts deflate and uncompressed bodies', async () => {
+  it('accepts deflate, zstd and uncompressed bodies', async () => {
     const raw = Buffer.from(encodeLogGroup(group('deflate')));
     const size = String(raw.length);
     expect((await putRaw('app', { body: deflateSync(raw), headers: { 'x-log-compresstype': 'deflate', 'x-log-bodyrawsize': size } })).status).toBe(200);
+    expect((await putRaw('app', { body: zstdCompress(raw), headers: { 'x-log-compresstype': 'zstd', 'x-log-bodyrawsize': size } })).status).toBe(200);
+    expectError(await putRaw('app', { body: zstdCompress(raw), headers: { 'x-log-compresstype': 'zstd', 'x-log-bodyrawsize': '3' } }), 400, 'InvalidBodyRawSize');
+    expectError(await putRaw('app', { body: raw, headers: { 'x-log-compresstype': 'zstd', 'x-log-bodyrawsize': size } }), 400, 'PostBodyUncompressError');
     expect((await putRaw('app', { body: raw, headers: { 'x-log-compresstype': null, 'x-log-bodyrawsize': size } })).status).toBe(200);
     expect((await putRaw('app', { body: raw, headers: { 'x-log-compresstype': null, 'x-log-bodyrawsize': null } })).status).toBe(200);
   });

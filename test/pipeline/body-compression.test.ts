@@ -24,5 +24,6 @@ describe('bodyCompression', () => {
   it('an explicit setting wins', () => {
     expect(bodyCompression(config('compress: lz4'))).toBe('lz4');
     expect(bodyCompression(config('compress: deflate'))).toBe('deflate');
+    expect(bodyCompression(config('compress: zstd'))).toBe('zstd');
   });
 });

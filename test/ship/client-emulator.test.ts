@@ -87,11 +87,11 @@ describe('SlsClient ↔ SLS emulator', () => {
     expect((await c.getLogstore('sealed-store')).encrypt_conf).toEqual(encrypt_conf);
   });
 
-  it('PutLogs with lz4, deflate and none, then PullLogs returns identical groups in order', async () => {
+  it('PutLogs with lz4, deflate, zstd and none, then PullLogs returns identical groups in order', async () => {
     const c = client();
     await c.createLogstore({ logstoreName: 'roundtrip', ttl: 1, shardCount: 1 });
     const sent: LogGroup[] = [];
-    const types: CompressType[] = ['lz4', 'deflate', 'none', 'lz4', 'lz4'];
+    const types: CompressType[] = ['lz4', 'deflate', 'none', 'zstd', 'lz4'];
     for (const [i, type] of types.entries()) {
       const g = makeGroup(20 + i * 37, `batch-${i}`);
       sent.push(g);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { preparePayload } from '../../agent/ship/payload.js';
 import { decodeLogGroup, encodeLogGroup, type LogGroup } from '../../agent/wire/loggroup.js';
 import { lz4Decompress } from '../../agent/wire/lz4.js';
+import { zstdDecompress } from '../../agent/wire/zstd.js';
 
 const group: LogGroup = {
   logs: Array.from({ length: 50 }, (_, i) => ({ time: 1_700_000_000 + i, contents: [{ key: 'content', value: `line ${i} of a repetitive log` }] })),
@@ -29,6 +30,13 @@ describe('preparePayload', () => {
     expect(p.rawSize).toBe(encoded.length);
   });
 
+  it('zstd: one Zstandard frame', () => {
+    const p = preparePayload(encoded, 'zstd');
+    expect(Buffer.from(p.body.subarray(0, 4))).toEqual(Buffer.from([0x28, 0xb5, 0x2f, 0xfd])); // zstd frame magic
+    expect(Buffer.from(zstdDecompress(p.body))).toEqual(Buffer.from(encoded));
+    expect(p.rawSize).toBe(encoded.length);
+  });
+
   it('none: the encoded bytes as they are', () => {
     const p = preparePayload(encoded, 'none');
     expect(p.body).toBe(encoded);
@@ -36,13 +44,13 @@ describe('preparePayload', () => {
   });
 
   it('carries the Content-MD5 of the body it sends, so the sender need not hash it again', () => {
-    for (const type of ['lz4', 'deflate', 'none'] as const) {
+    for (const type of ['lz4', 'deflate', 'zstd', 'none'] as const) {
       const p = preparePayload(encoded, type);
       expect(p.contentMd5).toBe(createHash('md5').update(p.body).digest('hex').toUpperCase());
     }
   });
 
   it('an unknown compress type is refused', () => {
-    expect(() => preparePayload(encoded, 'zstd' as never)).toThrow(/unknown compress type zstd/);
+    expect(() => preparePayload(encoded, 'brotli' as never)).toThrow(/unknown compress type brotli/);
   });
 });
