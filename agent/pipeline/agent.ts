@@ -6,7 +6,7 @@ import { Batcher, type PlainBatch } from '../batch/batcher.js';
 import { CheckpointStore, type FileCheckpoint } from '../checkpoint/index.js';
 import { resolveCredentials, type Config } from '../config/index.js';
 import { FileInput, type InputEvent, type InputRun } from '../input/index.js';
-import { DataKeyCache, KmsClient, KmsError, encryptionContext, type DataKey } from '../keys/index.js';
+import { DataKeyCache, KmsClient, KmsError, encryptionContext, openIndexKey, type DataKey } from '../keys/index.js';
 import { SealPool, ghashBackend } from '../seal/index.js';
 import { base64Backend } from '../wire/base64.js';
 import { SlsClient, SlsError } from '../ship/index.js';
@@ -72,6 +72,7 @@ export class Agent {
     // opened is closed again so the process can exit with its one-line error.
     const opened: (() => Promise<void>)[] = [unlock];
     let spool: Spool, sls: SlsClient, kms: KmsClient, saved: Map<string, FileCheckpoint>, checkpoints: CheckpointStore;
+    let indexKey: Uint8Array | undefined;
     try {
       checkpoints = new CheckpointStore(path.join(stateDir, 'checkpoints.json'), {
         onRecovered: (corruptCopy, reason) =>
@@ -102,6 +103,7 @@ export class Agent {
         accessKeySecret: kmsCreds.accessKeySecret,
         ...(kmsCreds.securityToken ? { securityToken: kmsCreds.securityToken } : {}),
       });
+      if (config.seal.index.length > 0) indexKey = await openIndexKey(kms, config.seal.indexKey!, config.sls.project, config.sls.logstore);
     } catch (err) {
       for (const close of opened.reverse()) await close().catch(() => {});
       throw err;
@@ -118,7 +120,13 @@ export class Agent {
       context: encryptionContext(config.sls.project, config.sls.logstore),
       rotate: { maxAgeMs: config.seal.rotate.maxAge, maxRecords: config.seal.rotate.maxRecords, maxBytes: config.seal.rotate.maxBytes },
     });
-    const pool = new SealPool({ threads: config.seal.threads, backend: config.seal.backend });
+    // The pool keeps its own copy of the index key for the seal workers; this one is zeroed at once.
+    const pool = new SealPool({
+      threads: config.seal.threads,
+      backend: config.seal.backend,
+      ...(indexKey ? { index: { key: indexKey, fields: config.seal.index, blob: config.seal.indexKey! } } : {}),
+    });
+    indexKey?.fill(0);
     const delivery = new Delivery(sls, spool, config.sls.logstore, metrics, log);
     const positions = new Positions(saved);
     const input = new FileInput(
@@ -155,6 +163,7 @@ export class Agent {
         logstore: config.sls.logstore,
         algorithm: config.seal.algorithm,
         mode: config.seal.mode,
+        ...(config.seal.index.length > 0 ? { indexed: config.seal.index } : {}),
         inputs: config.inputs.length,
         // SM4-GCM's GHASH: 'pclmul' from the native addon, else 'portable' (addon without PCLMULQDQ) or 'js'.
         ...(config.seal.algorithm === 'SM4_128_GCM' ? { ghash: ghashBackend } : {}),

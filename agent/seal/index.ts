@@ -2,6 +2,7 @@
 export { AuthenticationError, type AeadCipher, type CipherBackend, type SealAlgorithm } from './aead.js';
 export { cipherFor, selfTest } from './cipher.js';
 export { SealPool, type SealJob, type SealPoolOptions, type SealedBatch } from './pool.js';
+export { INDEX_TAG, indexToken, tokenContentKey, type SearchIndex } from './index-tokens.js';
 export { ghashBackend } from './sm4-gcm.js';
 export {
   SealFormatError,

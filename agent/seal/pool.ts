@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { encodeLogGroup, type LogGroup } from '../wire/loggroup.js';
 import type { CipherBackend } from './aead.js';
+import type { SearchIndex } from './index-tokens.js';
 import type { DataKey, SealTarget } from './record.js';
 import type { WorkerResult, WorkerTask } from './seal-worker.js';
 import { transferable } from './transfer.js';
@@ -37,6 +38,8 @@ export interface SealPoolOptions {
   /** Jobs that may wait for a free thread before `seal` itself waits; default 2 × threads. */
   maxQueue?: number;
   backend?: CipherBackend | 'auto';
+  /** Searchable fields: every batch gets their tokens. The pool keeps its own copy of the key and zeroes it on close. */
+  index?: SearchIndex;
 }
 
 export class SealPool {
@@ -47,11 +50,13 @@ export class SealPool {
   private readonly waiting: Array<() => void> = [];
   private readonly unsettled = new Set<Promise<unknown>>();
   private closed = false;
+  private readonly index: SearchIndex | undefined;
 
   constructor(o: SealPoolOptions = {}) {
     const threads = Math.max(1, o.threads ?? availableParallelism());
     const maxQueue = Math.max(0, o.maxQueue ?? 2 * threads);
     this.capacity = threads + maxQueue;
+    this.index = o.index && o.index.fields.length > 0 ? { ...o.index, key: Uint8Array.from(o.index.key), fields: [...o.index.fields] } : undefined;
     // Under vitest/tsx this module is TypeScript and so is the worker; the compiled build uses .js.
     const source = import.meta.url.endsWith('.ts');
     this.piscina = new Piscina({
@@ -85,14 +90,17 @@ export class SealPool {
   private async run(job: SealJob): Promise<SealedBatch> {
     // A key decoded from base64 may sit in a shared Buffer slab, and a clone carries the whole slab along.
     const plaintext = Uint8Array.from(job.key.plaintext);
+    const index = this.index ? { ...this.index, key: Uint8Array.from(this.index.key) } : undefined;
     try {
       const encoded = transferable('group' in job ? encodeLogGroup(job.group) : job.encoded);
       const logCount = 'group' in job ? job.group.logs.length : job.logCount;
       const task: WorkerTask = { encoded, key: { ...job.key, plaintext }, target: job.target, compressType: job.compressType };
+      if (index) task.index = index;
       const result = await this.piscina.run(task, { transferList: [encoded.buffer as ArrayBuffer] });
       return { ...result, logCount };
     } finally {
       plaintext.fill(0);
+      index?.key.fill(0);
       this.release();
     }
   }
@@ -102,6 +110,7 @@ export class SealPool {
     this.closed = true;
     while (this.unsettled.size > 0) await Promise.allSettled([...this.unsettled]);
     await this.piscina.close();
+    this.index?.key.fill(0);
   }
 
   private admit(): Promise<void> {

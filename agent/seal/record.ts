@@ -7,6 +7,7 @@ import { lz4Bound, lz4CompressInto, lz4Decompress } from '../wire/lz4.js';
 import { AuthenticationError, nonceLength, tagLength, type AeadCipher, type SealAlgorithm } from './aead.js';
 import { cipherFor } from './cipher.js';
 import { chunkBytes, chunkSize, scanGroup, type ScannedGroup } from './encoded-group.js';
+import { INDEX_TAG, indexTag, tokenContents, type SearchIndex } from './index-tokens.js';
 
 /** A data key from KMS GenerateDataKey; `plaintext` never leaves memory. */
 export interface DataKey {
@@ -28,6 +29,8 @@ export interface SealTarget {
 export interface SealOptions {
   /** Where nonces come from; tests inject fixed bytes. Default: the CSPRNG (crypto.randomFillSync). */
   fillNonces?: (out: Uint8Array) => void;
+  /** Searchable fields: their tokens go beside the records (FORMAT.md "Searchable fields"). */
+  index?: SearchIndex;
 }
 
 /** Largest base64 record the batcher may produce (FORMAT.md), in characters. */
@@ -66,6 +69,8 @@ export function sealEncodedGroup(
   const group = scanGroup(encoded);
   const rest = decodeLogGroup(encoded.subarray(group.tailStart)); // Topic, Source, LogTags: no Logs
   const shipped: LogGroup = { logs: [], logTags: headerTags(key, target) };
+  const index = options.index !== undefined && options.index.fields.length > 0 ? options.index : undefined;
+  if (index) shipped.logTags.push(indexTag(index.fields));
   if (rest.topic !== undefined) shipped.topic = rest.topic;
   if (rest.source !== undefined) shipped.source = rest.source;
 
@@ -97,7 +102,9 @@ export function sealEncodedGroup(
       for (let j = chunk.from + 1; j < chunk.to; j++) time = Math.min(time, group.logs[j].time);
       const n = chunk.plaintext.length;
       const record = seal(nonces, i, chunk.body, `${prefix}${time}|${n}`);
-      shipped.logs.push({ time, contents: [{ key: SEALED, value: record }, { key: RAW, value: String(n) }] });
+      const contents: LogContent[] = [{ key: SEALED, value: record }, { key: RAW, value: String(n) }];
+      if (index) contents.push(...tokenContents(index, encoded, group.logs, chunk.from, chunk.to));
+      shipped.logs.push({ time, contents });
       plainBytes += n;
     });
   } else {
@@ -109,6 +116,7 @@ export function sealEncodedGroup(
       const plaintext = encoded.subarray(log.contentsStart, log.contentsEnd);
       const record = seal(nonces, i, plaintext, `${prefix}${log.time}|${log.timeNs ?? 0}`);
       const out: Log = { time: log.time, contents: [{ key: SEALED, value: record }] };
+      if (index) out.contents.push(...tokenContents(index, encoded, group.logs, i, i + 1));
       if (log.timeNs !== undefined) out.timeNs = log.timeNs;
       shipped.logs.push(out);
       plainBytes += plaintext.length;
@@ -142,7 +150,7 @@ export function openGroup(
 
   if (header.mode === 'group') {
     return shipped.logs.map((log) => {
-      const record = onlyContents(log, [SEALED, RAW]);
+      const record = recordContents(log, [SEALED, RAW]);
       const rawText = record[RAW];
       if (!/^(0|[1-9][0-9]{0,15})$/.test(rawText)) throw new SealFormatError(`${RAW} is not a byte count`);
       const n = Number(rawText);
@@ -159,11 +167,11 @@ export function openGroup(
     });
   }
 
-  const group: LogGroup = { logs: [], logTags: shipped.logTags.slice(headerKeys('log').length).map((t) => ({ ...t })) };
+  const group: LogGroup = { logs: [], logTags: shipped.logTags.slice(header.tagCount).map((t) => ({ ...t })) };
   if (shipped.topic !== undefined) group.topic = shipped.topic;
   if (shipped.source !== undefined) group.source = shipped.source;
   for (const log of shipped.logs) {
-    const record = onlyContents(log, [SEALED]);
+    const record = recordContents(log, [SEALED]);
     const plaintext = open(record[SEALED], `${prefix}${log.time}|${log.timeNs ?? 0}`);
     const out: Log = { time: log.time, contents: parse(() => decodeContents(plaintext)) };
     if (log.timeNs !== undefined) out.timeNs = log.timeNs;
@@ -241,6 +249,8 @@ function headerTags(key: DataKey, target: SealTarget): LogTag[] {
 }
 
 interface Header {
+  /** Header tags, and the searchable-fields tag when present: in mode `log` the plaintext group's tags follow. */
+  tagCount: number;
   algorithm: SealAlgorithm;
   mode: SealTarget['mode'];
   blob: string;
@@ -262,16 +272,23 @@ function readHeader(tags: LogTag[]): Header {
   if (algorithm !== 'AES_256_GCM' && algorithm !== 'SM4_128_GCM') throw new SealFormatError('unknown __seal_alg__');
   const zip = mode === 'group' ? values.__seal_zip__ : 'none';
   if (zip !== 'lz4' && zip !== 'none') throw new SealFormatError('unknown __seal_zip__');
-  return { algorithm, mode, blob: values.__seal_dk__, zip };
+  const tagCount = expected.length + (tags[expected.length]?.key === INDEX_TAG ? 1 : 0);
+  return { tagCount, algorithm, mode, blob: values.__seal_dk__, zip };
 }
 
-/** The log's contents as a map, which must hold exactly `keys` in that order. */
-function onlyContents(log: Log, keys: string[]): Record<string, string> {
-  if (log.contents.length !== keys.length || log.contents.some((c, i) => c.key !== keys[i])) {
-    throw new SealFormatError(`a sealed log must hold exactly ${keys.join(', ')}`);
+const TOKEN_CONTENT = /^__bi_.+__$/;
+
+/**
+ * The log's record contents as a map: exactly `keys` in that order, followed only by searchable-field tokens
+ * (`__bi_<field>__`), which are not authenticated and are ignored here.
+ */
+function recordContents(log: Log, keys: string[]): Record<string, string> {
+  const extra = log.contents.slice(keys.length);
+  if (log.contents.length < keys.length || keys.some((k, i) => log.contents[i].key !== k) || extra.some((c) => !TOKEN_CONTENT.test(c.key))) {
+    throw new SealFormatError(`a sealed log must hold exactly ${keys.join(', ')} (then only __bi_<field>__ tokens)`);
   }
   const out: Record<string, string> = {};
-  for (const c of log.contents) out[c.key] = typeof c.value === 'string' ? c.value : Buffer.from(c.value).toString('latin1');
+  for (const c of log.contents.slice(0, keys.length)) out[c.key] = typeof c.value === 'string' ? c.value : Buffer.from(c.value).toString('latin1');
   return out;
 }
 
