@@ -9,6 +9,7 @@ import { SlsError } from './errors.js';
 import type { PutLogsPayload } from './payload.js';
 import { logstoreBody, parseLogstore, parseShards, type LogstoreSpec, type ShardInfo } from './logstore.js';
 import { retryPolicy, withRetry, type RetryPolicy } from './retry.js';
+import { getLogsQuery, parseIndexKeys, parseQueriedLogs, textIndexBody, type GetLogsPage, type GetLogsRequest, type TextIndex } from './query.js';
 import { requestTarget, signedHeaders, type RequestToSign } from './signed-request.js';
 import { Transport, type HttpAnswer } from './transport.js';
 
@@ -151,6 +152,38 @@ export class SlsClient {
     }
     const countHeader = Number(headerOf(answer, 'x-log-count'));
     return { groups, nextCursor, count: Number.isInteger(countHeader) ? countHeader : groups.length };
+  }
+
+  /** One page of a GetLogs query (PROTOCOLS.md); `complete` is false when SLS says `x-log-progress: Incomplete`. */
+  async getLogs(logstore: string, request: GetLogsRequest): Promise<GetLogsPage> {
+    const operation = `GetLogs ${logstore}`;
+    const answer = await this.call({ method: 'GET', path: `/logstores/${logstore}`, query: getLogsQuery(request), operation, retry: true });
+    const logs = parsed(answer, operation, parseQueriedLogs, 'a list of logs');
+    return { logs, complete: headerOf(answer, 'x-log-progress') === 'Complete' };
+  }
+
+  /** The keys of the Logstore's index; undefined when it has none (`IndexConfigNotExist`). */
+  async getIndexKeys(logstore: string): Promise<Record<string, unknown> | undefined> {
+    const operation = `GetIndex ${logstore}`;
+    try {
+      const answer = await this.call({ method: 'GET', path: `/logstores/${logstore}/index`, operation, retry: true });
+      return parsed(answer, operation, parseIndexKeys, 'an index config');
+    } catch (err) {
+      if (err instanceof SlsError && err.code === 'IndexConfigNotExist') return undefined;
+      throw err;
+    }
+  }
+
+  /** Creates (or, when `update`, replaces) the Logstore's index with text indexes on `index.keys`. */
+  async putTextIndex(logstore: string, index: TextIndex, update: boolean): Promise<void> {
+    await this.call({
+      method: update ? 'PUT' : 'POST',
+      path: `/logstores/${logstore}/index`,
+      body: textIndexBody(index),
+      contentType: 'application/json',
+      operation: `${update ? 'UpdateIndex' : 'CreateIndex'} ${logstore}`,
+      retry: false,
+    });
   }
 
   /** Closes idle and in-flight connections; later calls fail. */

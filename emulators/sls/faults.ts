@@ -10,6 +10,7 @@ const faultSchema = z
     errorStatus: z.number().int().min(400).max(599).optional(),
     latencyMs: z.number().int().min(0).max(600_000).optional(),
     refuseWrites: z.boolean().optional(),
+    getLogsIncomplete: z.number().int().min(0).max(1000).optional(),
   })
   .strict();
 
@@ -50,6 +51,14 @@ export class FaultController {
 
   latencyMs(): number {
     return this.settings.latencyMs ?? 0;
+  }
+
+  /** Whether this GetLogs answer is to be Incomplete; counts the injected ones down. */
+  getLogsIncomplete(): boolean {
+    const n = this.settings.getLogsIncomplete ?? 0;
+    if (n <= 0) return false;
+    this.settings = { ...this.settings, getLogsIncomplete: n - 1 };
+    return true;
   }
 
   /** The error this PutLogs must fail with, if the current settings say so. */

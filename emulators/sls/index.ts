@@ -27,6 +27,8 @@ export interface FaultSettings {
   latencyMs?: number;
   /** Every PutLogs fails with errorCode/errorStatus (default 503 ServerBusy). */
   refuseWrites?: boolean;
+  /** The next this many GetLogs answers are `x-log-progress: Incomplete` with half of their page: ask again. */
+  getLogsIncomplete?: number;
 }
 
 export interface SlsEmulator {
