@@ -4,6 +4,9 @@ import { encryptionContext } from '../keys/index.js';
 import { AuthenticationError, openGroup, SealFormatError } from '../seal/index.js';
 import type { SlsClient } from '../ship/index.js';
 import type { LogGroup } from '../wire/loggroup.js';
+import type { PlainLogLine } from './plain-log.js';
+
+export type { PlainLogLine } from './plain-log.js';
 
 /** A record that does not authenticate, or a group that is not logseal v1: the run stops, nothing of it is printed. */
 export class UnsealError extends Error {
@@ -24,16 +27,6 @@ export interface DecryptRange {
   to: 'end' | number;
   /** LogGroups per PullLogs call. */
   pullCount?: number;
-}
-
-/** One plaintext log as FORMAT.md prints it. */
-export interface PlainLogLine {
-  time: number;
-  time_ns?: number;
-  topic: string;
-  source: string;
-  tags: Record<string, string>;
-  contents: Record<string, string>;
 }
 
 const DATA_KEY_TAG = '__seal_dk__';
