@@ -77,7 +77,11 @@ export class SealPool {
   /** Seals a batch on a worker thread. Beyond the queue bound the job waits its turn, in order of arrival. */
   seal(job: SealJob): Promise<SealedBatch> {
     if (this.closed) return Promise.reject(new Error('seal pool is closed'));
-    const done = this.admit().then(() => this.run(job));
+    // The key is copied now, not once a thread is free: the DataKeyCache zeroes a replaced key at its next rotation,
+    // which can come while this job waits its turn, and a job sealing under zeros ships records nobody can open.
+    // A key decoded from base64 may sit in a shared Buffer slab, and a clone would carry the whole slab along.
+    const plaintext = Uint8Array.from(job.key.plaintext);
+    const done = this.admit().then(() => this.run({ ...job, key: { ...job.key, plaintext } }));
     this.unsettled.add(done);
     const forget = () => this.unsettled.delete(done);
     done.then(forget, forget);
@@ -88,8 +92,7 @@ export class SealPool {
   // of log objects costs the main thread more than sealing them does. Encoding waits for admission, so
   // queued jobs do not hold a second copy of their batch.
   private async run(job: SealJob): Promise<SealedBatch> {
-    // A key decoded from base64 may sit in a shared Buffer slab, and a clone carries the whole slab along.
-    const plaintext = Uint8Array.from(job.key.plaintext);
+    const plaintext = job.key.plaintext; // this job's own copy, made in seal()
     const index = this.index ? { ...this.index, key: Uint8Array.from(this.index.key) } : undefined;
     try {
       const encoded = transferable('group' in job ? encodeLogGroup(job.group) : job.encoded);
