@@ -5,6 +5,8 @@ import { loadConfig } from '../config/index.js';
 import { decryptCommand } from './commands/decrypt.js';
 import { demoCommand } from './commands/demo.js';
 import { emulatorCommand } from './commands/emulator.js';
+import { indexKeyCommand } from './commands/index-key.js';
+import { searchCommand } from './commands/search.js';
 import { logstoreCommand } from './commands/logstore.js';
 import { runDaemon } from './commands/run.js';
 import { runCommand } from './exit.js';
@@ -51,6 +53,24 @@ program
   .action((o: { config: string; logstore?: string; shard?: string; from?: string; to?: string }) => runCommand(() => decryptCommand(o)));
 
 program
+  .command('search')
+  .description('find sealed logs by their searchable fields (seal.index) and print them as decrypt does')
+  .requiredOption('-c, --config <file>', 'YAML config file (sls, kms, seal.index and seal.indexKey)')
+  .requiredOption('--where <expr>', 'filter, e.g. \'user = "alice" and level != "debug"\'; equalities on searchable fields narrow the query')
+  .option('--logstore <name>', 'Logstore to search (default: sls.logstore)')
+  .option('--from <time>', 'log time: begin, unix seconds or ISO-8601', 'begin')
+  .option('--to <time>', 'log time, exclusive: end, unix seconds or ISO-8601', 'end')
+  .action((o: { config: string; where: string; logstore?: string; from?: string; to?: string }) => runCommand(() => searchCommand(o)));
+
+program
+  .command('index-key')
+  .description('create the index key of searchable fields; prints the CiphertextBlob to put in seal.indexKey')
+  .argument('<action>', 'create')
+  .requiredOption('-c, --config <file>', 'YAML config file (sls.project, sls.logstore, kms)')
+  .option('--logstore <name>', 'Logstore the key is for (default: sls.logstore)')
+  .action((action: string, o: { config: string; logstore?: string }) => runCommand(() => indexKeyCommand(action, o)));
+
+program
   .command('logstore')
   .description('create, get, update or delete a Logstore (with encrypt_conf)')
   .argument('<action>', 'create | get | update | delete')
@@ -66,6 +86,7 @@ program
   .option('--cmk <id>', 'BYOK: the CMK id')
   .option('--arn <arn>', 'BYOK: RAM role acs:ram::<account>:role/<name>')
   .option('--region <id>', 'BYOK: region of the CMK')
+  .option('--index <fields>', 'searchable fields to index, comma-separated (default with -c: seal.index) (create, update)')
   .action((action: string, name: string, o: Record<string, string | boolean | undefined>) => runCommand(() => logstoreCommand(action, name, o)));
 
 program

@@ -91,7 +91,8 @@ export class SealedLogReader {
 
 const utf8 = new TextDecoder();
 
-function* toLines(group: LogGroup): Generator<PlainLogLine> {
+/** The plaintext logs of an opened group, as `logseal decrypt` prints them. */
+export function* toLines(group: LogGroup): Generator<PlainLogLine> {
   const tags: Record<string, string> = {};
   for (const t of group.logTags) tags[t.key] = t.value;
   for (const log of group.logs) {

@@ -8,6 +8,7 @@ import { resolveCredentials, type Config } from '../config/index.js';
 import { FileInput, type InputEvent, type InputRun } from '../input/index.js';
 import { DataKeyCache, KmsClient, KmsError, encryptionContext, openIndexKey, type DataKey } from '../keys/index.js';
 import { SealPool, ghashBackend } from '../seal/index.js';
+import { ensureTokenIndex } from '../search/index.js';
 import { base64Backend } from '../wire/base64.js';
 import { SlsClient, SlsError } from '../ship/index.js';
 import { Spool } from '../spool/index.js';
@@ -377,6 +378,10 @@ async function ensureLogstore(sls: SlsClient, config: Config, log: Logger): Prom
     ...(spec.encrypt_conf ? { encrypt_conf: spec.encrypt_conf } : {}),
   });
   log.info({ logstore: config.sls.logstore, encrypted: spec.encrypt_conf?.enable ?? false }, 'created logstore');
+  if (config.seal.index.length > 0) {
+    const keys = await ensureTokenIndex(sls, config.sls.logstore, config.seal.index);
+    log.info({ logstore: config.sls.logstore, keys }, 'created the index of the searchable fields');
+  }
 }
 
 function logInputEvent(log: Logger, e: InputEvent): void {

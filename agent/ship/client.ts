@@ -9,7 +9,7 @@ import { SlsError } from './errors.js';
 import type { PutLogsPayload } from './payload.js';
 import { logstoreBody, parseLogstore, parseShards, type LogstoreSpec, type ShardInfo } from './logstore.js';
 import { retryPolicy, withRetry, type RetryPolicy } from './retry.js';
-import { getLogsQuery, parseIndexKeys, parseQueriedLogs, textIndexBody, type GetLogsPage, type GetLogsRequest, type TextIndex } from './query.js';
+import { getLogsQuery, indexBody, parseIndexKeys, parseQueriedLogs, type GetLogsPage, type GetLogsRequest } from './query.js';
 import { requestTarget, signedHeaders, type RequestToSign } from './signed-request.js';
 import { Transport, type HttpAnswer } from './transport.js';
 
@@ -174,12 +174,12 @@ export class SlsClient {
     }
   }
 
-  /** Creates (or, when `update`, replaces) the Logstore's index with text indexes on `index.keys`. */
-  async putTextIndex(logstore: string, index: TextIndex, update: boolean): Promise<void> {
+  /** Creates (or, when `update`, replaces) the Logstore's index on `keys` (key → its index settings). */
+  async putIndex(logstore: string, keys: Record<string, unknown>, update: boolean): Promise<void> {
     await this.call({
       method: update ? 'PUT' : 'POST',
       path: `/logstores/${logstore}/index`,
-      body: textIndexBody(index),
+      body: indexBody(keys),
       contentType: 'application/json',
       operation: `${update ? 'UpdateIndex' : 'CreateIndex'} ${logstore}`,
       retry: false,

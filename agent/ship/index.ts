@@ -5,4 +5,4 @@ export type { SlsCredentials, CredentialSource } from './credentials.js';
 export { preparePayload, type CompressType, type PutLogsPayload } from './payload.js';
 export type { RetryPolicy } from './retry.js';
 export type { LogstoreSpec, EncryptConf, ShardInfo } from './logstore.js';
-export type { GetLogsPage, GetLogsRequest, QueriedLog, TextIndex } from './query.js';
+export { TEXT_KEY_INDEX, type GetLogsPage, type GetLogsRequest, type QueriedLog } from './query.js';

@@ -21,10 +21,8 @@ export interface GetLogsPage {
   complete: boolean;
 }
 
-/** A text index on each of `keys`: token separator space, case-insensitive. */
-export interface TextIndex {
-  keys: string[];
-}
+/** The index of one key as searchable-field tokens need it: text, token separator space, case-insensitive. */
+export const TEXT_KEY_INDEX = { type: 'text', token: [' '], caseSensitive: false } as const;
 
 export function getLogsQuery(r: GetLogsRequest): Record<string, string> {
   const q: Record<string, string> = {
@@ -56,9 +54,7 @@ export function parseQueriedLogs(json: unknown): QueriedLog[] | undefined {
   return logs;
 }
 
-export function textIndexBody(index: TextIndex): Buffer {
-  const keys: Record<string, unknown> = {};
-  for (const k of index.keys) keys[k] = { type: 'text', token: [' '], caseSensitive: false };
+export function indexBody(keys: Record<string, unknown>): Buffer {
   return Buffer.from(JSON.stringify({ keys }));
 }
 

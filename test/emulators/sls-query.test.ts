@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SlsClient } from '../../agent/ship/index.js';
+import { SlsClient, TEXT_KEY_INDEX } from '../../agent/ship/index.js';
 import { preparePayload } from '../../agent/ship/payload.js';
 import { encodeLogGroup, type LogGroup } from '../../agent/wire/loggroup.js';
 import { startEmulators, type Emulators } from '../../emulators/index.js';
@@ -28,6 +28,7 @@ const put = (logstore: string, g: LogGroup) => sls.putLogs(logstore, preparePayl
 function search(logstore: string, query: string, o: { from?: number; to?: number; line?: number; offset?: number } = {}) {
   return sls.getLogs(logstore, { from: o.from ?? 0, to: o.to ?? 2_000_000_000, query, line: o.line ?? 100, offset: o.offset ?? 0 });
 }
+const textKeys = (...keys: string[]) => Object.fromEntries(keys.map((k) => [k, TEXT_KEY_INDEX]));
 const users = async (query: string) => (await search('app', query)).logs.map((l) => `${l.__time__}:${l.user}`);
 
 beforeAll(async () => {
@@ -49,13 +50,13 @@ describe('index API', () => {
   it('GetLogs needs an index; GetIndex says IndexConfigNotExist until one is created', async () => {
     await expect(sls.getIndexKeys('app')).resolves.toBeUndefined();
     await expect(search('app', '*')).rejects.toMatchObject({ code: 'IndexConfigNotExist' });
-    await sls.putTextIndex('app', { keys: ['user', 'level'] }, false);
-    await expect(sls.putTextIndex('app', { keys: ['user'] }, false)).rejects.toMatchObject({ code: 'IndexAlreadyExist' });
+    await sls.putIndex('app', textKeys('user', 'level'), false);
+    await expect(sls.putIndex('app', textKeys('user'), false)).rejects.toMatchObject({ code: 'IndexAlreadyExist' });
     expect(await sls.getIndexKeys('app')).toEqual({
       user: { type: 'text', token: [' '], caseSensitive: false },
       level: { type: 'text', token: [' '], caseSensitive: false },
     });
-    await sls.putTextIndex('app', { keys: ['user', 'level', '__tag__:env'] }, true);
+    await sls.putIndex('app', textKeys('user', 'level', '__tag__:env'), true);
     expect(Object.keys((await sls.getIndexKeys('app'))!)).toEqual(['user', 'level', '__tag__:env']);
   });
 });
@@ -104,7 +105,7 @@ describe('GetLogs', () => {
     const cmk = (await emu.kms.keyring.createKey('Aliyun_AES_256')).keyId;
     const arn = 'acs:ram::1234567890123456:role/aliyunlogdefaultrole';
     await sls.createLogstore({ logstoreName: 'byok', ttl: 1, shardCount: 1, encrypt_conf: { enable: true, encrypt_type: 'default', user_cmk_info: { cmk_key_id: cmk, arn, region_id: 'cn-hangzhou' } } });
-    await sls.putTextIndex('byok', { keys: ['user'] }, false);
+    await sls.putIndex('byok', textKeys('user'), false);
     await put('byok', group([[100, 'alice', 'info']]));
     await emu.kms.keyring.setEnabled(cmk, false);
     await expect(search('byok', 'user: alice')).rejects.toMatchObject({ code: 'KMSKeyDisabled' });
