@@ -34,14 +34,25 @@ export function indexToken(key: Uint8Array, field: string | Uint8Array, value: s
 
 const ZERO = new Uint8Array(1);
 
-// Tokens already computed on this thread, per field, keyed by the value's bytes as a latin1 string (one character
-// per byte, so distinct bytes stay distinct). Fields such as a user or a status repeat a few values across
-// thousands of logs; an HMAC per occurrence would cost more than sealing them. Bounded so that a field with
-// unbounded distinct values (request ids) cannot grow it without limit.
+// Tokens already computed on this thread, per field, found by a hash of the value's bytes without making a string
+// of them. Fields such as a user or a status repeat a few values across thousands of logs; an HMAC (or even a string
+// and a Map lookup by it) per occurrence would cost more than sealing them. Bounded so that a field with unbounded
+// distinct values (request ids) cannot grow it without limit.
 const CACHE_LIMIT = 65_536;
-let cache: { blob: string; fields: string; byField: Map<string, string>[]; size: number } | undefined;
 
-function cacheFor(index: SearchIndex): Map<string, string>[] {
+interface Known {
+  bytes: Uint8Array;
+  token: string;
+  /** The last tokenContents call that saw this value: a value counts once per shipped Log. */
+  mark: number;
+  /** Another value with the same hash. */
+  next: Known | undefined;
+}
+
+let cache: { blob: string; fields: string; byField: Map<number, Known>[]; size: number } | undefined;
+let calls = 0;
+
+function cacheFor(index: SearchIndex): Map<number, Known>[] {
   const fields = index.fields.join('\0');
   if (!cache || cache.blob !== index.blob || cache.fields !== fields || cache.size > CACHE_LIMIT) {
     cache = { blob: index.blob, fields, byField: index.fields.map(() => new Map()), size: 0 };
@@ -49,47 +60,66 @@ function cacheFor(index: SearchIndex): Map<string, string>[] {
   return cache.byField;
 }
 
+/** FNV-1a of b[start, end), folded into a small integer (a cheap Map key). */
+function hashBytes(b: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return h & 0x3fffffff;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, start: number, end: number): boolean {
+  if (a.length !== end - start) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[start + i]) return false;
+  return true;
+}
+
 /**
  * The `__bi_<field>__` contents of a shipped Log sealing logs [from, to) of an encoded group: for each indexed
  * field that occurs in those logs, in configured order, its distinct tokens in first-seen order joined by spaces.
  */
 export function tokenContents(index: SearchIndex, bytes: Uint8Array, logs: readonly LogSpan[], from: number, to: number): LogContent[] {
-  const fieldBytes = index.fields.map((f) => Buffer.from(f, 'utf8'));
+  const names = index.fields.map((f) => Buffer.from(f, 'utf8'));
   const byField = cacheFor(index);
-  const seen: Set<string>[] = index.fields.map(() => new Set());
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  const mark = ++calls;
+  const found: string[][] = index.fields.map(() => []);
+  const first = names.map((n) => (n.length > 0 ? n[0] : -1));
   for (let i = from; i < to; i++) {
     const log = logs[i];
     let p = log.contentsStart;
     while (p < log.contentsEnd) {
-      // Content: 0x12 len { 0x0a keyLen key 0x12 valueLen value }
-      p = readVarint(buf, p + 1);
-      const end = p + value;
-      p = readVarint(buf, p + 1);
-      const keyStart = p;
-      const keyEnd = p + value;
-      p = readVarint(buf, keyEnd + 1);
-      const valueStart = p;
-      const valueEnd = p + value;
+      // Content: 0x12 len { 0x0a keyLen key 0x12 valueLen value }; lengths under 128 take one byte.
+      let n = bytes[p + 1];
+      p = n < 0x80 ? p + 2 : readVarint(bytes, p + 1);
+      const end = p + (n < 0x80 ? n : value);
+      n = bytes[p + 1];
+      const keyStart = n < 0x80 ? p + 2 : readVarint(bytes, p + 1);
+      const keyEnd = keyStart + (n < 0x80 ? n : value);
       p = end;
-      for (let f = 0; f < fieldBytes.length; f++) {
-        const name = fieldBytes[f];
-        if (name.length !== keyEnd - keyStart || buf.compare(name, 0, name.length, keyStart, keyEnd) !== 0) continue;
-        const id = buf.toString('latin1', valueStart, valueEnd);
+      for (let f = 0; f < names.length; f++) {
+        if (bytes[keyStart] !== first[f] || !sameBytes(names[f], bytes, keyStart, keyEnd)) continue;
+        n = bytes[keyEnd + 1];
+        const valueStart = n < 0x80 ? keyEnd + 2 : readVarint(bytes, keyEnd + 1);
+        const valueEnd = valueStart + (n < 0x80 ? n : value);
         const known = byField[f];
-        let token = known.get(id);
-        if (token === undefined) {
-          token = indexToken(index.key, name, buf.subarray(valueStart, valueEnd));
-          known.set(id, token);
+        const h = hashBytes(bytes, valueStart, valueEnd);
+        let k = known.get(h);
+        while (k !== undefined && !sameBytes(k.bytes, bytes, valueStart, valueEnd)) k = k.next;
+        if (k === undefined) {
+          const v = bytes.slice(valueStart, valueEnd);
+          k = { bytes: v, token: indexToken(index.key, names[f], v), mark: 0, next: known.get(h) };
+          known.set(h, k);
           cache!.size++;
         }
-        seen[f].add(token);
+        if (k.mark !== mark) {
+          k.mark = mark;
+          found[f].push(k.token);
+        }
       }
     }
   }
   const out: LogContent[] = [];
   index.fields.forEach((field, f) => {
-    if (seen[f].size > 0) out.push({ key: tokenContentKey(field), value: [...seen[f]].join(' ') });
+    if (found[f].length > 0) out.push({ key: tokenContentKey(field), value: found[f].join(' ') });
   });
   return out;
 }
