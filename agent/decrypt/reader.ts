@@ -7,18 +7,9 @@ import type { LogGroup } from '../wire/loggroup.js';
 import type { PlainLogLine } from './plain-log.js';
 
 export type { PlainLogLine } from './plain-log.js';
+import { UnsealError } from './unseal-error.js';
 
-/** A record that does not authenticate, or a group that is not logseal v1: the run stops, nothing of it is printed. */
-export class UnsealError extends Error {
-  override readonly name = 'UnsealError';
-  constructor(
-    readonly shard: number,
-    readonly cursor: string,
-    reason: string,
-  ) {
-    super(`shard ${shard} cursor ${cursor}: ${reason}`);
-  }
-}
+export { UnsealError } from './unseal-error.js';
 
 export interface DecryptRange {
   logstore: string;
@@ -91,8 +82,7 @@ export class SealedLogReader {
 
 const utf8 = new TextDecoder();
 
-/** The plaintext logs of an opened group, as `logseal decrypt` prints them. */
-export function* toLines(group: LogGroup): Generator<PlainLogLine> {
+function* toLines(group: LogGroup): Generator<PlainLogLine> {
   const tags: Record<string, string> = {};
   for (const t of group.logTags) tags[t.key] = t.value;
   for (const log of group.logs) {

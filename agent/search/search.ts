@@ -1,10 +1,10 @@
 // `logseal search`: asks GetLogs for the shipped Logs whose tokens can match, opens them, and keeps the logs that do.
 import { setTimeout as delay } from 'node:timers/promises';
-import { compileWhere, type WhereExpr } from '../decrypt/where.js';
-import { toLines } from '../decrypt/reader.js';
-import type { PlainLogLine } from '../decrypt/plain-log.js';
-import { encryptionContext, type KmsClient } from '../keys/index.js';
-import { AuthenticationError, indexToken, openGroup, SealFormatError, tokenContentKey } from '../seal/index.js';
+import { compileWhere, DataKeyRing, GroupNotOpened, type PlainLogLine, type WhereExpr } from '../decrypt/index.js';
+import { openShipped } from '../decrypt/open-groups.js';
+import { plainLines } from '../decrypt/render.js';
+import type { KmsClient } from '../keys/index.js';
+import { indexToken, tokenContentKey } from '../seal/index.js';
 import type { QueriedLog, SlsClient } from '../ship/index.js';
 import type { LogGroup } from '../wire/loggroup.js';
 import { ALL, narrowingQuery } from './narrowing.js';
@@ -40,21 +40,23 @@ const INCOMPLETE_RETRIES = 8;
 const KEY_CHECK_LOGS = 20;
 
 export class SealedLogSearch {
-  private readonly dataKeys = new Map<string, Uint8Array>();
+  private readonly dataKeys: DataKeyRing;
   private index: { indexed: Set<string>; guardUnindexed: boolean } | undefined;
   /** Shipped Logs fetched and opened by the last search. */
   fetched = 0;
 
   constructor(
     private readonly sls: SlsClient,
-    private readonly kms: Pick<KmsClient, 'decrypt'>,
+    kms: Pick<KmsClient, 'decrypt'>,
     private readonly project: string,
     private readonly logstore: string,
     private readonly indexKey: Uint8Array,
     private readonly fields: readonly string[],
     /** Logs per GetLogs call (tests make pages small to page often). */
     private readonly pageLines = PAGE_LINES,
-  ) {}
+  ) {
+    this.dataKeys = new DataKeyRing(kms, project, logstore);
+  }
 
   /** The GetLogs query for `where`, given which token keys the Logstore's index has. */
   async queryFor(where: WhereExpr): Promise<string> {
@@ -62,10 +64,18 @@ export class SealedLogSearch {
     return narrowingQuery(where, { ...index, token: (f, v) => indexToken(this.indexKey, f, v) });
   }
 
-  /** The plaintext logs in `range` that match `where`, each once, in the order GetLogs returns their shipped Logs. */
-  async *search(where: WhereExpr, range: SearchRange): AsyncGenerator<PlainLogLine> {
+  /** Which plaintext logs to print: those in `range` that match `where`. */
+  keep(where: WhereExpr, range: SearchRange): (log: PlainLogLine) => boolean {
+    const matches = compileWhere(where);
+    return (log) => log.time >= range.from && log.time < range.to && matches(log);
+  }
+
+  /**
+   * The opened plaintext groups of every shipped Log the narrowed GetLogs query returns before `range.to`, each
+   * once; filter their logs with keep().
+   */
+  async *groups(where: WhereExpr, range: SearchRange): AsyncGenerator<LogGroup> {
     const query = await this.queryFor(where);
-    const keep = compileWhere(where);
     // GetLogs paging may return a shipped Log twice (logs arriving between pages shift the offsets); its logs print once.
     const seen = new Set<string>();
     for await (const row of this.rows(query, range.to)) {
@@ -73,9 +83,15 @@ export class SealedLogSearch {
       if (record === undefined || seen.has(record)) continue;
       seen.add(record);
       this.fetched++;
-      for (const group of await this.open(row)) {
-        for (const line of toLines(group)) if (line.time >= range.from && line.time < range.to && keep(line)) yield line;
-      }
+      yield* await this.open(row);
+    }
+  }
+
+  /** The plaintext logs in `range` that match `where`, each once, in the order GetLogs returns their shipped Logs. */
+  async *search(where: WhereExpr, range: SearchRange): AsyncGenerator<PlainLogLine> {
+    const keep = this.keep(where, range);
+    for await (const group of this.groups(where, range)) {
+      for (const line of plainLines(group)) if (keep(line)) yield line;
     }
   }
 
@@ -104,8 +120,7 @@ export class SealedLogSearch {
   }
 
   close(): void {
-    for (const k of this.dataKeys.values()) k.fill(0);
-    this.dataKeys.clear();
+    this.dataKeys.close();
     this.indexKey.fill(0);
   }
 
@@ -144,15 +159,12 @@ export class SealedLogSearch {
 
   private async open(row: QueriedLog): Promise<LogGroup[]> {
     const shipped = shippedGroupOf(row);
-    const where = `shipped log at time ${shipped.logs[0].time}`;
     const blob = shipped.logTags.find((t) => t.key === '__seal_dk__')?.value;
-    if (!blob) throw new SearchUnsealError(`${where}: not sealed by logseal (no __tag__:__seal_dk__)`);
-    if (!this.dataKeys.has(blob)) this.dataKeys.set(blob, await this.kms.decrypt(blob, encryptionContext(this.project, this.logstore)));
+    if (blob) await this.dataKeys.load(blob);
     try {
-      return openGroup(shipped, (b) => this.dataKeys.get(b)!, { project: this.project, logstore: this.logstore });
+      return openShipped(shipped, this.dataKeys.get, { project: this.project, logstore: this.logstore });
     } catch (err) {
-      if (err instanceof AuthenticationError) throw new SearchUnsealError(`${where}: record does not authenticate (${err.message})`);
-      if (err instanceof SealFormatError) throw new SearchUnsealError(`${where}: ${err.message}`);
+      if (err instanceof GroupNotOpened) throw new SearchUnsealError(`shipped log at time ${shipped.logs[0].time}: ${err.message}`);
       throw err;
     }
   }

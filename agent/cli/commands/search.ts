@@ -1,7 +1,8 @@
 // `logseal search -c FILE --where EXPR`: finds sealed logs by their searchable fields and prints them as `decrypt` does.
 import { once } from 'node:events';
 import { ConfigError, loadConfig, resolveCredentials } from '../../config/index.js';
-import { parseWhere, whereFields, type WhereExpr } from '../../decrypt/where.js';
+import { parseWhere, whereFields, type WhereExpr } from '../../decrypt/index.js';
+import { OutputBuilder, renderGroup } from '../../decrypt/render.js';
 import { IndexKeyError, openIndexKey } from '../../keys/index.js';
 import { SealedLogSearch } from '../../search/index.js';
 import { SlsClient } from '../../ship/index.js';
@@ -58,8 +59,13 @@ export async function searchCommand(flags: SearchFlags, out: NodeJS.WritableStre
     if ((await search.queryFor(where)) === '*') {
       err.write('logseal: search: --where has no equality on a searchable field: every shipped log in the range is fetched and decrypted\n');
     }
-    for await (const line of search.search(where, range)) {
-      if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain');
+    // Rendered by the decrypt stage's NDJSON writer, so a line prints exactly as `logseal decrypt` prints it.
+    const keep = search.keep(where, range);
+    for await (const group of search.groups(where, range)) {
+      const rendered = new OutputBuilder();
+      renderGroup(group, 'ndjson', keep, rendered);
+      const bytes = rendered.finish();
+      if (bytes.length > 0 && !out.write(bytes)) await once(out, 'drain');
     }
     return 0;
   } finally {
