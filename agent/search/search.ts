@@ -42,7 +42,7 @@ const KEY_CHECK_LOGS = 20;
 export class SealedLogSearch {
   private readonly dataKeys: DataKeyRing;
   private index: { indexed: Set<string>; guardUnindexed: boolean } | undefined;
-  /** Shipped Logs fetched and opened by the last search. */
+  /** Shipped Logs fetched and opened so far. */
   fetched = 0;
 
   constructor(
