@@ -1,5 +1,5 @@
 // logseal's native addon, against Node-API: GHASH for SM4-GCM (ghash.c), base64 into a buffer (base64.c), and raw
-// lines framed into LogGroup.Logs fields (frame.c).
+// lines framed into LogGroup.Logs fields (frame.c), and the distinct values of searchable fields (field-values.c).
 #include "napi-args.h"
 
 NAPI_MODULE_INIT() {
@@ -9,6 +9,7 @@ NAPI_MODULE_INIT() {
       {"ghashBackend", NULL, ghash_backend, NULL, NULL, NULL, napi_enumerable, NULL},
       {"base64Encode", NULL, base64_encode, NULL, NULL, NULL, napi_enumerable, NULL},
       {"frameLines", NULL, frame_lines, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fieldValues", NULL, field_values, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

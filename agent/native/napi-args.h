@@ -55,5 +55,6 @@ napi_value ghash_digest(napi_env env, napi_callback_info info);
 napi_value ghash_backend(napi_env env, napi_callback_info info);
 napi_value base64_encode(napi_env env, napi_callback_info info);
 napi_value frame_lines(napi_env env, napi_callback_info info);
+napi_value field_values(napi_env env, napi_callback_info info);
 
 #endif

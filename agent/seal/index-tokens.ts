@@ -1,5 +1,6 @@
 // Searchable fields (FORMAT.md "Searchable fields"): the keyed equality tokens of indexed fields, read from encoded logs.
 import { createHmac } from 'node:crypto';
+import { nativeAddon } from '../native/addon.js';
 import type { LogContent, LogTag } from '../wire/loggroup.js';
 import type { LogSpan } from './encoded-group.js';
 
@@ -77,11 +78,89 @@ function sameBytes(a: Uint8Array, b: Uint8Array, start: number, end: number): bo
  * The `__bi_<field>__` contents of a shipped Log sealing logs [from, to) of an encoded group: for each indexed
  * field that occurs in those logs, in configured order, its distinct tokens in first-seen order joined by spaces.
  */
-export function tokenContents(index: SearchIndex, bytes: Uint8Array, logs: readonly LogSpan[], from: number, to: number): LogContent[] {
+export function tokenContents(
+  index: SearchIndex,
+  bytes: Uint8Array,
+  logs: readonly LogSpan[],
+  from: number,
+  to: number,
+  /** `js` skips the addon (tests compare the two). */
+  scan: 'auto' | 'js' = 'auto',
+): LogContent[] {
   const names = index.fields.map((f) => Buffer.from(f, 'utf8'));
   const byField = cacheFor(index);
   const mark = ++calls;
   const found: string[][] = index.fields.map(() => []);
+  if (!(scan === 'auto' && fieldValues && scanNatively(index, names, byField, found, bytes, logs, from, to))) scanInJs(index, names, byField, mark, found, bytes, logs, from, to);
+  const out: LogContent[] = [];
+  index.fields.forEach((field, f) => {
+    if (found[f].length > 0) out.push({ key: tokenContentKey(field), value: found[f].join(' ') });
+  });
+  return out;
+}
+
+/** The token of (field f, bytes[start, end)), from the cache or computed and cached. */
+function tokenOf(index: SearchIndex, name: Buffer, known: Map<number, Known>, bytes: Uint8Array, start: number, end: number): Known {
+  const h = hashBytes(bytes, start, end);
+  let k = known.get(h);
+  while (k !== undefined && !sameBytes(k.bytes, bytes, start, end)) k = k.next;
+  if (k === undefined) {
+    const v = bytes.slice(start, end);
+    k = { bytes: v, token: indexToken(index.key, name, v), mark: 0, next: known.get(h) };
+    known.set(h, k);
+    cache!.size++;
+  }
+  return k;
+}
+
+// The native scan (agent/native/field-values.c) walks every Content in C and hands back only the distinct values
+// of the fields; JavaScript then looks up a few thousand values per batch instead of every occurrence.
+const fieldValues = nativeAddon?.fieldValues;
+let spans = new Uint32Array(0);
+let triples = new Uint32Array(0);
+
+function scanNatively(
+  index: SearchIndex,
+  names: Buffer[],
+  byField: Map<number, Known>[],
+  found: string[][],
+  bytes: Uint8Array,
+  logs: readonly LogSpan[],
+  from: number,
+  to: number,
+): boolean {
+  const count = to - from;
+  if (spans.length < 2 * count) spans = new Uint32Array(2 * count);
+  if (triples.length < 3 * count * names.length) triples = new Uint32Array(3 * count * names.length);
+  for (let i = 0; i < count; i++) {
+    spans[2 * i] = logs[from + i].contentsStart;
+    spans[2 * i + 1] = logs[from + i].contentsEnd;
+  }
+  const nameEnds = new Uint32Array(names.length);
+  names.reduce((end, n, f) => (nameEnds[f] = end + n.length), 0);
+  const n = fieldValues!(bytes, spans.subarray(0, 2 * count), Buffer.concat(names), nameEnds, triples);
+  if (n < 0) return false;
+  for (let t = 0; t < n; t++) {
+    const f = triples[3 * t];
+    found[f].push(tokenOf(index, names[f], byField[f], bytes, triples[3 * t + 1], triples[3 * t + 2]).token);
+  }
+  return true;
+}
+
+/** The same scan in JavaScript, for when the addon is not built. */
+export const nativeTokenScan = fieldValues !== undefined;
+
+function scanInJs(
+  index: SearchIndex,
+  names: Buffer[],
+  byField: Map<number, Known>[],
+  mark: number,
+  found: string[][],
+  bytes: Uint8Array,
+  logs: readonly LogSpan[],
+  from: number,
+  to: number,
+): void {
   const first = names.map((n) => (n.length > 0 ? n[0] : -1));
   for (let i = from; i < to; i++) {
     const log = logs[i];
@@ -100,16 +179,7 @@ export function tokenContents(index: SearchIndex, bytes: Uint8Array, logs: reado
         n = bytes[keyEnd + 1];
         const valueStart = n < 0x80 ? keyEnd + 2 : readVarint(bytes, keyEnd + 1);
         const valueEnd = valueStart + (n < 0x80 ? n : value);
-        const known = byField[f];
-        const h = hashBytes(bytes, valueStart, valueEnd);
-        let k = known.get(h);
-        while (k !== undefined && !sameBytes(k.bytes, bytes, valueStart, valueEnd)) k = k.next;
-        if (k === undefined) {
-          const v = bytes.slice(valueStart, valueEnd);
-          k = { bytes: v, token: indexToken(index.key, names[f], v), mark: 0, next: known.get(h) };
-          known.set(h, k);
-          cache!.size++;
-        }
+        const k = tokenOf(index, names[f], byField[f], bytes, valueStart, valueEnd);
         if (k.mark !== mark) {
           k.mark = mark;
           found[f].push(k.token);
@@ -117,11 +187,6 @@ export function tokenContents(index: SearchIndex, bytes: Uint8Array, logs: reado
       }
     }
   }
-  const out: LogContent[] = [];
-  index.fields.forEach((field, f) => {
-    if (found[f].length > 0) out.push({ key: tokenContentKey(field), value: found[f].join(' ') });
-  });
-  return out;
 }
 
 // Reading is synchronous: the varint just read is left here rather than in a tuple allocated per call.

@@ -2,7 +2,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cipherFor } from '../../agent/seal/cipher.js';
-import { indexToken, type SearchIndex } from '../../agent/seal/index-tokens.js';
+import { scanGroup } from '../../agent/seal/encoded-group.js';
+import { indexToken, nativeTokenScan, tokenContents, type SearchIndex } from '../../agent/seal/index-tokens.js';
 import { SealPool } from '../../agent/seal/pool.js';
 import { openGroup, sealGroup, type DataKey, type SealTarget } from '../../agent/seal/record.js';
 import { decodeLogGroup, encodeLogGroup, type LogGroup } from '../../agent/wire/loggroup.js';
@@ -100,6 +101,29 @@ describe('a shipped group with searchable fields', () => {
     const shipped = sealGroup(plain, dataKey, target, cipher);
     shipped.logs[0].contents.push({ key: 'user', value: 'x' });
     expect(() => openGroup(shipped, () => dataKey.plaintext, target)).toThrow(/__bi_<field>__/);
+  });
+});
+
+describe('the native scan of field values', () => {
+  it.runIf(nativeTokenScan)('gives the same tokens as the JavaScript scan on random groups', () => {
+    const fields = ['user', 'u', 'level', 'x.y'];
+    const pick = (xs: string[], i: number) => xs[i % xs.length];
+    for (let round = 0; round < 30; round++) {
+      const r = randomBytes(400);
+      const logs = Array.from({ length: 1 + (r[0] % 60) }, (_, i) => ({
+        time: 1_700_000_000 + r[i + 1],
+        contents: Array.from({ length: r[i + 100] % 5 }, (_, j) => ({
+          key: pick(['user', 'u', 'us', 'level', 'x.y', 'content', ''], r[i + j + 200]),
+          value: r[i + j + 300] % 7 === 0 ? 'v'.repeat(200) : pick(['a', 'b', '', 'ünï', 'a b', 'A'], r[i + j + 150]),
+        })),
+      }));
+      const bytes = encodeLogGroup({ logs, logTags: [] });
+      const g = scanGroup(bytes);
+      const idx = { key: indexKey, fields, blob: `cross-${round}` };
+      for (const [from, to] of [[0, g.logs.length], [0, 1], [Math.floor(g.logs.length / 2), g.logs.length]]) {
+        expect(tokenContents(idx, bytes, g.logs, from, to), `round ${round}`).toEqual(tokenContents(idx, bytes, g.logs, from, to, 'js'));
+      }
+    }
   });
 });
 
