@@ -43,7 +43,8 @@ const CACHE_LIMIT = 65_536;
 
 interface Known {
   bytes: Uint8Array;
-  token: string;
+  /** The token as its 32 ASCII bytes: copied into the content, which is written verbatim, never re-encoded. */
+  token: Buffer;
   /** The last tokenContents call that saw this value: a value counts once per shipped Log. */
   mark: number;
   /** Another value with the same hash. */
@@ -90,12 +91,26 @@ export function tokenContents(
   const names = index.fields.map((f) => Buffer.from(f, 'utf8'));
   const byField = cacheFor(index);
   const mark = ++calls;
-  const found: string[][] = index.fields.map(() => []);
+  const found: Buffer[][] = index.fields.map(() => []);
   if (!(scan === 'auto' && fieldValues && scanNatively(index, names, byField, found, bytes, logs, from, to))) scanInJs(index, names, byField, mark, found, bytes, logs, from, to);
   const out: LogContent[] = [];
   index.fields.forEach((field, f) => {
-    if (found[f].length > 0) out.push({ key: tokenContentKey(field), value: found[f].join(' ') });
+    if (found[f].length > 0) out.push({ key: tokenContentKey(field), value: joinTokens(found[f]) });
   });
+  return out;
+}
+
+const SPACE = 0x20;
+
+/** Tokens joined by single spaces, as bytes. */
+function joinTokens(tokens: Buffer[]): Buffer {
+  const out = Buffer.allocUnsafe(tokens.length * 33 - 1);
+  let p = 0;
+  for (const t of tokens) {
+    if (p > 0) out[p++] = SPACE;
+    out.set(t, p);
+    p += t.length;
+  }
   return out;
 }
 
@@ -106,7 +121,7 @@ function tokenOf(index: SearchIndex, name: Buffer, known: Map<number, Known>, by
   while (k !== undefined && !sameBytes(k.bytes, bytes, start, end)) k = k.next;
   if (k === undefined) {
     const v = bytes.slice(start, end);
-    k = { bytes: v, token: indexToken(index.key, name, v), mark: 0, next: known.get(h) };
+    k = { bytes: v, token: Buffer.from(indexToken(index.key, name, v), 'latin1'), mark: 0, next: known.get(h) };
     known.set(h, k);
     cache!.size++;
   }
@@ -123,7 +138,7 @@ function scanNatively(
   index: SearchIndex,
   names: Buffer[],
   byField: Map<number, Known>[],
-  found: string[][],
+  found: Buffer[][],
   bytes: Uint8Array,
   logs: readonly LogSpan[],
   from: number,
@@ -155,7 +170,7 @@ function scanInJs(
   names: Buffer[],
   byField: Map<number, Known>[],
   mark: number,
-  found: string[][],
+  found: Buffer[][],
   bytes: Uint8Array,
   logs: readonly LogSpan[],
   from: number,

@@ -61,7 +61,8 @@ describe('a shipped group with searchable fields', () => {
 
   it('mode group: __bi_<field>__ after __sealed__ and __raw__, configured field order, distinct tokens in first-seen order', () => {
     const target: SealTarget = { project: 'p1', logstore: 'ls1', mode: 'group', zip: 'lz4' };
-    const shipped = sealGroup(plain, dataKey, target, cipher, { index: index(['level', 'user', 'absent']) });
+    // As shipped: encoded and decoded again (token contents are handed to the encoder as bytes).
+    const shipped = decodeLogGroup(encodeLogGroup(sealGroup(plain, dataKey, target, cipher, { index: index(['level', 'user', 'absent']) })));
     expect(shipped.logTags.map((t) => t.key)).toEqual([...header, '__seal_zip__', '__seal_bi__']);
     expect(shipped.logTags.at(-1)!.value).toBe('level,user,absent');
     expect(shipped.logs).toHaveLength(1);
@@ -69,12 +70,12 @@ describe('a shipped group with searchable fields', () => {
     expect(shipped.logs[0].contents[2].value).toBe(tokens('level', ['warn']));
     expect(shipped.logs[0].contents[3].value).toBe(tokens('user', ['bob', 'alice']));
     // A reader opens it as before; tokens and tag are not part of the plaintext.
-    expect(openGroup(decodeLogGroup(encodeLogGroup(shipped)), () => dataKey.plaintext, target)).toEqual([plain]);
+    expect(openGroup(shipped, () => dataKey.plaintext, target)).toEqual([plain]);
   });
 
   it('mode log: one token content per log holding the field; __seal_bi__ between the header and the plaintext tags', () => {
     const target: SealTarget = { project: 'p1', logstore: 'ls1', mode: 'log', zip: 'none' };
-    const shipped = sealGroup(plain, dataKey, target, cipher, { index: index(['user']) });
+    const shipped = decodeLogGroup(encodeLogGroup(sealGroup(plain, dataKey, target, cipher, { index: index(['user']) })));
     expect(shipped.logTags).toEqual([
       ...header.map((key, i) => ({ key, value: ['1', 'AES_256_GCM', 'log', 'cmk-1', 'dk-blob'][i] })),
       { key: '__seal_bi__', value: 'user' },
