@@ -1,5 +1,6 @@
 # logseal's native addon (agent/native/*.c), plain C against Node-API, built with node-gyp at install time: GHASH for
-# SM4-GCM, base64 into a buffer, raw lines framed as protobuf, and the values of searchable fields. Each has a JavaScript equivalent, used without it.
+# SM4-GCM, base64 into a buffer, raw lines framed as protobuf, and the values of searchable fields. Each has a
+# JavaScript equivalent, used without it.
 {
   'targets': [
     {
