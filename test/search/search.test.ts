@@ -280,6 +280,10 @@ describe('the agent with searchable fields', () => {
     } finally {
       expect(await stopAgent(agent)).toBe(0);
     }
+    // `logseal decrypt` (worker threads) reads groups that carry tokens as it reads any other.
+    const count = await runCli(['decrypt', '-c', file, '--logstore', logstore, '--count']);
+    expect(count.code, count.stderr).toBe(0);
+    expect(count.stdout.trim()).toBe('120');
     const r = await search('user = "d3"', [], file);
     expect(r.code, r.stderr).toBe(0);
     const got = r.stdout.trim().split('\n').map((l) => Number((JSON.parse(l) as { contents: { i: string } }).contents.i));
