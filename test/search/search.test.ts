@@ -253,6 +253,10 @@ describe('logseal search', () => {
     const r = await runCli(['search', '-c', noKey, '--where', 'user = "x"']);
     expect(r.code).toBe(78);
     expect(r.stderr.trim()).toMatch(/^logseal: .*nokey\.yaml: seal\.indexKey: is required when seal\.index lists fields/);
+    // The command the message points to works on that very config.
+    const created = await runCli(['index-key', 'create', '-c', noKey]);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout.trim()).toMatch(/^[A-Za-z0-9+/]+=*$/);
   }, 60_000);
 });
 
