@@ -1,12 +1,13 @@
 # logseal's native addon (agent/native/*.c), plain C against Node-API, built with node-gyp at install time: SM4 and
-# GHASH for SM4-GCM, mode `log` records sealed a batch per call, base64 into a buffer, and raw lines (plain or CRI
-# container lines) framed as protobuf. Each has a JavaScript (or node:crypto) equivalent, used without it.
+# GHASH for SM4-GCM, mode `log` records sealed a batch per call, base64 into a buffer, raw lines (plain or CRI
+# container lines) framed as protobuf, and the values of searchable fields. Each has a JavaScript (or node:crypto)
+# equivalent, used without it.
 {
   'targets': [
     {
       'target_name': 'logseal_native',
       'sources': ['agent/native/addon.c', 'agent/native/ghash.c', 'agent/native/base64.c', 'agent/native/frame.c',
-                  'agent/native/sm4.c', 'agent/native/seal-batch.c'],
+                  'agent/native/sm4.c', 'agent/native/seal-batch.c', 'agent/native/field-values.c'],
       'defines': ['NAPI_VERSION=8'],
       'conditions': [
         # Node's own OpenSSL, whose headers ship with Node's: AES batches for mode `log` call it (seal-batch.c).

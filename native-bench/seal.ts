@@ -1,5 +1,5 @@
 // Benchmark: sealing MB/s per suite and backend next to raw node:crypto, SM4/GHASH building blocks, and the worker pool.
-// Run: npx tsx native-bench/seal.ts [--quick] [--only=aead|blocks|sm4|log|pool]
+// Run: npx tsx native-bench/seal.ts [--quick] [--only=aead|blocks|sm4|log|pool|index]
 // (MB = 10^6 bytes of plaintext; rates per CPU-second unless marked wall)
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -11,7 +11,8 @@ import { cipherFor } from '../agent/seal/cipher.js';
 import { GhashKey } from '../agent/seal/ghash.js';
 import { nativeGhash } from '../agent/seal/ghash-native.js';
 import { SealPool, type SealJob } from '../agent/seal/pool.js';
-import { sealEncodedGroup, type DataKey, type SealTarget } from '../agent/seal/record.js';
+import { nativeTokenScan, type SearchIndex } from '../agent/seal/index-tokens.js';
+import { sealEncodedGroup, type DataKey, type SealOptions, type SealTarget } from '../agent/seal/record.js';
 import { ghashBackend } from '../agent/seal/sm4-gcm.js';
 import { addonSm4GcmOn, addonSm4Path, type Sm4Path } from '../agent/seal/sm4-gcm-addon.js';
 import { nativeAddon } from '../agent/native/addon.js';
@@ -183,8 +184,8 @@ function dataKey(algorithm: SealAlgorithm): DataKey {
 }
 
 /** What a pool worker does for one job, on this thread. */
-function inlineJob(job: SealJob, cipher: AeadCipher): Uint8Array {
-  const { shipped } = sealEncodedGroup('group' in job ? encodeLogGroup(job.group) : job.encoded, job.key, job.target, cipher);
+function inlineJob(job: SealJob, cipher: AeadCipher, options?: SealOptions): Uint8Array {
+  const { shipped } = sealEncodedGroup('group' in job ? encodeLogGroup(job.group) : job.encoded, job.key, job.target, cipher, options);
   const encoded = encodeLogGroup(shipped);
   return job.compressType === 'lz4' ? lz4Compress(encoded) : job.compressType === 'deflate' ? deflateSync(encoded) : encoded;
 }
@@ -327,10 +328,54 @@ function logModeTable(): void {
   }
 }
 
+// ---- 6. searchable fields: the worker's cost of computing tokens, indexed against not indexed, same batches ----
+function indexTable(): void {
+  section('searchable fields (seal.index): a worker job (seal + encode + lz4) on 1 MiB batches, group mode, zip lz4, AES; ratio indexed / not indexed');
+  const levels = ['INFO', 'INFO', 'INFO', 'WARN', 'ERROR'];
+  // Structured logs as the json parser delivers them: a user among 2000, a level among 3, the line itself.
+  const structured = (offset: number): LogGroup => {
+    const g = batchOf(1 << 20, offset);
+    g.logs.forEach((log, j) => {
+      const i = offset + j;
+      log.contents = [{ key: 'user', value: `user-${(i * 7919) % 2000}` }, { key: 'level', value: levels[i % levels.length] }, ...log.contents];
+    });
+    return g;
+  };
+  const encoded = Array.from({ length: 4 }, (_, i) => encodeLogGroup(structured(i * 100_000)));
+  const bytes = encoded[0].length;
+  const target: SealTarget = { project: 'demo', logstore: 'app', mode: 'group', zip: 'lz4' };
+  const key = dataKey('AES_256_GCM');
+  const cipher = cipherFor('AES_256_GCM');
+  const indexKey = randomBytes(32);
+  let k = 0, blob = 0;
+  const job = (): SealJob => ({ encoded: encoded[k++ % encoded.length], logCount: 0, key, target, compressType: 'none' });
+  const cases: [string, () => SearchIndex | undefined][] = [
+    ['user, level; tokens cached across batches (recurring values)', () => ({ key: indexKey, fields: ['user', 'level'], blob: 'warm' })],
+    ['user, level; cache emptied before every batch', () => ({ key: indexKey, fields: ['user', 'level'], blob: `cold-${blob++}` })],
+    ['content (every line distinct), level; cache emptied every batch', () => ({ key: indexKey, fields: ['content', 'level'], blob: `cold-${blob++}` })],
+  ];
+  console.log(`${encoded.length} batches of ${(bytes / MB).toFixed(2)} MB encoded (${structured(0).logs.length} logs each); MB of encoded batch per CPU-second; token scan: ${nativeTokenScan ? 'native addon' : 'JavaScript'}`);
+  console.log(`${'indexed fields'.padEnd(66)} ${'plain'.padStart(8)} ${'indexed'.padStart(8)} ${'ratio'.padStart(6)}  ratio per round`);
+  const rounds = quick ? 3 : 5;
+  for (const [label, index] of cases) {
+    // Interleaved rounds: a disturbance from other work on the machine hits both sides of a round alike; the
+    // ratio reported is the median of the rounds' ratios.
+    const plain: number[] = [], indexed: number[] = [], ratios: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      plain.push(rate(bytes, () => inlineJob(job(), cipher)));
+      indexed.push(rate(bytes, () => inlineJob(job(), cipher, { index: index()! })));
+      ratios.push(indexed[round] / plain[round]);
+    }
+    const each = ratios.map((r) => r.toFixed(2)).join(' ');
+    console.log(`${label.padEnd(66)} ${fmt(median(plain))} ${fmt(median(indexed))} ${median(ratios).toFixed(2).padStart(6)}  ${each}`);
+  }
+}
+
 console.log(`logseal seal benchmark — node ${process.version}, ${availableParallelism()} CPUs${quick ? ', --quick' : ''}`);
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? (process.argv.includes('--only-index') ? 'index' : undefined);
 if (!only || only === 'aead') aeadTable();
 if (!only || only === 'blocks') blocksTable();
 if (!only || only === 'sm4') sm4AddonTable();
 if (!only || only === 'log') logModeTable();
 if (!only || only === 'pool') await poolTables();
+if (!only || only === 'index') indexTable();

@@ -1,9 +1,11 @@
 // Maps every error the user can act on to one line on stderr and an exit code; stack traces are never shown.
 import { ConfigError, CredentialsError } from '../config/index.js';
 import { DeadLetterFormatError } from '../dead-letter/index.js';
-import { UnsealError } from '../decrypt/reader.js';
-import { KmsError } from '../keys/index.js';
+import { DeadLetterProjectError } from '../decrypt/dead-letter-source.js';
+import { CursorError, UnsealError, WhereSyntaxError } from '../decrypt/index.js';
+import { IndexKeyError, KmsError } from '../keys/index.js';
 import { BackendUnavailableError } from '../seal/index.js';
+import { SearchUnsealError } from '../search/search.js';
 import { SlsError } from '../ship/index.js';
 
 export const EXIT = { ok: 0, failure: 1, unauthenticated: 2, usage: 64, config: 78 } as const;
@@ -18,8 +20,13 @@ export function describeError(err: unknown): { message: string; code: number } {
   if (err instanceof CredentialsError) return { message: text(err), code: EXIT.config };
   if (err instanceof BackendUnavailableError) return { message: text(err), code: EXIT.config };
   if (err instanceof UsageError) return { message: text(err), code: EXIT.usage };
+  if (err instanceof IndexKeyError) return { message: text(err), code: EXIT.config };
+  if (err instanceof WhereSyntaxError) return { message: text(err), code: EXIT.usage };
+  if (err instanceof CursorError) return { message: `--cursor: ${text(err)}`, code: EXIT.usage };
   if (err instanceof UnsealError) return { message: `decrypt: ${text(err)}`, code: EXIT.unauthenticated };
   if (err instanceof DeadLetterFormatError) return { message: `decrypt: ${text(err)}`, code: EXIT.failure };
+  if (err instanceof DeadLetterProjectError) return { message: text(err), code: EXIT.usage };
+  if (err instanceof SearchUnsealError) return { message: `search: ${text(err)}`, code: EXIT.unauthenticated };
   if (err instanceof SlsError) return { message: `SLS ${err.code}: ${text(err)}`, code: EXIT.failure };
   if (err instanceof KmsError) return { message: `KMS ${err.code}: ${text(err)}`, code: EXIT.failure };
   if (err instanceof Error) {

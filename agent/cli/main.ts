@@ -2,9 +2,11 @@
 // The `logseal` command: wires the stages behind subcommands; each subcommand lives in commands/.
 import { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
-import { decryptCommand } from './commands/decrypt.js';
+import { decryptCommand, type DecryptFlags } from './commands/decrypt.js';
 import { demoCommand } from './commands/demo.js';
 import { emulatorCommand } from './commands/emulator.js';
+import { indexKeyCommand } from './commands/index-key.js';
+import { searchCommand } from './commands/search.js';
 import { logstoreCommand } from './commands/logstore.js';
 import { runDaemon } from './commands/run.js';
 import { runCommand } from './exit.js';
@@ -40,16 +42,46 @@ program
     }),
   );
 
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
 program
   .command('decrypt')
-  .description('pull a Logstore and print its plaintext as NDJSON')
+  .description('pull a Logstore and print its plaintext (NDJSON, raw content or a count), filtered')
   .requiredOption('-c, --config <file>', 'YAML config file (sls and kms sections)')
   .option('--logstore <name>', 'Logstore to read (default: sls.logstore)')
   .option('--shard <n>', 'only this shard')
-  .option('--from <time>', 'begin, unix seconds or ISO-8601', 'begin')
-  .option('--to <time>', 'end, unix seconds or ISO-8601', 'end')
+  .option('--from <time>', 'begin, unix seconds or ISO-8601')
+  .option('--to <time>', 'end, unix seconds or ISO-8601')
+  .option('--topic <topic>', 'only logs with this topic')
+  .option('--source <source>', 'only logs with this source')
+  .option('--tag <key=value>', 'only logs with this tag (repeatable)', collect)
+  .option('--where <expr>', 'only logs for which EXPR holds, e.g. \'level = "ERROR" and status >= 500\'')
+  .option('--output <format>', 'ndjson (default) or raw (the content field, byte for byte)')
+  .option('--out <file>', 'write to FILE (atomically: complete or not at all) instead of stdout')
+  .option('--count', 'print only the number of matching logs')
+  .option('--follow', 'keep reading new data as it arrives, until SIGTERM/SIGINT')
+  .option('--cursor <shard=cursor>', 'start this shard at a cursor (repeatable), e.g. from a stopped --follow', collect)
+  .option('--threads <n>', 'decrypt worker threads (default: CPU cores)')
   .option('--dead-letter <dir>', 'read the sealed batches of this dead-letter directory instead of a Logstore')
-  .action((o: { config: string; logstore?: string; shard?: string; from?: string; to?: string; deadLetter?: string }) => runCommand(() => decryptCommand(o)));
+  .action((o: DecryptFlags) => runCommand(() => decryptCommand(o)));
+
+program
+  .command('search')
+  .description('find sealed logs by their searchable fields (seal.index) and print them as decrypt does')
+  .requiredOption('-c, --config <file>', 'YAML config file (sls, kms, seal.index and seal.indexKey)')
+  .requiredOption('--where <expr>', 'filter, e.g. \'user = "alice" and level != "debug"\'; equalities on searchable fields narrow the query')
+  .option('--logstore <name>', 'Logstore to search (default: sls.logstore)')
+  .option('--from <time>', 'log time: begin, unix seconds or ISO-8601', 'begin')
+  .option('--to <time>', 'log time, exclusive: end, unix seconds or ISO-8601', 'end')
+  .action((o: { config: string; where: string; logstore?: string; from?: string; to?: string }) => runCommand(() => searchCommand(o)));
+
+program
+  .command('index-key')
+  .description('create the index key of searchable fields; prints the CiphertextBlob to put in seal.indexKey')
+  .argument('<action>', 'create')
+  .requiredOption('-c, --config <file>', 'YAML config file (sls.project, sls.logstore, kms)')
+  .option('--logstore <name>', 'Logstore the key is for (default: sls.logstore)')
+  .action((action: string, o: { config: string; logstore?: string }) => runCommand(() => indexKeyCommand(action, o)));
 
 program
   .command('logstore')
@@ -67,6 +99,7 @@ program
   .option('--cmk <id>', 'BYOK: the CMK id')
   .option('--arn <arn>', 'BYOK: RAM role acs:ram::<account>:role/<name>')
   .option('--region <id>', 'BYOK: region of the CMK')
+  .option('--index <fields>', 'searchable fields to index, comma-separated (default with -c: seal.index) (create, update)')
   .action((action: string, name: string, o: Record<string, string | boolean | undefined>) => runCommand(() => logstoreCommand(action, name, o)));
 
 program

@@ -28,6 +28,8 @@ export const SLS_MAX_GROUP_LOGS = 4096;
 const MAX_RECORDS_PER_KEY = 2 ** 32;
 
 const PROJECT_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+// An indexed field names the SLS index key `__bi_<field>__` and is joined by `,` in the `__seal_bi__` tag.
+const INDEXED_FIELD = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 const LOGSTORE_NAME = /^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$/;
 
 const encryptConf = z.strictObject({
@@ -133,6 +135,20 @@ const seal = z
       "Cipher implementation: addon (logseal's native addon; SM4 only, AES runs node:crypto), native (node:crypto), js; auto picks the fastest that passes a self-test.",
     ),
     threads: doc(integer({ min: 1, max: 256 }).optional(), 'Sealing worker threads.', 'integer', 'CPU cores'),
+    index: doc(
+      z
+        .array(z.string().regex(INDEXED_FIELD, 'expected a field name: letters, digits, `_`, `.` or `-`, at most 64'))
+        .max(16)
+        .refine((fields) => new Set(fields).size === fields.length, 'lists a field twice')
+        .prefault([]),
+      'Fields made searchable with `logseal search` (FORMAT.md "Searchable fields"): keyed equality tokens beside the records. SLS learns which logs share a value, never the value. Needs `seal.indexKey`.',
+      'list of field names',
+    ),
+    indexKey: doc(
+      z.string().min(1).optional(),
+      'CiphertextBlob of the index key, as `logseal index-key create` prints it (one per Logstore).',
+      'string',
+    ),
     rotate: doc(
       z
         .strictObject({
@@ -144,6 +160,11 @@ const seal = z
       'When to ask KMS for a new data key.',
       'mapping',
     ),
+  })
+  .superRefine((s, ctx) => {
+    if (s.index.length > 0 && s.indexKey === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['indexKey'], message: 'is required when seal.index lists fields (create one with `logseal index-key create`)' });
+    }
   })
   .transform((s) => ({ ...s, threads: s.threads ?? os.availableParallelism() }));
 

@@ -5,7 +5,13 @@ import { inflateSync } from 'node:zlib';
 import { DEAD_LETTER_SUFFIX, DeadLetterFormatError, decodeDeadLetterFile, type DeadLetterMeta } from '../dead-letter/index.js';
 import { decodeLogGroup } from '../wire/loggroup.js';
 import { lz4Decompress } from '../wire/lz4.js';
+import { zstdDecompress } from '../wire/zstd.js';
+import type { KmsClient } from '../keys/index.js';
+import { DataKeyRing } from './key-ring.js';
+import { renderShipped, type RenderedGroups } from './open-groups.js';
 import type { ShippedGroup } from './reader.js';
+import { UnsealError } from './unseal-error.js';
+import type { CompiledView } from './view.js';
 
 export interface DeadLetterGroup extends ShippedGroup {
   meta: DeadLetterMeta;
@@ -25,7 +31,13 @@ export async function* deadLetterGroups(dir: string): AsyncGenerator<DeadLetterG
     let encoded: Uint8Array;
     try {
       encoded =
-        meta.compressType === 'lz4' ? lz4Decompress(body, meta.rawSize) : meta.compressType === 'deflate' ? inflateSync(body) : body;
+        meta.compressType === 'lz4'
+          ? lz4Decompress(body, meta.rawSize)
+          : meta.compressType === 'deflate'
+            ? inflateSync(body)
+            : meta.compressType === 'zstd'
+              ? zstdDecompress(body)
+              : body;
     } catch (err) {
       throw new DeadLetterFormatError(`${file}: the body does not decompress as ${meta.compressType} (${(err as Error).message})`);
     }
@@ -36,5 +48,39 @@ export async function* deadLetterGroups(dir: string): AsyncGenerator<DeadLetterG
       throw new DeadLetterFormatError(`${file}: the body is not a LogGroup (${(err as Error).message})`);
     }
     yield { group, logstore: meta.logstore, where: file, meta };
+  }
+}
+
+/** A dead-letter group sealed for another project than the reader's config names. */
+export class DeadLetterProjectError extends Error {
+  override readonly name = 'DeadLetterProjectError';
+}
+
+/**
+ * The dead-letter groups of `project` (of one Logstore, when given), opened and rendered through `view` a group at a
+ * time, as `decrypt` renders a Logstore. A group that does not open stops the run with UnsealError naming its file.
+ */
+export async function* renderDeadLetters(
+  dir: string,
+  project: string,
+  logstore: string | undefined,
+  kms: Pick<KmsClient, 'decrypt'>,
+  view: CompiledView,
+): AsyncGenerator<RenderedGroups> {
+  const rings = new Map<string, DataKeyRing>(); // data keys are bound to their Logstore (encryption context)
+  try {
+    for await (const g of deadLetterGroups(dir)) {
+      if (g.meta.project !== project) throw new DeadLetterProjectError(`--dead-letter: ${g.where} was sealed for project ${g.meta.project}, the config names ${project}`);
+      if (logstore !== undefined && g.logstore !== logstore) continue;
+      let ring = rings.get(g.logstore);
+      if (!ring) rings.set(g.logstore, (ring = new DataKeyRing(kms, project, g.logstore)));
+      const blob = g.group.logTags.find((t) => t.key === '__seal_dk__')?.value;
+      if (blob) await ring.load(blob);
+      const rendered = renderShipped([g.group], ring.get, { project, logstore: g.logstore }, view);
+      if (rendered.failure !== undefined) throw new UnsealError(g.where, rendered.failure);
+      yield rendered;
+    }
+  } finally {
+    for (const ring of rings.values()) ring.close();
   }
 }

@@ -1,6 +1,6 @@
 // logseal's native addon, against Node-API: GHASH (ghash.c) and SM4 (sm4.c) for SM4-GCM, base64 into a buffer
-// (base64.c), the records of mode `log` sealed a batch per call (seal-batch.c), and raw lines (plain or CRI container
-// lines) framed into LogGroup.Logs fields (frame.c).
+// (base64.c), the records of mode `log` sealed a batch per call (seal-batch.c), raw lines (plain or CRI container
+// lines) framed into LogGroup.Logs fields (frame.c), and the distinct values of searchable fields (field-values.c).
 #include "napi-args.h"
 
 NAPI_MODULE_INIT() {
@@ -17,6 +17,7 @@ NAPI_MODULE_INIT() {
       {"sm4Backend", NULL, sm4_backend_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sealLogRecords", NULL, seal_log_records, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sealBatchSuites", NULL, seal_batch_suites, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fieldValues", NULL, field_values, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -34,6 +34,11 @@ export interface NativeAddon {
   /** The suites sealLogRecords can seal in this process (AES only where Node's OpenSSL is reachable). */
   sealBatchSuites(): string[];
   frameLines(src: Uint8Array, out: Uint8Array, ends: Uint32Array, offsets: Float64Array, keyField: Uint8Array, extra: Uint8Array, st: Float64Array): void;
+  /**
+   * The distinct (field, value) pairs of searchable fields in the Contents of Log spans `[start, end]*` (field-values.c):
+   * triples (field index, value start, value end) in `out` in first-seen order; returns their number, -1 if `out` is full.
+   */
+  fieldValues(bytes: Uint8Array, spans: Uint32Array, names: Uint8Array, nameEnds: Uint32Array, out: Uint32Array): number;
 }
 
 const ADDON = path.join('build', 'Release', 'logseal_native.node');

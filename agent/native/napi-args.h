@@ -65,5 +65,6 @@ napi_value sm4_encrypt_blocks(napi_env env, napi_callback_info info);
 napi_value sm4_backend_js(napi_env env, napi_callback_info info);
 napi_value seal_log_records(napi_env env, napi_callback_info info);
 napi_value seal_batch_suites(napi_env env, napi_callback_info info);
+napi_value field_values(napi_env env, napi_callback_info info);
 
 #endif

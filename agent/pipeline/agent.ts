@@ -7,7 +7,7 @@ import { CheckpointStore, SaveScheduler, type FileCheckpoint } from '../checkpoi
 import { resolveCredentials, type Config } from '../config/index.js';
 import { DeadLetterDir } from '../dead-letter/index.js';
 import { FileInput, type InputEvent, type InputRun } from '../input/index.js';
-import { KmsClient, type DataKeyCache } from '../keys/index.js';
+import { KmsClient, openIndexKey, type DataKeyCache } from '../keys/index.js';
 import { SealPool, cipherFor, ghashBackend } from '../seal/index.js';
 import { base64Backend } from '../wire/base64.js';
 import { SlsClient, type CompressType } from '../ship/index.js';
@@ -83,6 +83,7 @@ export class Agent {
     // opened is closed again so the process can exit with its one-line error.
     const opened: (() => Promise<void>)[] = [unlock];
     let spool: Spool, sls: SlsClient, kms: KmsClient, saved: Map<string, FileCheckpoint>, checkpoints: CheckpointStore, deadLetterDir: DeadLetterDir;
+    let indexKey: Uint8Array | undefined;
     const { targets, outputOfInput } = planOutputs(config);
     try {
       checkpoints = new CheckpointStore(path.join(stateDir, 'checkpoints.json'), {
@@ -118,6 +119,7 @@ export class Agent {
         accessKeySecret: kmsCreds.accessKeySecret,
         ...(kmsCreds.securityToken ? { securityToken: kmsCreds.securityToken } : {}),
       });
+      if (config.seal.index.length > 0) indexKey = await openIndexKey(kms, config.seal.indexKey!, config.sls.project, config.sls.logstore);
     } catch (err) {
       for (const close of opened.reverse()) await close().catch(() => {});
       throw err;
@@ -128,7 +130,14 @@ export class Agent {
         return kms.generateDataKey(cmk, n, ctx);
       },
     });
-    const pool = new SealPool({ threads: config.seal.threads, backend: config.seal.backend });
+    // The pool keeps its own copy of the index key for the seal workers; this one is zeroed at once. The key is
+    // sls.logstore's (FORMAT.md binds it to one Logstore): batches for other outputs carry no tokens.
+    const pool = new SealPool({
+      threads: config.seal.threads,
+      backend: config.seal.backend,
+      ...(indexKey ? { index: { key: indexKey, fields: config.seal.index, blob: config.seal.indexKey!, logstore: config.sls.logstore } } : {}),
+    });
+    indexKey?.fill(0);
     const deadLetters = new DeadLetters(deadLetterDir, config.sls.project, metrics, log);
     const delivery = new Delivery(sls, spool, deadLetters, metrics, log, config.sls.maxInFlight);
     const positions = new Positions(saved);
@@ -175,6 +184,7 @@ export class Agent {
         ...(outputs.length > 1 || outputs[0]?.logstore !== config.sls.logstore ? { outputs: outputs.map((o) => `${o.logstore} (${o.cmk})`) } : {}),
         algorithm: config.seal.algorithm,
         mode: config.seal.mode,
+        ...(config.seal.index.length > 0 ? { indexed: config.seal.index } : {}),
         inputs: config.inputs.length,
         // SM4-GCM's GHASH: 'pclmul' from the native addon, else 'portable' (addon without PCLMULQDQ) or 'js'.
         ...(config.seal.algorithm === 'SM4_128_GCM' ? { ghash: ghashBackend } : {}),

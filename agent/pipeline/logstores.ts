@@ -1,5 +1,6 @@
 // Creates the Logstores the agent writes to at start-up, when sls.createLogstore asks for it.
 import type { Config } from '../config/index.js';
+import { ensureTokenIndex } from '../search/index.js';
 import { SlsError, type SlsClient } from '../ship/index.js';
 import type { Logger } from '../telemetry/logger.js';
 
@@ -28,4 +29,9 @@ async function ensureLogstore(sls: SlsClient, config: Config, logstore: string, 
     ...(spec.encrypt_conf ? { encrypt_conf: spec.encrypt_conf } : {}),
   });
   log.info({ logstore, encrypted: spec.encrypt_conf?.enable ?? false }, 'created logstore');
+  // Searchable fields' tokens are made with sls.logstore's index key, so only that Logstore gets their index.
+  if (logstore === config.sls.logstore && config.seal.index.length > 0) {
+    const keys = await ensureTokenIndex(sls, logstore, config.seal.index);
+    log.info({ logstore, keys }, 'created the index of the searchable fields');
+  }
 }

@@ -2,10 +2,13 @@
 export { AuthenticationError, type AeadCipher, type CipherBackend, type SealAlgorithm } from './aead.js';
 export { BackendUnavailableError, cipherFor, selfTest } from './cipher.js';
 export { SealPool, type SealJob, type SealPoolOptions, type SealedBatch } from './pool.js';
+export { INDEX_TAG, indexToken, tokenContentKey, type SearchIndex } from './index-tokens.js';
 export { ghashBackend } from './sm4-gcm.js';
 export {
   SealFormatError,
   openGroup,
+  openRecords,
+  type OpenedRecords,
   sealGroup,
   sealEncodedGroup,
   sealedRecordLimit,

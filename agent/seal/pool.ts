@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { encodeLogGroup } from '../wire/loggroup.js';
 import type { CipherBackend } from './aead.js';
+import type { SearchIndex } from './index-tokens.js';
 import { sealTask, type SealedBatch, type SealJob, type SealTask, type SealTaskResult } from './seal-job.js';
 import { transferable } from './transfer.js';
 
@@ -25,6 +26,11 @@ export interface SealPoolOptions {
   idleTimeoutMs?: number;
   /** Where the worker module is; default the compiled seal-worker.js beside this file. */
   workerFile?: string;
+  /**
+   * Searchable fields: every batch (for `logstore`, the Logstore the index key was made for, when given) gets their
+   * tokens. The pool keeps its own copy of the key and zeroes it on close.
+   */
+  index?: SearchIndex & { logstore?: string };
 }
 
 /** Decaying sum of sealing time: the share of wall time recent batches needed, wherever they ran. */
@@ -58,6 +64,7 @@ export class SealPool {
   /** Jobs accepted at once: one per thread plus the queue. */
   private readonly capacity: number;
   private readonly load = new SealLoad();
+  private readonly index: (SearchIndex & { logstore?: string }) | undefined;
   private admitted = 0;
   private readonly waiting: Array<() => void> = [];
   private readonly unsettled = new Set<Promise<unknown>>();
@@ -67,6 +74,7 @@ export class SealPool {
     this.threads = Math.max(1, o.threads ?? availableParallelism());
     const maxQueue = Math.max(0, o.maxQueue ?? 2 * this.threads);
     this.capacity = this.threads + maxQueue;
+    this.index = o.index && o.index.fields.length > 0 ? { ...o.index, key: Uint8Array.from(o.index.key), fields: [...o.index.fields] } : undefined;
   }
 
   /** Jobs accepted but not yet running on a thread. */
@@ -82,7 +90,11 @@ export class SealPool {
   /** Seals a batch. Beyond the queue bound the job waits its turn, in order of arrival. */
   seal(job: SealJob): Promise<SealedBatch> {
     if (this.closed) return Promise.reject(new Error('seal pool is closed'));
-    const done = this.admit().then(() => this.run(job));
+    // The key is copied now, not once a thread is free: the DataKeyCache zeroes a replaced key at its next rotation,
+    // which can come while this job waits its turn, and a job sealing under zeros ships records nobody can open.
+    // A key decoded from base64 may sit in a shared Buffer slab, and a clone would carry the whole slab along.
+    const plaintext = Uint8Array.from(job.key.plaintext);
+    const done = this.admit().then(() => this.run({ ...job, key: { ...job.key, plaintext } }));
     this.unsettled.add(done);
     const forget = () => this.unsettled.delete(done);
     done.then(forget, forget);
@@ -93,12 +105,13 @@ export class SealPool {
   // of log objects costs the main thread more than sealing them does. Encoding waits for admission, so
   // queued jobs do not hold a second copy of their batch.
   private async run(job: SealJob): Promise<SealedBatch> {
-    // A key decoded from base64 may sit in a shared Buffer slab, and a clone carries the whole slab along.
-    const plaintext = Uint8Array.from(job.key.plaintext);
+    const plaintext = job.key.plaintext; // this job's own copy, made in seal()
+    const index = this.index && (this.index.logstore ?? job.target.logstore) === job.target.logstore ? { ...this.index, key: Uint8Array.from(this.index.key) } : undefined;
     try {
       const encoded = 'group' in job ? encodeLogGroup(job.group) : job.encoded;
       const logCount = 'group' in job ? job.group.logs.length : job.logCount;
       const task: SealTask = { encoded, key: { ...job.key, plaintext }, target: job.target, compressType: job.compressType };
+      if (index) task.index = index;
       if (this.inline()) {
         const t0 = performance.now();
         const result = sealTask(task, this.o.backend ?? 'auto');
@@ -112,6 +125,7 @@ export class SealPool {
       return { ...result, logCount };
     } finally {
       plaintext.fill(0);
+      index?.key.fill(0);
       this.release();
     }
   }
@@ -144,6 +158,7 @@ export class SealPool {
     this.closed = true;
     while (this.unsettled.size > 0) await Promise.allSettled([...this.unsettled]);
     await this.piscina?.close();
+    this.index?.key.fill(0);
   }
 
   private admit(): Promise<void> {

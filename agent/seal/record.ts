@@ -8,6 +8,7 @@ import { AuthenticationError, nonceLength, tagLength, type AeadCipher, type Seal
 import { cipherFor } from './cipher.js';
 import { chunkBytes, chunkSize, scanGroup, type ScannedGroup } from './encoded-group.js';
 import { batchSealerFor, type SealLogRecords } from './log-records.js';
+import { INDEX_TAG, indexTag, tokenContents, type SearchIndex } from './index-tokens.js';
 
 /** A data key from KMS GenerateDataKey; `plaintext` never leaves memory. */
 export interface DataKey {
@@ -31,6 +32,8 @@ export interface SealOptions {
   fillNonces?: (out: Uint8Array) => void;
   /** Mode `log`: false seals record by record even where the addon could seal the batch in one call (benchmarks). */
   batch?: boolean;
+  /** Searchable fields: their tokens go beside the records (FORMAT.md "Searchable fields"). */
+  index?: SearchIndex;
 }
 
 /** Largest base64 record the batcher may produce (FORMAT.md), in characters. */
@@ -69,6 +72,8 @@ export function sealEncodedGroup(
   const group = scanGroup(encoded);
   const rest = decodeLogGroup(encoded.subarray(group.tailStart)); // Topic, Source, LogTags: no Logs
   const shipped: LogGroup = { logs: [], logTags: headerTags(key, target) };
+  const index = options.index !== undefined && options.index.fields.length > 0 ? options.index : undefined;
+  if (index) shipped.logTags.push(indexTag(index.fields));
   if (rest.topic !== undefined) shipped.topic = rest.topic;
   if (rest.source !== undefined) shipped.source = rest.source;
 
@@ -100,7 +105,9 @@ export function sealEncodedGroup(
       for (let j = chunk.from + 1; j < chunk.to; j++) time = Math.min(time, group.logs[j].time);
       const n = chunk.plaintext.length;
       const record = seal(nonces, i, chunk.body, `${prefix}${time}|${n}`);
-      shipped.logs.push({ time, contents: [{ key: SEALED, value: record }, { key: RAW, value: String(n) }] });
+      const contents: LogContent[] = [{ key: SEALED, value: record }, { key: RAW, value: String(n) }];
+      if (index) contents.push(...tokenContents(index, encoded, group.logs, chunk.from, chunk.to));
+      shipped.logs.push({ time, contents });
       plainBytes += n;
     });
   } else {
@@ -111,12 +118,14 @@ export function sealEncodedGroup(
     const batch = options.batch === false ? undefined : batchSealerFor(cipher);
     if (batch) {
       plainBytes = sealLogsInBatch(batch, encoded, group, key, prefix, nonces, text, shipped.logs);
+      if (index) shipped.logs.forEach((out, i) => out.contents.push(...tokenContents(index, encoded, group.logs, i, i + 1)));
       return { shipped, plainBytes };
     }
     group.logs.forEach((log, i) => {
       const plaintext = encoded.subarray(log.contentsStart, log.contentsEnd);
       const record = seal(nonces, i, plaintext, `${prefix}${log.time}|${log.timeNs ?? 0}`);
       const out: Log = { time: log.time, contents: [{ key: SEALED, value: record }] };
+      if (index) out.contents.push(...tokenContents(index, encoded, group.logs, i, i + 1));
       if (log.timeNs !== undefined) out.timeNs = log.timeNs;
       shipped.logs.push(out);
       plainBytes += plaintext.length;
@@ -124,6 +133,23 @@ export function sealEncodedGroup(
   }
   return { shipped, plainBytes };
 }
+
+/** The authenticated plaintext of a shipped group's records, not yet decoded. */
+export type OpenedRecords =
+  | {
+      mode: 'group';
+      /** Per record: the protobuf-encoded plaintext LogGroup, and the record's Time (the smallest of its logs). */
+      records: Array<{ plaintext: Uint8Array; time: number }>;
+    }
+  | {
+      mode: 'log';
+      /** Per record: the plaintext Log's Contents fields (protobuf), its Time and Time_ns. */
+      records: Array<{ contents: Uint8Array; time: number; timeNs?: number }>;
+      /** The visible LogTags after the header, and Topic and Source, which mode `log` leaves in the clear. */
+      logTags: LogTag[];
+      topic?: string;
+      source?: string;
+    };
 
 /**
  * Mode `log` through the addon: every record of the group sealed and base64-written into `text` in one call, then
@@ -163,17 +189,16 @@ function sealLogsInBatch(
 }
 
 /**
- * Opens a shipped group: one plaintext LogGroup per record in mode `group`, a single group holding every
- * log in mode `log`. `keyFor` turns the group's `__seal_dk__` blob into the data key (KMS Decrypt, cached
- * by the caller). Throws AuthenticationError for any record that does not authenticate, SealFormatError
- * for anything that is not a v1 sealed group.
+ * Authenticates and decrypts every record of a shipped group (decompressing mode `group` chunks), without
+ * decoding the plaintext. Throws AuthenticationError for any record that does not authenticate, SealFormatError
+ * for anything that is not a v1 sealed group. Nothing is returned unless every record opened.
  */
-export function openGroup(
+export function openRecords(
   shipped: LogGroup,
   keyFor: (blob: string) => Uint8Array,
   target: Pick<SealTarget, 'project' | 'logstore'>,
   cipherForAlgorithm: (algorithm: SealAlgorithm) => AeadCipher = (algorithm) => cipherFor(algorithm),
-): LogGroup[] {
+): OpenedRecords {
   const header = readHeader(shipped.logTags);
   const cipher = cipherForAlgorithm(header.algorithm);
   if (cipher.algorithm !== header.algorithm) throw new RangeError(`cipher is ${cipher.algorithm}, group is sealed with ${header.algorithm}`);
@@ -186,32 +211,60 @@ export function openGroup(
   };
 
   if (header.mode === 'group') {
-    return shipped.logs.map((log) => {
-      const record = onlyContents(log, [SEALED, RAW]);
+    const records = shipped.logs.map((log) => {
+      const record = recordContents(log, [SEALED, RAW]);
       const rawText = record[RAW];
       if (!/^(0|[1-9][0-9]{0,15})$/.test(rawText)) throw new SealFormatError(`${RAW} is not a byte count`);
       const n = Number(rawText);
       const body = open(record[SEALED], `${prefix}${log.time}|${n}`);
-      // Only authenticated bytes reach the decompressor and the protobuf decoder.
-      const plain = parse(() => {
+      // Only authenticated bytes reach the decompressor.
+      const plaintext = parse(() => {
         if (header.zip === 'lz4') return lz4Decompress(body, n);
         if (body.length !== n) throw new Error(`${RAW} says ${n} bytes, record holds ${body.length}`);
         return body;
       });
-      const chunk = parse(() => decodeLogGroup(plain));
-      if (chunk.logs.length > 0 && minTime(chunk.logs) !== log.time) throw new SealFormatError('record Time is not the smallest Time of its logs');
+      return { plaintext, time: log.time };
+    });
+    return { mode: 'group', records };
+  }
+
+  const records = shipped.logs.map((log) => {
+    const record = recordContents(log, [SEALED]);
+    const contents = open(record[SEALED], `${prefix}${log.time}|${log.timeNs ?? 0}`);
+    return log.timeNs !== undefined ? { contents, time: log.time, timeNs: log.timeNs } : { contents, time: log.time };
+  });
+  const opened: OpenedRecords = { mode: 'log', records, logTags: shipped.logTags.slice(header.tagCount).map((t) => ({ ...t })) };
+  if (shipped.topic !== undefined) opened.topic = shipped.topic;
+  if (shipped.source !== undefined) opened.source = shipped.source;
+  return opened;
+}
+
+/**
+ * Opens a shipped group: one plaintext LogGroup per record in mode `group`, a single group holding every
+ * log in mode `log`. `keyFor` turns the group's `__seal_dk__` blob into the data key (KMS Decrypt, cached
+ * by the caller). Throws AuthenticationError for any record that does not authenticate, SealFormatError
+ * for anything that is not a v1 sealed group.
+ */
+export function openGroup(
+  shipped: LogGroup,
+  keyFor: (blob: string) => Uint8Array,
+  target: Pick<SealTarget, 'project' | 'logstore'>,
+  cipherForAlgorithm?: (algorithm: SealAlgorithm) => AeadCipher,
+): LogGroup[] {
+  const opened = openRecords(shipped, keyFor, target, cipherForAlgorithm);
+  if (opened.mode === 'group') {
+    return opened.records.map(({ plaintext, time }) => {
+      const chunk = parse(() => decodeLogGroup(plaintext));
+      if (chunk.logs.length > 0 && minTime(chunk.logs) !== time) throw new SealFormatError('record Time is not the smallest Time of its logs');
       return chunk;
     });
   }
-
-  const group: LogGroup = { logs: [], logTags: shipped.logTags.slice(headerKeys('log').length).map((t) => ({ ...t })) };
-  if (shipped.topic !== undefined) group.topic = shipped.topic;
-  if (shipped.source !== undefined) group.source = shipped.source;
-  for (const log of shipped.logs) {
-    const record = onlyContents(log, [SEALED]);
-    const plaintext = open(record[SEALED], `${prefix}${log.time}|${log.timeNs ?? 0}`);
-    const out: Log = { time: log.time, contents: parse(() => decodeContents(plaintext)) };
-    if (log.timeNs !== undefined) out.timeNs = log.timeNs;
+  const group: LogGroup = { logs: [], logTags: opened.logTags };
+  if (opened.topic !== undefined) group.topic = opened.topic;
+  if (opened.source !== undefined) group.source = opened.source;
+  for (const r of opened.records) {
+    const out: Log = { time: r.time, contents: parse(() => decodeContents(r.contents)) };
+    if (r.timeNs !== undefined) out.timeNs = r.timeNs;
     group.logs.push(out);
   }
   return [group];
@@ -286,6 +339,8 @@ function headerTags(key: DataKey, target: SealTarget): LogTag[] {
 }
 
 interface Header {
+  /** Header tags, and the searchable-fields tag when present: in mode `log` the plaintext group's tags follow. */
+  tagCount: number;
   algorithm: SealAlgorithm;
   mode: SealTarget['mode'];
   blob: string;
@@ -307,16 +362,23 @@ function readHeader(tags: LogTag[]): Header {
   if (algorithm !== 'AES_256_GCM' && algorithm !== 'SM4_128_GCM') throw new SealFormatError('unknown __seal_alg__');
   const zip = mode === 'group' ? values.__seal_zip__ : 'none';
   if (zip !== 'lz4' && zip !== 'none') throw new SealFormatError('unknown __seal_zip__');
-  return { algorithm, mode, blob: values.__seal_dk__, zip };
+  const tagCount = expected.length + (tags[expected.length]?.key === INDEX_TAG ? 1 : 0);
+  return { tagCount, algorithm, mode, blob: values.__seal_dk__, zip };
 }
 
-/** The log's contents as a map, which must hold exactly `keys` in that order. */
-function onlyContents(log: Log, keys: string[]): Record<string, string> {
-  if (log.contents.length !== keys.length || log.contents.some((c, i) => c.key !== keys[i])) {
-    throw new SealFormatError(`a sealed log must hold exactly ${keys.join(', ')}`);
+const TOKEN_CONTENT = /^__bi_.+__$/;
+
+/**
+ * The log's record contents as a map: exactly `keys` in that order, followed only by searchable-field tokens
+ * (`__bi_<field>__`), which are not authenticated and are ignored here.
+ */
+function recordContents(log: Log, keys: string[]): Record<string, string> {
+  const extra = log.contents.slice(keys.length);
+  if (log.contents.length < keys.length || keys.some((k, i) => log.contents[i].key !== k) || extra.some((c) => !TOKEN_CONTENT.test(c.key))) {
+    throw new SealFormatError(`a sealed log must hold exactly ${keys.join(', ')} (then only __bi_<field>__ tokens)`);
   }
   const out: Record<string, string> = {};
-  for (const c of log.contents) out[c.key] = typeof c.value === 'string' ? c.value : Buffer.from(c.value).toString('latin1');
+  for (const c of log.contents.slice(0, keys.length)) out[c.key] = typeof c.value === 'string' ? c.value : Buffer.from(c.value).toString('latin1');
   return out;
 }
 

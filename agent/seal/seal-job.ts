@@ -4,6 +4,7 @@ import { preparePayload, type CompressType } from '../ship/payload.js';
 import { encodeLogGroup, type LogGroup } from '../wire/loggroup.js';
 import type { CipherBackend } from './aead.js';
 import { cipherFor } from './cipher.js';
+import type { SearchIndex } from './index-tokens.js';
 import { sealEncodedGroup, type DataKey, type SealTarget } from './record.js';
 
 interface SealJobParams {
@@ -30,19 +31,24 @@ export interface SealedBatch {
 }
 
 /** What a thread is given: the batch already encoded by encodeLogGroup, and its own copy of the data key. */
-export type SealTask = SealJobParams & { encoded: Uint8Array };
+export type SealTask = SealJobParams & {
+  encoded: Uint8Array;
+  /** Searchable fields; this task's copy of the index key is zeroed once the batch is sealed. */
+  index?: SearchIndex;
+};
 
 export type SealTaskResult = Omit<SealedBatch, 'logCount'>;
 
-/** Seals `task.encoded` and builds its PutLogs body; zeroes the task's copy of the data key whatever happens. */
+/** Seals `task.encoded` and builds its PutLogs body; zeroes the task's copies of the keys whatever happens. */
 export function sealTask(task: SealTask, backend: CipherBackend | 'auto'): SealTaskResult {
   try {
     const cipher = cipherFor(task.key.algorithm, backend);
-    const { shipped, plainBytes } = sealEncodedGroup(task.encoded, task.key, task.target, cipher);
+    const { shipped, plainBytes } = sealEncodedGroup(task.encoded, task.key, task.target, cipher, task.index ? { index: task.index } : {});
     const payload = preparePayload(encodeLogGroup(shipped), task.compressType);
     // The batch's buffer goes back too, so the batcher can fill it again instead of allocating another.
     return { payload, plainBytes, records: shipped.logs.length, spare: task.encoded.buffer as ArrayBuffer };
   } finally {
     task.key.plaintext.fill(0);
+    task.index?.key.fill(0);
   }
 }

@@ -1,15 +1,14 @@
 // SlsClient: PutLogs, Logstore administration and reading (GetCursor/PullLogs) against one SLS project.
 import { createHash } from 'node:crypto';
-import { inflateSync } from 'node:zlib';
 import { decodeLogGroupList, type LogGroup } from '../wire/loggroup.js';
-import { lz4Decompress } from '../wire/lz4.js';
-import { zstdDecompress } from '../wire/zstd.js';
+import { decompressBody, type PulledBody } from './pull-body.js';
 import { resolveCredentials, type CredentialSource, type SlsCredentials } from './credentials.js';
 import { parseEndpoint, projectHost, tlsServerName, type Endpoint } from './endpoint.js';
 import { SlsError } from './errors.js';
 import type { PutLogsPayload } from './payload.js';
 import { logstoreBody, parseLogstore, parseShards, type LogstoreSpec, type ShardInfo } from './logstore.js';
 import { retryPolicy, withRetry, type RetryPolicy } from './retry.js';
+import { getLogsQuery, indexBody, parseIndexKeys, parseQueriedLogs, type GetLogsPage, type GetLogsRequest } from './query.js';
 import { requestTarget, signedHeaders, type RequestToSign } from './signed-request.js';
 import { Transport, type HttpAnswer } from './transport.js';
 
@@ -131,6 +130,21 @@ export class SlsClient {
     count: number,
     endCursor?: string,
   ): Promise<{ groups: LogGroup[]; nextCursor: string; count: number }> {
+    const page = await this.pullLogsBody(logstore, shard, cursor, count, endCursor);
+    let groups: LogGroup[];
+    try {
+      groups = decodeLogGroupList(decompressBody(page));
+    } catch (err) {
+      throw new SlsError({ code: 'InvalidResponse', status: 200, detail: `undecodable body: ${(err as Error).message}`, operation: `PullLogs ${logstore}/${shard}`, retryable: false });
+    }
+    return { groups, nextCursor: page.nextCursor, count: page.count >= 0 ? page.count : groups.length };
+  }
+
+  /**
+   * PullLogs as the service sent it: the LogGroupList body still compressed, for a reader that decodes it
+   * elsewhere (a worker thread). `count` is the number of LogGroups in it.
+   */
+  async pullLogsBody(logstore: string, shard: number, cursor: string, count: number, endCursor?: string, signal?: AbortSignal): Promise<PulledBody> {
     const operation = `PullLogs ${logstore}/${shard}`;
     const query: Record<string, string> = { type: 'logs', cursor, count: String(count) };
     if (endCursor !== undefined) query.end_cursor = endCursor;
@@ -141,17 +155,54 @@ export class SlsClient {
       headers: { Accept: 'application/x-protobuf', 'Accept-Encoding': 'lz4' },
       operation,
       retry: true,
+      ...(signal ? { signal } : {}),
     });
     const nextCursor = headerOf(answer, 'x-log-cursor');
     if (nextCursor === undefined) throw invalidResponse(answer, operation, 'no x-log-cursor header');
-    let groups: LogGroup[];
-    try {
-      groups = decodeLogGroupList(decompress(answer));
-    } catch (err) {
-      throw invalidResponse(answer, operation, `undecodable body: ${(err as Error).message}`);
-    }
+    const type = headerOf(answer, 'x-log-compresstype') ?? '';
+    if (type !== '' && type !== 'none' && type !== 'lz4' && type !== 'deflate' && type !== 'zstd') throw invalidResponse(answer, operation, `unknown x-log-compresstype ${type}`);
+    const rawSize = Number(headerOf(answer, 'x-log-bodyrawsize') ?? answer.body.length);
+    if (type === 'lz4' && (!Number.isInteger(rawSize) || rawSize < 0)) throw invalidResponse(answer, operation, 'lz4 body without a valid x-log-bodyrawsize');
     const countHeader = Number(headerOf(answer, 'x-log-count'));
-    return { groups, nextCursor, count: Number.isInteger(countHeader) ? countHeader : groups.length };
+    return {
+      body: answer.body,
+      compressType: type === '' ? 'none' : type,
+      rawSize: Number.isInteger(rawSize) ? rawSize : answer.body.length,
+      nextCursor,
+      count: Number.isInteger(countHeader) ? countHeader : -1,
+    };
+  }
+
+  /** One page of a GetLogs query (PROTOCOLS.md); `complete` is false when SLS says `x-log-progress: Incomplete`. */
+  async getLogs(logstore: string, request: GetLogsRequest): Promise<GetLogsPage> {
+    const operation = `GetLogs ${logstore}`;
+    const answer = await this.call({ method: 'GET', path: `/logstores/${logstore}`, query: getLogsQuery(request), operation, retry: true });
+    const logs = parsed(answer, operation, parseQueriedLogs, 'a list of logs');
+    return { logs, complete: headerOf(answer, 'x-log-progress') === 'Complete' };
+  }
+
+  /** The keys of the Logstore's index; undefined when it has none (`IndexConfigNotExist`). */
+  async getIndexKeys(logstore: string): Promise<Record<string, unknown> | undefined> {
+    const operation = `GetIndex ${logstore}`;
+    try {
+      const answer = await this.call({ method: 'GET', path: `/logstores/${logstore}/index`, operation, retry: true });
+      return parsed(answer, operation, parseIndexKeys, 'an index config');
+    } catch (err) {
+      if (err instanceof SlsError && err.code === 'IndexConfigNotExist') return undefined;
+      throw err;
+    }
+  }
+
+  /** Creates (or, when `update`, replaces) the Logstore's index on `keys` (key → its index settings). */
+  async putIndex(logstore: string, keys: Record<string, unknown>, update: boolean): Promise<void> {
+    await this.call({
+      method: update ? 'PUT' : 'POST',
+      path: `/logstores/${logstore}/index`,
+      body: indexBody(keys),
+      contentType: 'application/json',
+      operation: `${update ? 'UpdateIndex' : 'CreateIndex'} ${logstore}`,
+      retry: false,
+    });
   }
 
   /** Closes idle and in-flight connections; later calls fail. */
@@ -244,15 +295,4 @@ function parsed<T>(answer: HttpAnswer, operation: string, parse: (json: unknown)
   const value = parse(json);
   if (value === undefined) throw invalidResponse(answer, operation, `expected ${what}`);
   return value;
-}
-
-function decompress(answer: HttpAnswer): Buffer {
-  const type = headerOf(answer, 'x-log-compresstype') ?? '';
-  if (type === '' || type === 'none') return answer.body;
-  if (type === 'deflate') return inflateSync(answer.body);
-  if (type === 'zstd') return zstdDecompress(answer.body);
-  if (type !== 'lz4') throw new Error(`unknown x-log-compresstype ${type}`);
-  const rawSize = Number(headerOf(answer, 'x-log-bodyrawsize'));
-  if (!Number.isInteger(rawSize) || rawSize < 0) throw new Error('lz4 body without a valid x-log-bodyrawsize');
-  return lz4Decompress(answer.body, rawSize);
 }

@@ -25,6 +25,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   ParameterInvalid: 400,
   InvalidCursor: 400,
   LogStoreAlreadyExist: 400,
+  IndexAlreadyExist: 400,
+  IndexConfigNotExist: 400,
   SignatureNotMatch: 401,
   Unauthorized: 401,
   InvalidAccessKeyId: 401,

@@ -11,6 +11,7 @@ const faultSchema = z
     latencyMs: z.number().int().min(0).max(600_000).optional(),
     refuseWrites: z.boolean().optional(),
     maxGroupBytes: z.number().int().min(0).optional(),
+    getLogsIncomplete: z.number().int().min(0).max(1000).optional(),
   })
   .strict();
 
@@ -51,6 +52,14 @@ export class FaultController {
 
   latencyMs(): number {
     return this.settings.latencyMs ?? 0;
+  }
+
+  /** Whether this GetLogs answer is to be Incomplete; counts the injected ones down. */
+  getLogsIncomplete(): boolean {
+    const n = this.settings.getLogsIncomplete ?? 0;
+    if (n <= 0) return false;
+    this.settings = { ...this.settings, getLogsIncomplete: n - 1 };
+    return true;
   }
 
   /** The error this PutLogs, whose uncompressed LogGroup has `groupBytes` bytes, must fail with, if the settings say so. */

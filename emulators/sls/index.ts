@@ -33,6 +33,8 @@ export interface FaultSettings {
    * to provoke for one batch while the others go through.
    */
   maxGroupBytes?: number;
+  /** The next this many GetLogs answers are `x-log-progress: Incomplete` with half of their page: ask again. */
+  getLogsIncomplete?: number;
 }
 
 export interface SlsEmulator {

@@ -5,6 +5,7 @@ import type { AtRestKms } from './index.js';
 import { cipherFor, openPayload, RecordCipher, sealPayload } from './at-rest.js';
 import { provisionKey, usableKey, type StoredKey } from './at-rest-keys.js';
 import { SlsApiError } from './errors.js';
+import type { IndexConfig } from './index-config.js';
 import { shardForHashKey, shardRanges, type LogstoreSettings, type ShardRange } from './logstore-config.js';
 import { ShardLog, ShardLogClosedError, syncDirectory } from './shard-log.js';
 
@@ -16,6 +17,8 @@ export interface LogstoreMeta {
   lastModifyTime: number;
   shards: (ShardRange & { createTime: number })[];
   atRestKey?: StoredKey;
+  /** What GetLogs can search (CreateIndex / UpdateIndex). */
+  index?: IndexConfig;
 }
 
 const META_FILE = 'meta.json';
@@ -137,6 +140,32 @@ export class Logstore {
     await writeFileDurably(this.dir, META_FILE, JSON.stringify(meta));
     this.meta = meta;
     if (plaintext) this.dataKey = plaintext;
+  }
+
+  /** The index configuration, or undefined when none was created. */
+  get index(): IndexConfig | undefined {
+    return this.meta.index;
+  }
+
+  get shardCount(): number {
+    return this.shards.length;
+  }
+
+  /** CreateIndex (`create`: refused when one exists) or UpdateIndex (refused when none exists); persisted like the settings. */
+  async setIndex(index: IndexConfig, create: boolean): Promise<void> {
+    if (create && this.meta.index) throw new SlsApiError('IndexAlreadyExist', `index of logstore ${this.name} already exists.`);
+    if (!create && !this.meta.index) throw new SlsApiError('IndexConfigNotExist', `logstore ${this.name} has no index config.`);
+    const meta: LogstoreMeta = { ...this.meta, index, lastModifyTime: unixNow() };
+    await writeFileDurably(this.dir, META_FILE, JSON.stringify(meta));
+    this.meta = meta;
+  }
+
+  async deleteIndex(): Promise<void> {
+    if (!this.meta.index) throw new SlsApiError('IndexConfigNotExist', `logstore ${this.name} has no index config.`);
+    const { index: _dropped, ...rest } = this.meta;
+    const meta: LogstoreMeta = { ...rest, lastModifyTime: unixNow() };
+    await writeFileDurably(this.dir, META_FILE, JSON.stringify(meta));
+    this.meta = meta;
   }
 
   /** The shard PutLogs writes to: the one holding `hashKey`, or the next one in round-robin order. */

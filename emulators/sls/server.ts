@@ -9,6 +9,7 @@ import { SlsApiError } from './errors.js';
 import { isValidProjectName } from './logstore-config.js';
 import { createLogstore, deleteLogstore, getLogstore, listLogstores, listShards, updateLogstore } from './logstore-routes.js';
 import { checkContentMd5, MAX_WIRE_BODY_BYTES } from './putlogs-body.js';
+import { createIndex, deleteIndex, getIndex, getLogs, updateIndex } from './query-routes.js';
 import { getCursorOrLogs, putLogs } from './shard-routes.js';
 
 const SMALL_BODY_BYTES = 1024 * 1024;
@@ -25,7 +26,7 @@ function methodNotAllowed(method: string, path: string): SlsApiError {
 }
 
 /** Maps method and path to a handler; throws NotFound / InvalidMethod for anything else. */
-function route(method: string, path: string): Route {
+function route(method: string, path: string, query: Record<string, string>): Route {
   const parts = path.replace(/\/+$/, '').split('/').slice(1);
   const small = (run: Route['run']): Route => ({ maxBody: SMALL_BODY_BYTES, isPutLogs: false, run });
   if (parts[0] === 'logstores') {
@@ -36,9 +37,17 @@ function route(method: string, path: string): Route {
       throw methodNotAllowed(method, path);
     }
     if (parts.length === 2 && name) {
+      if (method === 'GET' && query.type === 'log') return small((s, r) => getLogs(s, r, name));
       if (method === 'GET') return small((s, r) => getLogstore(s, r, name));
       if (method === 'PUT') return small((s, r) => updateLogstore(s, r, name));
       if (method === 'DELETE') return small((s, r) => deleteLogstore(s, r, name));
+      throw methodNotAllowed(method, path);
+    }
+    if (parts.length === 3 && name && shards === 'index') {
+      if (method === 'POST') return small((s, r) => createIndex(s, r, name));
+      if (method === 'PUT') return small((s, r) => updateIndex(s, r, name));
+      if (method === 'GET') return small((s, r) => getIndex(s, r, name));
+      if (method === 'DELETE') return small((s, r) => deleteIndex(s, r, name));
       throw methodNotAllowed(method, path);
     }
     if (parts.length === 3 && name && shards === 'shards') {
@@ -100,7 +109,7 @@ async function handleApi(state: EmulatorState, req: IncomingMessage, url: URL): 
   // The body is drained before any refusal so keep-alive connections stay usable.
   let target: Route | SlsApiError;
   try {
-    target = route(method, path);
+    target = route(method, path, queryOf(url));
   } catch (e) {
     target = e as SlsApiError;
   }

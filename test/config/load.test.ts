@@ -37,7 +37,7 @@ describe('a valid config', () => {
     });
     expect(c.kms).toEqual({ endpoint: 'https://kms.cn-hangzhou.aliyuncs.com', regionId: 'cn-hangzhou', cmk: 'key-1234' });
     expect(c.seal).toEqual({
-      algorithm: 'AES_256_GCM', mode: 'group', zip: 'lz4', backend: 'auto', threads: os.availableParallelism(),
+      algorithm: 'AES_256_GCM', mode: 'group', zip: 'lz4', backend: 'auto', threads: os.availableParallelism(), index: [],
       rotate: { maxAge: 300_000, maxRecords: 16_777_216, maxBytes: 64 * 2 ** 30 },
     });
     expect(c.batch).toEqual({ maxBytes: 2 ** 20, maxLogs: 4096, linger: 1000 });
@@ -128,6 +128,9 @@ describe('bad input names the key in one line', () => {
     ['size over the SLS limit', `${MINIMAL}batch: { maxBytes: 6MiB }\n`, 'batch.maxBytes: must be between 1KiB and 5MiB'],
     ['too many logs per group', `${MINIMAL}batch: { maxLogs: 5000 }\n`, 'batch.maxLogs: must be at most 4096'],
     ['not an integer', `${MINIMAL}seal: { threads: 1.5 }\n`, 'seal.threads: expected an integer'],
+    ['searchable fields without an index key', `${MINIMAL}seal: { index: [user] }\n`, 'seal.indexKey: is required when seal.index lists fields'],
+    ['a searchable field that cannot name an SLS key', `${MINIMAL}seal: { index: ["a,b"], indexKey: k }\n`, 'seal.index[0]: expected a field name'],
+    ['a searchable field listed twice', `${MINIMAL}seal: { index: [user, user], indexKey: k }\n`, 'seal.index: lists a field twice'],
     ['missing required', MINIMAL.replace('project: demo, ', ''), 'sls.project: is required'],
     ['missing section', MINIMAL.replace(/^kms:.*$/m, ''), 'kms: is required'],
     ['missing cmk', MINIMAL.replace(', cmk: key-1234', ''), 'kms.cmk: is required'],

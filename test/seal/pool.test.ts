@@ -126,6 +126,18 @@ describe('SealPool', () => {
     await expect(own.seal({ group: batch(1), key, target, compressType: 'lz4' })).rejects.toThrow(/closed/);
   });
 
+  it('seals a job that waits for a thread under the key it was given, though the caller zeroes that key meanwhile', async () => {
+    // The DataKeyCache zeroes a replaced key at its next rotation, which may come while jobs queue for a thread.
+    const original = Uint8Array.from(key.plaintext);
+    const given = { ...key, plaintext: Uint8Array.from(original) };
+    const jobs = Array.from({ length: 8 }, (_, i) => pool.seal({ group: batch(200, `q${i}`), key: given, target, compressType: 'none' }));
+    given.plaintext.fill(0);
+    for (const [i, sealed] of (await Promise.all(jobs)).entries()) {
+      const { body } = sealed.payload;
+      expect(openGroup(decodeLogGroup(body), () => original, target)).toEqual([batch(200, `q${i}`)]);
+    }
+  });
+
   describe('at low load', () => {
     it('seals on the main thread, with the same bodies and the caller’s key intact, and starts no worker', async () => {
       const light = new SealPool({ threads: 2 });

@@ -1,5 +1,6 @@
 // `logseal logstore create|get|update|delete`: manage a Logstore and its encrypt_conf on any SLS endpoint.
 import { loadConfig, resolveCredentials } from '../../config/index.js';
+import { ensureTokenIndex } from '../../search/index.js';
 import { normalizeEndpoint } from '../../config/schema.js';
 import { SlsClient, type EncryptConf, type LogstoreSpec } from '../../ship/index.js';
 import { UsageError } from '../exit.js';
@@ -15,27 +16,43 @@ export interface LogstoreFlags {
   cmk?: string;
   arn?: string;
   region?: string;
+  index?: string;
 }
 
-async function clientFor(flags: LogstoreFlags): Promise<SlsClient> {
+/** The client, and the searchable fields to index: `--index`, else the config's seal.index. */
+async function clientFor(flags: LogstoreFlags): Promise<{ client: SlsClient; indexed: string[] }> {
+  const listed = flags.index?.split(',').map((f) => f.trim()).filter((f) => f !== '');
   if (flags.config) {
     const config = await loadConfig(flags.config);
-    return new SlsClient({
+    const client = new SlsClient({
       endpoint: flags.endpoint ? endpointOf(flags.endpoint) : config.sls.endpoint,
       project: flags.project ?? config.sls.project,
       credentials: resolveCredentials(config, 'sls'),
     });
+    return { client, indexed: listed ?? config.seal.index };
   }
   if (!flags.endpoint || !flags.project) throw new UsageError('give -c CONFIG, or --endpoint and --project');
   const id = process.env.ALIBABA_CLOUD_ACCESS_KEY_ID;
   const secret = process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
   if (!id || !secret) throw new UsageError('without -c, credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET');
   const token = process.env.ALIBABA_CLOUD_SECURITY_TOKEN;
-  return new SlsClient({
+  const client = new SlsClient({
     endpoint: endpointOf(flags.endpoint),
     project: flags.project,
     credentials: { accessKeyId: id, accessKeySecret: secret, ...(token ? { securityToken: token } : {}) },
   });
+  return { client, indexed: listed ?? [] };
+}
+
+const FIELD = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+
+/** Sets up the SLS index on the token keys of the searchable fields, and says which keys it added. */
+async function indexFields(client: SlsClient, name: string, fields: string[]): Promise<void> {
+  if (fields.length === 0) return;
+  const bad = fields.find((f) => !FIELD.test(f));
+  if (bad !== undefined) throw new UsageError(`--index: expected field names (letters, digits, _ . -), got "${bad}"`);
+  const added = await ensureTokenIndex(client, name, fields);
+  if (added.length > 0) process.stderr.write(`logseal: indexed ${added.join(', ')} in ${name}\n`);
 }
 
 function endpointOf(raw: string): string {
@@ -64,7 +81,7 @@ function encryptConf(flags: LogstoreFlags): EncryptConf | undefined {
 }
 
 export async function logstoreCommand(action: string, name: string, flags: LogstoreFlags): Promise<void> {
-  const client = await clientFor(flags);
+  const { client, indexed } = await clientFor(flags);
   try {
     switch (action) {
       case 'create': {
@@ -76,6 +93,7 @@ export async function logstoreCommand(action: string, name: string, flags: Logst
           ...(conf ? { encrypt_conf: conf } : {}),
         };
         await client.createLogstore(spec);
+        await indexFields(client, name, indexed);
         process.stdout.write(`${JSON.stringify(await client.getLogstore(name))}\n`);
         return;
       }
@@ -95,6 +113,7 @@ export async function logstoreCommand(action: string, name: string, flags: Logst
           ttl: positiveInt(flags.ttl, '--ttl', current.ttl),
           ...(conf ? { encrypt_conf: conf } : {}),
         });
+        await indexFields(client, name, indexed);
         process.stdout.write(`${JSON.stringify(await client.getLogstore(name))}\n`);
         return;
       }
