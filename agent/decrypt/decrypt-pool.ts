@@ -15,11 +15,12 @@ export class DecryptPool {
     private readonly ring: DataKeyRing,
     threads = availableParallelism(),
   ) {
-    // Under vitest/tsx this module is TypeScript and so is the worker; the compiled build uses .js.
+    // Under vitest/tsx this module is TypeScript and so is the worker; the compiled build uses .js. The path goes through
+    // ../decrypt/ so that it also holds from the bundled CLI (dist/agent/cli/main.js), one level below dist/agent too.
     const source = import.meta.url.endsWith('.ts');
     const n = Math.max(1, threads);
     this.piscina = new Piscina({
-      filename: fileURLToPath(new URL(source ? './decrypt-worker.ts' : './decrypt-worker.js', import.meta.url)),
+      filename: fileURLToPath(new URL(source ? '../decrypt/decrypt-worker.ts' : '../decrypt/decrypt-worker.js', import.meta.url)),
       minThreads: n,
       maxThreads: n,
       idleTimeout: Infinity,

@@ -14,6 +14,7 @@ describe('the bundled build', () => {
     // The pool resolves its worker as ../seal/seal-worker.js from its own module: the bundle sits one level below
     // dist/agent too (cli/), so the same relative path names the worker's bundle.
     expect(cli).toContain('../seal/seal-worker.js');
+    expect(cli).toContain('../decrypt/decrypt-worker.js');
     expect(execFileSync(process.execPath, [cliPath, '--version'], { encoding: 'utf8' }).trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
