@@ -163,7 +163,7 @@ export async function decryptCommand(flags: DecryptFlags, stdout: NodeJS.Writabl
 
     if (flags.follow) {
       // Following ends on SIGTERM/SIGINT: what was pulled is written, then the cursors to resume from are printed.
-      await Promise.race([
+      const stopped = Promise.race([
         new Promise<void>((resolve) => {
           for (const sig of ['SIGTERM', 'SIGINT'] as const) {
             const h = () => resolve();
@@ -174,6 +174,12 @@ export async function decryptCommand(flags: DecryptFlags, stdout: NodeJS.Writabl
         e.failed(),
         outFailed,
       ]);
+      try {
+        await stopped;
+      } catch (err) {
+        if (!file && (err as NodeJS.ErrnoException).code === 'EPIPE') return 0;
+        throw err;
+      }
       const resume = await Promise.all(ranges.map(async (r) => `--cursor ${r.shard}=${await e.stopShard(r.shard)}`));
       await e.finished();
       stopProgress();
@@ -182,7 +188,13 @@ export async function decryptCommand(flags: DecryptFlags, stdout: NodeJS.Writabl
       return 0;
     }
 
-    await Promise.race([e.finished(), e.failed(), outFailed]);
+    try {
+      await Promise.race([e.finished(), e.failed(), outFailed]);
+    } catch (err) {
+      // The reader of stdout went away (`logseal decrypt | head`): it has all it wanted.
+      if (!file && (err as NodeJS.ErrnoException).code === 'EPIPE') return 0;
+      throw err;
+    }
     stopProgress();
     if (e.stats.logs > 0) {
       const unknown = fields.filter((f) => !e.seenFields.has(f));
