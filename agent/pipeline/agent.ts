@@ -319,13 +319,14 @@ export class Agent {
 
   private watchKeys(): void {
     for (const o of this.outputs) o.keys.on('rotated', () => this.log.debug({ logstore: o.logstore }, 'data key rotated'));
-    const refresh = setInterval(() => {
+    this.metrics.observeAgent({
+      checkpointLagBytes: () => this.positions.lag(this.input.files()),
       // The oldest key in use: the one closest to its rotation deadline.
-      const ages = this.outputs.map((o) => o.keys.status().keyAgeMs).filter((a): a is number => a !== undefined);
-      if (ages.length > 0) this.metrics.dataKeyAge.set(Math.max(...ages) / 1000);
-      this.metrics.checkpointLag.set(this.positions.lag(this.input.files()));
-    }, 1000);
-    refresh.unref();
+      dataKeyAgeSeconds: () => {
+        const ages = this.outputs.map((o) => o.keys.status().keyAgeMs).filter((a): a is number => a !== undefined);
+        return ages.length > 0 ? Math.max(...ages) / 1000 : undefined;
+      },
+    });
   }
 }
 
