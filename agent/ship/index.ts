@@ -5,3 +5,4 @@ export type { SlsCredentials, CredentialSource } from './credentials.js';
 export { preparePayload, type CompressType, type PutLogsPayload } from './payload.js';
 export type { RetryPolicy } from './retry.js';
 export type { LogstoreSpec, EncryptConf, ShardInfo } from './logstore.js';
+export { ConsumerGroupErrorCode, type ConsumerGroupSpec, type GroupCheckpoint } from './consumer-group.js';
