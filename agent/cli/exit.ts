@@ -1,6 +1,6 @@
 // Maps every error the user can act on to one line on stderr and an exit code; stack traces are never shown.
 import { ConfigError, CredentialsError } from '../config/index.js';
-import { UnsealError } from '../decrypt/reader.js';
+import { CursorError, UnsealError, WhereSyntaxError } from '../decrypt/index.js';
 import { KmsError } from '../keys/index.js';
 import { SlsError } from '../ship/index.js';
 
@@ -15,6 +15,8 @@ export function describeError(err: unknown): { message: string; code: number } {
   if (err instanceof ConfigError) return { message: text(err), code: EXIT.config };
   if (err instanceof CredentialsError) return { message: text(err), code: EXIT.config };
   if (err instanceof UsageError) return { message: text(err), code: EXIT.usage };
+  if (err instanceof WhereSyntaxError) return { message: text(err), code: EXIT.usage };
+  if (err instanceof CursorError) return { message: `--cursor: ${text(err)}`, code: EXIT.usage };
   if (err instanceof UnsealError) return { message: `decrypt: ${text(err)}`, code: EXIT.unauthenticated };
   if (err instanceof SlsError) return { message: `SLS ${err.code}: ${text(err)}`, code: EXIT.failure };
   if (err instanceof KmsError) return { message: `KMS ${err.code}: ${text(err)}`, code: EXIT.failure };

@@ -2,7 +2,7 @@
 // The `logseal` command: wires the stages behind subcommands; each subcommand lives in commands/.
 import { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
-import { decryptCommand } from './commands/decrypt.js';
+import { decryptCommand, type DecryptFlags } from './commands/decrypt.js';
 import { demoCommand } from './commands/demo.js';
 import { emulatorCommand } from './commands/emulator.js';
 import { logstoreCommand } from './commands/logstore.js';
@@ -40,15 +40,27 @@ program
     }),
   );
 
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
 program
   .command('decrypt')
-  .description('pull a Logstore and print its plaintext as NDJSON')
+  .description('pull a Logstore and print its plaintext (NDJSON, raw content or a count), filtered')
   .requiredOption('-c, --config <file>', 'YAML config file (sls and kms sections)')
   .option('--logstore <name>', 'Logstore to read (default: sls.logstore)')
   .option('--shard <n>', 'only this shard')
-  .option('--from <time>', 'begin, unix seconds or ISO-8601', 'begin')
-  .option('--to <time>', 'end, unix seconds or ISO-8601', 'end')
-  .action((o: { config: string; logstore?: string; shard?: string; from?: string; to?: string }) => runCommand(() => decryptCommand(o)));
+  .option('--from <time>', 'begin, unix seconds or ISO-8601')
+  .option('--to <time>', 'end, unix seconds or ISO-8601')
+  .option('--topic <topic>', 'only logs with this topic')
+  .option('--source <source>', 'only logs with this source')
+  .option('--tag <key=value>', 'only logs with this tag (repeatable)', collect)
+  .option('--where <expr>', 'only logs for which EXPR holds, e.g. \'level = "ERROR" and status >= 500\'')
+  .option('--output <format>', 'ndjson (default) or raw (the content field, byte for byte)')
+  .option('--out <file>', 'write to FILE (atomically: complete or not at all) instead of stdout')
+  .option('--count', 'print only the number of matching logs')
+  .option('--follow', 'keep reading new data as it arrives, until SIGTERM/SIGINT')
+  .option('--cursor <shard=cursor>', 'start this shard at a cursor (repeatable), e.g. from a stopped --follow', collect)
+  .option('--threads <n>', 'decrypt worker threads (default: CPU cores)')
+  .action((o: DecryptFlags) => runCommand(() => decryptCommand(o)));
 
 program
   .command('logstore')

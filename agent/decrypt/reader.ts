@@ -4,18 +4,12 @@ import { encryptionContext } from '../keys/index.js';
 import { AuthenticationError, openGroup, SealFormatError } from '../seal/index.js';
 import type { SlsClient } from '../ship/index.js';
 import type { LogGroup } from '../wire/loggroup.js';
+import type { PlainLogLine } from './plain-log.js';
 
-/** A record that does not authenticate, or a group that is not logseal v1: the run stops, nothing of it is printed. */
-export class UnsealError extends Error {
-  override readonly name = 'UnsealError';
-  constructor(
-    readonly shard: number,
-    readonly cursor: string,
-    reason: string,
-  ) {
-    super(`shard ${shard} cursor ${cursor}: ${reason}`);
-  }
-}
+export type { PlainLogLine } from './plain-log.js';
+import { UnsealError } from './unseal-error.js';
+
+export { UnsealError } from './unseal-error.js';
 
 export interface DecryptRange {
   logstore: string;
@@ -24,16 +18,6 @@ export interface DecryptRange {
   to: 'end' | number;
   /** LogGroups per PullLogs call. */
   pullCount?: number;
-}
-
-/** One plaintext log as FORMAT.md prints it. */
-export interface PlainLogLine {
-  time: number;
-  time_ns?: number;
-  topic: string;
-  source: string;
-  tags: Record<string, string>;
-  contents: Record<string, string>;
 }
 
 const DATA_KEY_TAG = '__seal_dk__';

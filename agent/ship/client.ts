@@ -1,8 +1,7 @@
 // SlsClient: PutLogs, Logstore administration, reading (GetCursor/PullLogs) and consumer groups against one SLS project.
 import { createHash } from 'node:crypto';
-import { inflateSync } from 'node:zlib';
 import { decodeLogGroupList, type LogGroup } from '../wire/loggroup.js';
-import { lz4Decompress } from '../wire/lz4.js';
+import { decompressBody, type PulledBody } from './pull-body.js';
 import { resolveCredentials, type CredentialSource, type SlsCredentials } from './credentials.js';
 import { parseEndpoint, projectHost, tlsServerName, type Endpoint } from './endpoint.js';
 import { parseCheckpoints, parseGroupList, parseShardIds, type ConsumerGroupSpec, type GroupCheckpoint } from './consumer-group.js';
@@ -131,6 +130,21 @@ export class SlsClient {
     count: number,
     endCursor?: string,
   ): Promise<{ groups: LogGroup[]; nextCursor: string; count: number }> {
+    const page = await this.pullLogsBody(logstore, shard, cursor, count, endCursor);
+    let groups: LogGroup[];
+    try {
+      groups = decodeLogGroupList(decompressBody(page));
+    } catch (err) {
+      throw new SlsError({ code: 'InvalidResponse', status: 200, detail: `undecodable body: ${(err as Error).message}`, operation: `PullLogs ${logstore}/${shard}`, retryable: false });
+    }
+    return { groups, nextCursor: page.nextCursor, count: page.count >= 0 ? page.count : groups.length };
+  }
+
+  /**
+   * PullLogs as the service sent it: the LogGroupList body still compressed, for a reader that decodes it
+   * elsewhere (a worker thread). `count` is the number of LogGroups in it.
+   */
+  async pullLogsBody(logstore: string, shard: number, cursor: string, count: number, endCursor?: string, signal?: AbortSignal): Promise<PulledBody> {
     const operation = `PullLogs ${logstore}/${shard}`;
     const query: Record<string, string> = { type: 'logs', cursor, count: String(count) };
     if (endCursor !== undefined) query.end_cursor = endCursor;
@@ -141,17 +155,22 @@ export class SlsClient {
       headers: { Accept: 'application/x-protobuf', 'Accept-Encoding': 'lz4' },
       operation,
       retry: true,
+      ...(signal ? { signal } : {}),
     });
     const nextCursor = headerOf(answer, 'x-log-cursor');
     if (nextCursor === undefined) throw invalidResponse(answer, operation, 'no x-log-cursor header');
-    let groups: LogGroup[];
-    try {
-      groups = decodeLogGroupList(decompress(answer));
-    } catch (err) {
-      throw invalidResponse(answer, operation, `undecodable body: ${(err as Error).message}`);
-    }
+    const type = headerOf(answer, 'x-log-compresstype') ?? '';
+    if (type !== '' && type !== 'none' && type !== 'lz4' && type !== 'deflate') throw invalidResponse(answer, operation, `unknown x-log-compresstype ${type}`);
+    const rawSize = Number(headerOf(answer, 'x-log-bodyrawsize') ?? answer.body.length);
+    if (type === 'lz4' && (!Number.isInteger(rawSize) || rawSize < 0)) throw invalidResponse(answer, operation, 'lz4 body without a valid x-log-bodyrawsize');
     const countHeader = Number(headerOf(answer, 'x-log-count'));
-    return { groups, nextCursor, count: Number.isInteger(countHeader) ? countHeader : groups.length };
+    return {
+      body: answer.body,
+      compressType: type === '' ? 'none' : type,
+      rawSize: Number.isInteger(rawSize) ? rawSize : answer.body.length,
+      nextCursor,
+      count: Number.isInteger(countHeader) ? countHeader : -1,
+    };
   }
 
   async createConsumerGroup(logstore: string, spec: ConsumerGroupSpec): Promise<void> {
@@ -305,14 +324,4 @@ function parsed<T>(answer: HttpAnswer, operation: string, parse: (json: unknown)
   const value = parse(json);
   if (value === undefined) throw invalidResponse(answer, operation, `expected ${what}`);
   return value;
-}
-
-function decompress(answer: HttpAnswer): Buffer {
-  const type = headerOf(answer, 'x-log-compresstype') ?? '';
-  if (type === '' || type === 'none') return answer.body;
-  if (type === 'deflate') return inflateSync(answer.body);
-  if (type !== 'lz4') throw new Error(`unknown x-log-compresstype ${type}`);
-  const rawSize = Number(headerOf(answer, 'x-log-bodyrawsize'));
-  if (!Number.isInteger(rawSize) || rawSize < 0) throw new Error('lz4 body without a valid x-log-bodyrawsize');
-  return lz4Decompress(answer.body, rawSize);
 }

@@ -1,5 +1,6 @@
 // The ship stage's public surface: what the pipeline and the CLI import to talk to SLS.
 export { SlsClient, type SlsClientOptions } from './client.js';
+export { decompressBody, type PulledBody } from './pull-body.js';
 export { SlsError } from './errors.js';
 export type { SlsCredentials, CredentialSource } from './credentials.js';
 export { preparePayload, type CompressType, type PutLogsPayload } from './payload.js';

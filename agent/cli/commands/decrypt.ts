@@ -1,7 +1,18 @@
-// `logseal decrypt -c FILE`: prints the plaintext of a Logstore as NDJSON (FORMAT.md "Reading back").
-import { once } from 'node:events';
+// `logseal decrypt -c FILE`: prints the plaintext of a Logstore (NDJSON, raw content, or a count), filtered, optionally following it.
+import type { Writable } from 'node:stream';
 import { loadConfig, resolveCredentials } from '../../config/index.js';
-import { SealedLogReader, type DecryptRange } from '../../decrypt/reader.js';
+import {
+  DataKeyRing,
+  DecryptEngine,
+  openAtomic,
+  parseWhere,
+  startProgress,
+  whereFields,
+  type AtomicFile,
+  type OutputFormat,
+  type ReadView,
+  type WhereExpr,
+} from '../../decrypt/index.js';
 import { KmsClient } from '../../keys/index.js';
 import { SlsClient } from '../../ship/index.js';
 import { UsageError } from '../exit.js';
@@ -12,6 +23,16 @@ export interface DecryptFlags {
   shard?: string;
   from?: string;
   to?: string;
+  topic?: string;
+  source?: string;
+  tag?: string[];
+  where?: string;
+  output?: string;
+  out?: string;
+  count?: boolean;
+  follow?: boolean;
+  cursor?: string[];
+  threads?: string;
 }
 
 /** `begin`/`end`, unix seconds, or an ISO-8601 time. */
@@ -23,20 +44,69 @@ export function parseTimeFlag<T extends string>(raw: string | undefined, keyword
   return Math.floor(ms / 1000);
 }
 
-export async function decryptCommand(flags: DecryptFlags, out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const config = await loadConfig(flags.config);
+/** Fields every log has, so never "unknown". */
+const ALWAYS_PRESENT = new Set(['__time__', '__topic__', '__source__']);
+
+interface Plan {
+  view: ReadView;
+  where?: WhereExpr;
+  shards?: number[];
+  cursors: Map<number, string>;
+  from: 'begin' | number;
+  to: 'end' | number;
+  threads?: number;
+}
+
+function plan(flags: DecryptFlags): Plan {
+  const from = parseTimeFlag(flags.from, 'begin', '--from');
+  const to = parseTimeFlag(flags.to, 'end', '--to');
+  if (typeof from === 'number' && typeof to === 'number' && from > to) throw new UsageError(`--from: ${flags.from} is later than --to ${flags.to}`);
+  if (flags.follow && flags.to !== undefined && flags.to !== 'end') throw new UsageError('--to: cannot be combined with --follow (following has no end)');
+  const output = flags.output ?? 'ndjson';
+  if (output !== 'ndjson' && output !== 'raw') throw new UsageError(`--output: expected ndjson or raw, got "${output}"`);
+  if (flags.count && flags.output !== undefined) throw new UsageError('--count: prints only a number, so it takes no --output');
+  if (flags.count && flags.follow) throw new UsageError('--count: cannot be combined with --follow (following has no end)');
+  const format: OutputFormat = flags.count ? 'count' : output;
+  const tags: Array<[string, string]> = (flags.tag ?? []).map((t) => {
+    const eq = t.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--tag: expected KEY=VALUE, got "${t}"`);
+    return [t.slice(0, eq), t.slice(eq + 1)];
+  });
   let shards: number[] | undefined;
   if (flags.shard !== undefined) {
     const n = Number(flags.shard);
-    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--shard: expected a shard number, got "${flags.shard}"`);
+    if (!/^\d+$/.test(flags.shard) || !Number.isSafeInteger(n)) throw new UsageError(`--shard: expected a shard number, got "${flags.shard}"`);
     shards = [n];
   }
-  const range: DecryptRange = {
-    logstore: flags.logstore ?? config.sls.logstore,
-    from: parseTimeFlag(flags.from, 'begin', '--from'),
-    to: parseTimeFlag(flags.to, 'end', '--to'),
-    ...(shards ? { shards } : {}),
+  const cursors = new Map<number, string>();
+  for (const c of flags.cursor ?? []) {
+    const m = /^(\d{1,9})=(\S+)$/.exec(c);
+    if (!m) throw new UsageError(`--cursor: expected SHARD=CURSOR, got "${c}"`);
+    if (cursors.has(Number(m[1]))) throw new UsageError(`--cursor: shard ${m[1]} given twice`);
+    cursors.set(Number(m[1]), m[2]!);
+  }
+  let threads: number | undefined;
+  if (flags.threads !== undefined) {
+    threads = Number(flags.threads);
+    if (!/^\d+$/.test(flags.threads) || threads < 1 || threads > 256) throw new UsageError(`--threads: expected a number from 1 to 256, got "${flags.threads}"`);
+  }
+  const where = flags.where !== undefined ? parseWhere(flags.where) : undefined;
+  const view: ReadView = {
+    format,
+    ...(where ? { where } : {}),
+    ...(typeof from === 'number' ? { fromTime: from } : {}),
+    ...(typeof to === 'number' ? { toTime: to } : {}),
+    ...(flags.topic !== undefined ? { topic: flags.topic } : {}),
+    ...(flags.source !== undefined ? { source: flags.source } : {}),
+    ...(tags.length > 0 ? { tags } : {}),
   };
+  return { view, ...(where ? { where } : {}), ...(shards ? { shards } : {}), cursors, from, to, ...(threads ? { threads } : {}) };
+}
+
+export async function decryptCommand(flags: DecryptFlags, stdout: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const p = plan(flags);
+  const config = await loadConfig(flags.config);
+  const logstore = flags.logstore ?? config.sls.logstore;
   const sls = new SlsClient({ endpoint: config.sls.endpoint, project: config.sls.project, credentials: resolveCredentials(config, 'sls') });
   const kmsCreds = await resolveCredentials(config, 'kms')();
   const kms = new KmsClient({
@@ -46,14 +116,78 @@ export async function decryptCommand(flags: DecryptFlags, out: NodeJS.WritableSt
     accessKeySecret: kmsCreds.accessKeySecret,
     ...(kmsCreds.securityToken ? { securityToken: kmsCreds.securityToken } : {}),
   });
-  const reader = new SealedLogReader(sls, kms, config.sls.project);
+  const keys = new DataKeyRing(kms, config.sls.project, logstore);
+  let file: AtomicFile | undefined;
+  let engine: DecryptEngine | undefined;
+  let stopProgress = () => {};
+  const signals: Array<[NodeJS.Signals, () => void]> = [];
   try {
-    for await (const line of reader.read(range)) {
-      if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain');
+    const shards = p.shards ?? (await sls.listShards(logstore)).map((s) => s.shardID);
+    for (const s of p.cursors.keys()) if (!shards.includes(s)) throw new UsageError(`--cursor: shard ${s} is not read (shards: ${shards.join(', ')})`);
+    const ranges = await Promise.all(
+      shards.map(async (shard) => ({
+        logstore,
+        shard,
+        from: p.cursors.get(shard) ?? (await sls.getCursor(logstore, shard, p.from)),
+        ...(flags.follow ? {} : { to: await sls.getCursor(logstore, shard, p.to) }),
+      })),
+    );
+    if (flags.out !== undefined) file = await openAtomic(flags.out);
+    const out: Writable | NodeJS.WritableStream = file?.stream ?? stdout;
+    const outFailed = new Promise<never>((_, reject) => out.once('error', reject));
+    outFailed.catch(() => {});
+    const fields = p.where ? whereFields(p.where).filter((f) => !ALWAYS_PRESENT.has(f)) : [];
+    engine = new DecryptEngine({
+      sls,
+      keys,
+      project: config.sls.project,
+      view: p.view,
+      out,
+      trackFields: fields,
+      ...(p.threads ? { threads: p.threads } : {}),
+    });
+    const e = engine;
+    stopProgress = startProgress(process.stderr, () => ({ stats: e.stats, positions: e.positions() }));
+    for (const r of ranges) e.startShard(r);
+
+    if (flags.follow) {
+      // Following ends on SIGTERM/SIGINT: what was pulled is written, then the cursors to resume from are printed.
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+            const h = () => resolve();
+            signals.push([sig, h]);
+            process.once(sig, h);
+          }
+        }),
+        e.failed(),
+        outFailed,
+      ]);
+      const resume = await Promise.all(ranges.map(async (r) => `--cursor ${r.shard}=${await e.stopShard(r.shard)}`));
+      await e.finished();
+      stopProgress();
+      await file?.commit();
+      process.stderr.write(`logseal: decrypt stopped; resume with ${resume.join(' ')}\n`);
+      return 0;
     }
+
+    await Promise.race([e.finished(), e.failed(), outFailed]);
+    stopProgress();
+    if (e.stats.logs > 0) {
+      const unknown = fields.filter((f) => !e.seenFields.has(f));
+      if (unknown.length > 0) {
+        throw new UsageError(`--where: field "${unknown[0]}" occurs in none of the ${e.stats.logs} logs read${unknown.length > 1 ? ` (nor ${unknown.slice(1).map((f) => `"${f}"`).join(', ')})` : ''}`);
+      }
+    }
+    if (p.view.format === 'count') out.write(`${e.stats.lines}\n`);
+    await file?.commit();
+    return 0;
   } finally {
-    reader.close();
+    stopProgress();
+    for (const [sig, h] of signals) process.off(sig, h);
+    await file?.discard();
+    await engine?.close();
+    keys.close();
     await sls.close();
   }
-  return 0;
 }

@@ -1,0 +1,11 @@
+// The decrypt stage's public surface: reading a Logstore back (engine, key ring, filters, output) and the --where language.
+export { DecryptEngine, CursorError, type DecryptEngineOptions, type EngineStats, type ShardRange } from './engine.js';
+export { DataKeyRing } from './key-ring.js';
+export { GroupNotOpened, missingBlobs, openShippedLines, renderShipped, type KeyLookup, type RenderedGroups, type SealedFor } from './open-groups.js';
+export { openAtomic, type AtomicFile } from './out-file.js';
+export type { PlainLogLine } from './plain-log.js';
+export { startProgress } from './progress.js';
+export { SealedLogReader, type DecryptRange } from './reader.js';
+export { UnsealError } from './unseal-error.js';
+export { compileView, viewExpr, type OutputFormat, type ReadView } from './view.js';
+export { compileWhere, parseWhere, plainField, whereFields, WhereSyntaxError, type WhereExpr } from './where.js';

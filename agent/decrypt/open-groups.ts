@@ -1,0 +1,109 @@
+// Opens shipped (sealed) LogGroups with data keys already at hand, and renders what passes the view: the work of a
+// decrypt worker thread, also used directly for groups from elsewhere (GetLogs results, dead-letter files).
+import { AuthenticationError, openGroup, SealFormatError } from '../seal/index.js';
+import { decodeLogGroup, type LogGroup } from '../wire/loggroup.js';
+import type { PlainLogLine } from './plain-log.js';
+import { FieldTracker, OutputBuilder, plainLines, renderGroup } from './render.js';
+import type { OutputFormat } from './view.js';
+
+const DATA_KEY_TAG = '__seal_dk__';
+const VERSION_TAG = '__seal_v__';
+
+/** Project and Logstore the groups were sealed for (part of every record's AAD). */
+export interface SealedFor {
+  project: string;
+  logstore: string;
+}
+
+export type KeyLookup = (blob: string) => Uint8Array | undefined;
+
+/** The `__seal_dk__` blobs of `groups` that `keyFor` does not know yet, each once. */
+export function missingBlobs(groups: readonly LogGroup[], keyFor: KeyLookup): string[] {
+  const missing = new Set<string>();
+  for (const g of groups) {
+    const blob = g.logTags.find((t) => t.key === DATA_KEY_TAG)?.value;
+    if (blob && !keyFor(blob)) missing.add(blob);
+  }
+  return [...missing];
+}
+
+/** Why a shipped group does not open, in words for UnsealError; undefined when it opened. */
+export class GroupNotOpened extends Error {
+  override readonly name = 'GroupNotOpened';
+}
+
+/** Opens one shipped group into its plaintext groups; throws GroupNotOpened with the reason. */
+export function openShipped(shipped: LogGroup, keyFor: KeyLookup, target: SealedFor): LogGroup[] {
+  const version = shipped.logTags.find((t) => t.key === VERSION_TAG)?.value;
+  if (version !== '1') {
+    throw new GroupNotOpened(version === undefined ? 'LogGroup is not sealed by logseal (no __seal_v__ tag)' : `unknown __seal_v__ ${version}`);
+  }
+  const blob = shipped.logTags.find((t) => t.key === DATA_KEY_TAG)?.value;
+  if (!blob) throw new GroupNotOpened('sealed LogGroup has no __seal_dk__ tag');
+  const key = keyFor(blob);
+  if (!key) throw new RangeError('openShipped: no data key for the group: load it first');
+  try {
+    return openGroup(shipped, () => key, target);
+  } catch (err) {
+    if (err instanceof AuthenticationError) throw new GroupNotOpened(`record does not authenticate (${err.message})`);
+    if (err instanceof SealFormatError) throw new GroupNotOpened(err.message);
+    throw err;
+  }
+}
+
+export interface RenderedGroups {
+  /** Output bytes of the groups before the first that did not open. */
+  out: Buffer;
+  /** Lines that passed the filter (the number `--count` prints). */
+  lines: number;
+  /** Plaintext logs read, before the filter. */
+  logs: number;
+  /** Groups opened. */
+  groups: number;
+  /** Which of the tracked --where fields occurred. */
+  seen: string[];
+  /** Set when a group did not open: nothing of it, or after it, is in `out`. */
+  failure?: string;
+}
+
+/**
+ * Opens `groups` in order and renders the logs `keep` accepts in `format`. Stops at the first group that does not
+ * open; the output up to it stays valid. Every group's key must be known to `keyFor` (see missingBlobs).
+ */
+export function renderShipped(
+  groups: readonly LogGroup[],
+  keyFor: KeyLookup,
+  target: SealedFor,
+  format: OutputFormat,
+  keep: (log: PlainLogLine) => boolean,
+  trackFields: readonly string[] = [],
+): RenderedGroups {
+  const out = new OutputBuilder();
+  const fields = new FieldTracker(trackFields);
+  let logs = 0;
+  let opened = 0;
+  let failure: string | undefined;
+  for (const shipped of groups) {
+    let plain: LogGroup[];
+    try {
+      plain = openShipped(shipped, keyFor, target);
+    } catch (err) {
+      if (!(err instanceof GroupNotOpened)) throw err;
+      failure = err.message;
+      break;
+    }
+    // A group's output goes in only once all of it opened (openGroup authenticates every record first).
+    for (const g of plain) {
+      logs += g.logs.length;
+      renderGroup(g, format, keep, out, fields);
+    }
+    opened++;
+  }
+  return { out: out.finish(), lines: out.lines, logs, groups: opened, seen: fields.seen, ...(failure !== undefined ? { failure } : {}) };
+}
+
+/** The plaintext logs of one shipped group (a LogGroup, or its protobuf bytes); throws GroupNotOpened. */
+export function openShippedLines(shipped: LogGroup | Uint8Array, keyFor: KeyLookup, target: SealedFor): PlainLogLine[] {
+  const group = shipped instanceof Uint8Array ? decodeLogGroup(shipped) : shipped;
+  return openShipped(group, keyFor, target).flatMap((g) => [...plainLines(g)]);
+}
