@@ -93,7 +93,7 @@ async function linesFrom(cursors: Map<number, string>): Promise<string[]> {
 }
 
 describe('logseal decrypt --consumer-group', () => {
-  it('three readers, one killed mid-way: every line printed, duplicates only from what the killed one had not committed', async () => {
+  it('three readers, one killed mid-way: every line printed, duplicates only from what the killed one had not committed, all committed on SIGTERM', async () => {
     let shipped = 0;
     await ship(0, 40);
     shipped = 40;
@@ -141,6 +141,9 @@ describe('logseal decrypt --consumer-group', () => {
       const duplicated = [...counts].filter(([, n]) => n > 1).map(([l]) => l);
       expect(duplicated.filter((l) => !inFlight.has(l))).toEqual([]);
       expect(delivery.duplicates).toBeLessThanOrEqual(inFlight.size);
+      // c1 and c3 committed where their output ended when they stopped: nothing lies past the group's checkpoints.
+      const atStop = new Map((await sls.getCheckpoints(LOGSTORE, GROUP)).map((c) => [c.shard, c.checkpoint]));
+      expect(await linesFrom(atStop)).toEqual([]);
       console.info(`consumer group run: ${expected.length} lines, c2 printed ${printedByC2.length}, ${inFlight.size} of them past its last checkpoints, ${delivery.duplicates} printed twice`);
     } finally {
       for (const r of readers) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
