@@ -1,8 +1,8 @@
 // `--out FILE`: the output goes to a temporary file beside FILE, which replaces FILE only once complete and on disk.
 import { randomBytes } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 
 export interface AtomicFile {
@@ -16,18 +16,22 @@ export interface AtomicFile {
 export async function openAtomic(file: string): Promise<AtomicFile> {
   const dir = path.dirname(path.resolve(file));
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  // Plaintext logs: readable by the owner only.
-  const handle = await open(tmp, 'wx', 0o600);
-  const stream = handle.createWriteStream({ autoClose: false });
+  // Plaintext logs: readable by the owner only. `flush` fsyncs the file before it is closed.
+  const stream: WriteStream = createWriteStream(tmp, { flags: 'wx', mode: 0o600, flush: true });
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', reject);
+  });
   let settled = false;
   return {
     stream,
     async commit() {
       settled = true;
-      stream.end();
-      await finished(stream);
-      await handle.sync();
-      await handle.close();
+      await new Promise<void>((resolve, reject) => {
+        stream.once('error', reject);
+        stream.once('close', () => resolve());
+        stream.end();
+      });
       await rename(tmp, file);
       // The rename itself is durable only once the directory is synced.
       const d = await open(dir, 'r');
@@ -40,8 +44,11 @@ export async function openAtomic(file: string): Promise<AtomicFile> {
     async discard() {
       if (settled) return;
       settled = true;
-      stream.destroy();
-      await handle.close().catch(() => {});
+      await new Promise<void>((resolve) => {
+        if (stream.closed) return resolve();
+        stream.once('close', () => resolve());
+        stream.destroy();
+      });
       await unlink(tmp).catch(() => {});
     },
   };

@@ -25,6 +25,8 @@ export interface RunPlan {
   env?: Record<string, string>;
   deadlineMs: number;
   log: (line: string) => void;
+  /** Runs once the dataset is shipped and the agent stopped, before the emulator goes (e.g. timing a reader). */
+  afterShip?: (shipped: { emulator: EmulatorProcess; configFile: string; result: ThroughputResult }) => Promise<void>;
 }
 
 /** The main thread's V8 heap and off-heap (Buffer) memory, from the agent's own process metrics; worker isolates are not in it. */
@@ -255,6 +257,7 @@ export async function throughputRun(plan: RunPlan, name: string): Promise<Throug
       exitCode,
     };
     if (plan.verify) result.verified = await verifyLogstore(plan, run.configFile, plan.dataset.digest);
+    await plan.afterShip?.({ emulator: run.emulator, configFile: run.configFile, result });
     return result;
   } finally {
     agent?.kill();
