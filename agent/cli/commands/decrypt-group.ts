@@ -1,6 +1,6 @@
 // `logseal decrypt --consumer-group G --follow`: this process reads the shards SLS assigns it within the group, until stopped.
 import { hostname } from 'node:os';
-import { ConsumerGroupMember, type ShardEngine } from '../../decrypt/consumer-group.js';
+import { ConsumerGroupMember, type ShardEngine } from '../../decrypt/index.js';
 import { SlsClient, type SlsClientOptions } from '../../ship/index.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { UsageError } from '../exit.js';
