@@ -154,6 +154,23 @@ describe('ConsumerGroupMember', () => {
     void runB;
   });
 
+  it('joins again after SLS forgot it (an emulator restart) and resumes every shard from the persisted checkpoints', async () => {
+    await sls.createConsumerGroup('app', { consumerGroup: 'restart', timeout: 1, order: false });
+    const engine = new FakeEngine('r', new Runs());
+    const m = member('restart', 'r', engine);
+    const run = m.run();
+    await waitFor('the member to run its shards', () => engine.running().length === SHARDS, 5_000, 20);
+    for (let s = 0; s < SHARDS; s++) engine.write(s, 60 + s);
+    await waitFor('the commits', async () => (await checkpoint('restart', 3)) === encodeCursor(63), 5_000, 20);
+    await emu.close();
+    emu = await startSlsEmulator({ dataDir: dir, accessKeyId: ID, accessKeySecret: SECRET, port: emu.port });
+    // The restarted SLS refuses its heartbeat listing shards; it lets go of them all and starts them again.
+    await waitFor('the member to start every shard again', () => engine.started.length === 2 * SHARDS && engine.running().length === SHARDS, 10_000, 20);
+    for (const { shard, from } of engine.started.slice(SHARDS)) expect(from).toBe(encodeCursor(60 + shard));
+    await m.stop();
+    await run;
+  });
+
   it('ends with ConsumerGroupGoneError when the group is deleted under it', async () => {
     await sls.createConsumerGroup('app', { consumerGroup: 'doomed', timeout: 1, order: false });
     const engine = new FakeEngine('d', new Runs());
