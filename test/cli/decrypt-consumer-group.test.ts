@@ -113,6 +113,9 @@ describe('logseal decrypt --consumer-group', () => {
       await waitFor('every reader to hold a shard', () => readers.every((r) => /"added":\[\d/.test(r.stderr())), 20_000, 50);
       // Killed after it committed at least once, so the crash costs only what it printed since.
       await waitFor('c2 to commit a checkpoint', async () => (await sls.getCheckpoints(LOGSTORE, GROUP)).some((c) => c.consumer === 'c2'), 20_000, 50);
+      // Kill it as soon as it printed more: most likely before its next commit (once a second), so some is in flight.
+      const printedAtCommit = c2.lines().length;
+      await waitFor('c2 to print more', () => c2.lines().length > printedAtCommit, 20_000, 10);
       c2.child.kill('SIGKILL');
       await c2.exited;
       // Before the 2 s timeout nobody else may take c2's shards, so these are c2's last commits for its shards.
