@@ -3,8 +3,7 @@ import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { decompressBody, type PulledBody } from '../ship/pull-body.js';
 import { decodeLogGroupList } from '../wire/loggroup.js';
 import { missingBlobs, renderShipped, type RenderedGroups, type SealedFor } from './open-groups.js';
-import type { PlainLogLine } from './plain-log.js';
-import { compileView, type ReadView } from './view.js';
+import { compileView, type CompiledView, type ReadView } from './view.js';
 
 export interface PageTask {
   page: Pick<PulledBody, 'body' | 'compressType' | 'rawSize'>;
@@ -19,9 +18,9 @@ export interface PageTask {
 export type PageOutcome = ({ kind: 'done' } & RenderedGroups) | { kind: 'keys'; blobs: string[]; body: Uint8Array };
 
 const keys = new Map<string, Uint8Array>();
-const compiled = new Map<string, (log: PlainLogLine) => boolean>();
+const compiled = new Map<string, CompiledView>();
 
-function filterFor(view: ReadView): (log: PlainLogLine) => boolean {
+function filterFor(view: ReadView): CompiledView {
   const id = JSON.stringify(view);
   let f = compiled.get(id);
   if (!f) {
@@ -41,7 +40,7 @@ export default function openPageInWorker(task: PageTask): unknown {
     const body = task.page.body;
     return move({ [transferableSymbol]: [body.buffer], [valueSymbol]: { kind: 'keys', blobs, body } } as unknown as Parameters<typeof move>[0]);
   }
-  const rendered = renderShipped(groups, keyFor, task.target, task.view.format, filterFor(task.view), task.trackFields);
+  const rendered = renderShipped(groups, keyFor, task.target, filterFor(task.view), task.trackFields);
   const out = rendered.out.buffer.byteLength === rendered.out.byteLength ? rendered.out : Uint8Array.from(rendered.out);
   const outcome = { kind: 'done', ...rendered, out };
   return move({ [transferableSymbol]: [out.buffer], [valueSymbol]: outcome } as unknown as Parameters<typeof move>[0]);

@@ -8,5 +8,5 @@ export type { PlainLogLine } from './plain-log.js';
 export { startProgress } from './progress.js';
 export { SealedLogReader, type DecryptRange } from './reader.js';
 export { UnsealError } from './unseal-error.js';
-export { compileView, viewExpr, type OutputFormat, type ReadView } from './view.js';
-export { compileWhere, parseWhere, plainField, whereFields, WhereSyntaxError, type WhereExpr } from './where.js';
+export { compileView, viewExpr, type CompiledView, type OutputFormat, type ReadView } from './view.js';
+export { compileWhere, compileWhereLookup, parseWhere, plainField, whereFields, WhereSyntaxError, type FieldLookup, type WhereExpr } from './where.js';

@@ -1,10 +1,11 @@
 // Opens shipped (sealed) LogGroups with data keys already at hand, and renders what passes the view: the work of a
 // decrypt worker thread, also used directly for groups from elsewhere (GetLogs results, dead-letter files).
-import { AuthenticationError, openGroup, SealFormatError } from '../seal/index.js';
+import { AuthenticationError, openGroup, openRecords, SealFormatError, type OpenedRecords } from '../seal/index.js';
 import { decodeLogGroup, type LogGroup } from '../wire/loggroup.js';
 import type { PlainLogLine } from './plain-log.js';
 import { FieldTracker, OutputBuilder, plainLines, renderGroup } from './render.js';
-import type { OutputFormat } from './view.js';
+import { NotFastPath, renderRecords } from './render-bytes.js';
+import type { CompiledView } from './view.js';
 
 const DATA_KEY_TAG = '__seal_dk__';
 const VERSION_TAG = '__seal_v__';
@@ -32,8 +33,7 @@ export class GroupNotOpened extends Error {
   override readonly name = 'GroupNotOpened';
 }
 
-/** Opens one shipped group into its plaintext groups; throws GroupNotOpened with the reason. */
-export function openShipped(shipped: LogGroup, keyFor: KeyLookup, target: SealedFor): LogGroup[] {
+function checkedKey(shipped: LogGroup, keyFor: KeyLookup): Uint8Array {
   const version = shipped.logTags.find((t) => t.key === VERSION_TAG)?.value;
   if (version !== '1') {
     throw new GroupNotOpened(version === undefined ? 'LogGroup is not sealed by logseal (no __seal_v__ tag)' : `unknown __seal_v__ ${version}`);
@@ -42,13 +42,23 @@ export function openShipped(shipped: LogGroup, keyFor: KeyLookup, target: Sealed
   if (!blob) throw new GroupNotOpened('sealed LogGroup has no __seal_dk__ tag');
   const key = keyFor(blob);
   if (!key) throw new RangeError('openShipped: no data key for the group: load it first');
+  return key;
+}
+
+function notOpened<T>(f: () => T): T {
   try {
-    return openGroup(shipped, () => key, target);
+    return f();
   } catch (err) {
     if (err instanceof AuthenticationError) throw new GroupNotOpened(`record does not authenticate (${err.message})`);
     if (err instanceof SealFormatError) throw new GroupNotOpened(err.message);
     throw err;
   }
+}
+
+/** Opens one shipped group into its plaintext groups; throws GroupNotOpened with the reason. */
+export function openShipped(shipped: LogGroup, keyFor: KeyLookup, target: SealedFor): LogGroup[] {
+  const key = checkedKey(shipped, keyFor);
+  return notOpened(() => openGroup(shipped, () => key, target));
 }
 
 export interface RenderedGroups {
@@ -67,15 +77,14 @@ export interface RenderedGroups {
 }
 
 /**
- * Opens `groups` in order and renders the logs `keep` accepts in `format`. Stops at the first group that does not
- * open; the output up to it stays valid. Every group's key must be known to `keyFor` (see missingBlobs).
+ * Opens `groups` in order and renders the logs the view keeps. Stops at the first group that does not open; the
+ * output up to it stays valid. Every group's key must be known to `keyFor` (see missingBlobs).
  */
 export function renderShipped(
   groups: readonly LogGroup[],
   keyFor: KeyLookup,
   target: SealedFor,
-  format: OutputFormat,
-  keep: (log: PlainLogLine) => boolean,
+  view: CompiledView,
   trackFields: readonly string[] = [],
 ): RenderedGroups {
   const out = new OutputBuilder();
@@ -84,18 +93,26 @@ export function renderShipped(
   let opened = 0;
   let failure: string | undefined;
   for (const shipped of groups) {
-    let plain: LogGroup[];
+    // A group's output stays only once all of it opened and decoded.
+    const mark = out.mark();
     try {
-      plain = openShipped(shipped, keyFor, target);
+      const key = checkedKey(shipped, keyFor);
+      const records: OpenedRecords = notOpened(() => openRecords(shipped, () => key, target));
+      try {
+        logs += renderRecords(records, view.format, view.keepLookup, out, trackFields.length > 0 ? fields : undefined);
+      } catch (err) {
+        if (!(err instanceof NotFastPath)) throw err;
+        out.reset(mark);
+        for (const g of openShipped(shipped, keyFor, target)) {
+          logs += g.logs.length;
+          renderGroup(g, view.format, view.keep, out, fields);
+        }
+      }
     } catch (err) {
       if (!(err instanceof GroupNotOpened)) throw err;
+      out.reset(mark);
       failure = err.message;
       break;
-    }
-    // A group's output goes in only once all of it opened (openGroup authenticates every record first).
-    for (const g of plain) {
-      logs += g.logs.length;
-      renderGroup(g, format, keep, out, fields);
     }
     opened++;
   }

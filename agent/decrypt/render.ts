@@ -7,30 +7,44 @@ import { plainField } from './where.js';
 const utf8 = new TextDecoder();
 const NEWLINE = Buffer.from('\n');
 
-/** Collects the output of one piece of work as few large buffers. */
+/** Collects the output of one piece of work in one growing buffer. */
 export class OutputBuilder {
   lines = 0;
-  private text = '';
-  private readonly parts: Buffer[] = [];
+  buf: Buffer = Buffer.allocUnsafe(64 * 1024);
+  pos = 0;
+
+  /** Room for `n` more bytes at `pos`. */
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
 
   addText(s: string): void {
-    this.text += s;
+    this.ensure(s.length * 3);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
   addBytes(b: Uint8Array): void {
-    this.flushText();
-    this.parts.push(Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
   }
 
+  /** Where the output stands, to go back to when a group turns out not to open. */
+  mark(): { pos: number; lines: number } {
+    return { pos: this.pos, lines: this.lines };
+  }
+
+  reset(m: { pos: number; lines: number }): void {
+    this.pos = m.pos;
+    this.lines = m.lines;
+  }
+
+  /** The bytes written, in an ArrayBuffer of their own (it is moved between threads). */
   finish(): Buffer {
-    this.flushText();
-    return this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
-  }
-
-  private flushText(): void {
-    if (this.text.length === 0) return;
-    this.parts.push(Buffer.from(this.text, 'utf8'));
-    this.text = '';
+    return this.pos * 2 < this.buf.length ? Buffer.from(this.buf.subarray(0, this.pos)) : this.buf.subarray(0, this.pos);
   }
 }
 
@@ -45,8 +59,11 @@ export class FieldTracker {
     return this.unseen.size === 0;
   }
   note(log: PlainLogLine): void {
+    this.noteLookup((f) => plainField(log, f));
+  }
+  noteLookup(get: (field: string) => string | undefined): void {
     for (const f of this.unseen) {
-      if (plainField(log, f) !== undefined) {
+      if (get(f) !== undefined) {
         this.unseen.delete(f);
         this.seen.push(f);
       }

@@ -1,6 +1,6 @@
 // What a reader asks for: the output format and the filters (--from/--to, --topic, --source, --tag, --where) as one predicate.
 import type { PlainLogLine } from './plain-log.js';
-import { compileWhere, type WhereExpr } from './where.js';
+import { compileWhere, compileWhereLookup, type FieldLookup, type WhereExpr } from './where.js';
 
 export type OutputFormat = 'ndjson' | 'raw' | 'count';
 
@@ -30,8 +30,14 @@ export function viewExpr(view: ReadView): WhereExpr | undefined {
   return parts.reduce<WhereExpr | undefined>((acc, e) => (acc ? { kind: 'and', left: acc, right: e } : e), undefined);
 }
 
-/** The view's filters as a predicate over plaintext logs. */
-export function compileView(view: ReadView): (log: PlainLogLine) => boolean {
+/** A view ready to apply: the filter over plaintext logs, and over a field lookup (undefined: keeps every log). */
+export interface CompiledView {
+  format: OutputFormat;
+  keep: (log: PlainLogLine) => boolean;
+  keepLookup: ((get: FieldLookup) => boolean) | undefined;
+}
+
+export function compileView(view: ReadView): CompiledView {
   const expr = viewExpr(view);
-  return expr ? compileWhere(expr) : () => true;
+  return { format: view.format, keep: expr ? compileWhere(expr) : () => true, keepLookup: expr ? compileWhereLookup(expr) : undefined };
 }

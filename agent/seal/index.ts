@@ -6,6 +6,8 @@ export { ghashBackend } from './sm4-gcm.js';
 export {
   SealFormatError,
   openGroup,
+  openRecords,
+  type OpenedRecords,
   sealGroup,
   sealEncodedGroup,
   sealedRecordLimit,

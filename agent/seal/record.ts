@@ -117,18 +117,34 @@ export function sealEncodedGroup(
   return { shipped, plainBytes };
 }
 
+/** The authenticated plaintext of a shipped group's records, not yet decoded. */
+export type OpenedRecords =
+  | {
+      mode: 'group';
+      /** Per record: the protobuf-encoded plaintext LogGroup, and the record's Time (the smallest of its logs). */
+      records: Array<{ plaintext: Uint8Array; time: number }>;
+    }
+  | {
+      mode: 'log';
+      /** Per record: the plaintext Log's Contents fields (protobuf), its Time and Time_ns. */
+      records: Array<{ contents: Uint8Array; time: number; timeNs?: number }>;
+      /** The visible LogTags after the header, and Topic and Source, which mode `log` leaves in the clear. */
+      logTags: LogTag[];
+      topic?: string;
+      source?: string;
+    };
+
 /**
- * Opens a shipped group: one plaintext LogGroup per record in mode `group`, a single group holding every
- * log in mode `log`. `keyFor` turns the group's `__seal_dk__` blob into the data key (KMS Decrypt, cached
- * by the caller). Throws AuthenticationError for any record that does not authenticate, SealFormatError
- * for anything that is not a v1 sealed group.
+ * Authenticates and decrypts every record of a shipped group (decompressing mode `group` chunks), without
+ * decoding the plaintext. Throws AuthenticationError for any record that does not authenticate, SealFormatError
+ * for anything that is not a v1 sealed group. Nothing is returned unless every record opened.
  */
-export function openGroup(
+export function openRecords(
   shipped: LogGroup,
   keyFor: (blob: string) => Uint8Array,
   target: Pick<SealTarget, 'project' | 'logstore'>,
   cipherForAlgorithm: (algorithm: SealAlgorithm) => AeadCipher = (algorithm) => cipherFor(algorithm),
-): LogGroup[] {
+): OpenedRecords {
   const header = readHeader(shipped.logTags);
   const cipher = cipherForAlgorithm(header.algorithm);
   if (cipher.algorithm !== header.algorithm) throw new RangeError(`cipher is ${cipher.algorithm}, group is sealed with ${header.algorithm}`);
@@ -141,32 +157,60 @@ export function openGroup(
   };
 
   if (header.mode === 'group') {
-    return shipped.logs.map((log) => {
+    const records = shipped.logs.map((log) => {
       const record = onlyContents(log, [SEALED, RAW]);
       const rawText = record[RAW];
       if (!/^(0|[1-9][0-9]{0,15})$/.test(rawText)) throw new SealFormatError(`${RAW} is not a byte count`);
       const n = Number(rawText);
       const body = open(record[SEALED], `${prefix}${log.time}|${n}`);
-      // Only authenticated bytes reach the decompressor and the protobuf decoder.
-      const plain = parse(() => {
+      // Only authenticated bytes reach the decompressor.
+      const plaintext = parse(() => {
         if (header.zip === 'lz4') return lz4Decompress(body, n);
         if (body.length !== n) throw new Error(`${RAW} says ${n} bytes, record holds ${body.length}`);
         return body;
       });
-      const chunk = parse(() => decodeLogGroup(plain));
-      if (chunk.logs.length > 0 && minTime(chunk.logs) !== log.time) throw new SealFormatError('record Time is not the smallest Time of its logs');
+      return { plaintext, time: log.time };
+    });
+    return { mode: 'group', records };
+  }
+
+  const records = shipped.logs.map((log) => {
+    const record = onlyContents(log, [SEALED]);
+    const contents = open(record[SEALED], `${prefix}${log.time}|${log.timeNs ?? 0}`);
+    return log.timeNs !== undefined ? { contents, time: log.time, timeNs: log.timeNs } : { contents, time: log.time };
+  });
+  const opened: OpenedRecords = { mode: 'log', records, logTags: shipped.logTags.slice(headerKeys('log').length).map((t) => ({ ...t })) };
+  if (shipped.topic !== undefined) opened.topic = shipped.topic;
+  if (shipped.source !== undefined) opened.source = shipped.source;
+  return opened;
+}
+
+/**
+ * Opens a shipped group: one plaintext LogGroup per record in mode `group`, a single group holding every
+ * log in mode `log`. `keyFor` turns the group's `__seal_dk__` blob into the data key (KMS Decrypt, cached
+ * by the caller). Throws AuthenticationError for any record that does not authenticate, SealFormatError
+ * for anything that is not a v1 sealed group.
+ */
+export function openGroup(
+  shipped: LogGroup,
+  keyFor: (blob: string) => Uint8Array,
+  target: Pick<SealTarget, 'project' | 'logstore'>,
+  cipherForAlgorithm?: (algorithm: SealAlgorithm) => AeadCipher,
+): LogGroup[] {
+  const opened = openRecords(shipped, keyFor, target, cipherForAlgorithm);
+  if (opened.mode === 'group') {
+    return opened.records.map(({ plaintext, time }) => {
+      const chunk = parse(() => decodeLogGroup(plaintext));
+      if (chunk.logs.length > 0 && minTime(chunk.logs) !== time) throw new SealFormatError('record Time is not the smallest Time of its logs');
       return chunk;
     });
   }
-
-  const group: LogGroup = { logs: [], logTags: shipped.logTags.slice(headerKeys('log').length).map((t) => ({ ...t })) };
-  if (shipped.topic !== undefined) group.topic = shipped.topic;
-  if (shipped.source !== undefined) group.source = shipped.source;
-  for (const log of shipped.logs) {
-    const record = onlyContents(log, [SEALED]);
-    const plaintext = open(record[SEALED], `${prefix}${log.time}|${log.timeNs ?? 0}`);
-    const out: Log = { time: log.time, contents: parse(() => decodeContents(plaintext)) };
-    if (log.timeNs !== undefined) out.timeNs = log.timeNs;
+  const group: LogGroup = { logs: [], logTags: opened.logTags };
+  if (opened.topic !== undefined) group.topic = opened.topic;
+  if (opened.source !== undefined) group.source = opened.source;
+  for (const r of opened.records) {
+    const out: Log = { time: r.time, contents: parse(() => decodeContents(r.contents)) };
+    if (r.timeNs !== undefined) out.timeNs = r.timeNs;
     group.logs.push(out);
   }
   return [group];
