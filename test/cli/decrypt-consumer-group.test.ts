@@ -160,6 +160,17 @@ describe('logseal decrypt --consumer-group', () => {
     expect(res.stdout).toBe('');
   });
 
+  it('a group checkpoint SLS refuses ends the member with a line naming the group and shard, exit code 1', async () => {
+    await sls.createLogstore({ logstoreName: 'one-shard', ttl: 7, shardCount: 1 });
+    await sls.createConsumerGroup('one-shard', { consumerGroup: 'stale', timeout: 2, order: false });
+    await sls.updateCheckpoint('one-shard', 'stale', { consumer: '', shard: 0, checkpoint: Buffer.from('999999').toString('base64'), forceSuccess: true });
+    const res = await runCli(['decrypt', '-c', config, '--logstore', 'one-shard', '--follow', '--consumer-group', 'stale', '--threads', '1']);
+    expect(res.code).toBe(1);
+    const ours = res.stderr.split('\n').filter((l) => l.startsWith('logseal:'));
+    expect(ours).toHaveLength(1);
+    expect(ours[0]).toMatch(/^logseal: --consumer-group: the checkpoint of shard 0 in consumer group stale is refused by SLS/);
+  });
+
   it('bad flags: one line naming the flag, exit code 64', async () => {
     const res = await runCli(['decrypt', '-c', config, '--logstore', LOGSTORE, '--consumer-group', GROUP]);
     expect(res.code).toBe(64);

@@ -1,6 +1,6 @@
 // `logseal decrypt --consumer-group G --follow`: this process reads the shards SLS assigns it within the group, until stopped.
 import { hostname } from 'node:os';
-import { ConsumerGroupMember, type ShardEngine } from '../../decrypt/index.js';
+import { ConsumerGroupMember, CursorError, type ShardEngine } from '../../decrypt/index.js';
 import { SlsClient, type SlsClientOptions } from '../../ship/index.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { UsageError } from '../exit.js';
@@ -109,6 +109,10 @@ export async function runGroupMember(r: GroupRun): Promise<void> {
   const running = member.run();
   try {
     await Promise.race([running, r.until]);
+  } catch (err) {
+    // Not a --cursor the user gave: a checkpoint of the group that SLS refuses (the Logstore was recreated, say).
+    if (err instanceof CursorError) throw new Error(`--consumer-group: the checkpoint of shard ${err.shard} in consumer group ${group} is refused by SLS (${err.message}); reset it or use a new group`);
+    throw err;
   } finally {
     await member.stop();
     await sls.close();
