@@ -31,6 +31,11 @@ function filterFor(view: ReadView): CompiledView {
   return f;
 }
 
+/** Sealed base64 of LZ4-packed text: NDJSON comes out at about 4× the LogGroupList bytes, raw content at about 2×. */
+function outputGuess(task: PageTask): number {
+  return task.page.rawSize * (task.view.format === 'raw' ? 2 : 4);
+}
+
 export default function openPageInWorker(task: PageTask): unknown {
   for (const { blob, key } of task.keys) keys.set(blob, key);
   const groups = decodeLogGroupList(decompressBody(task.page));
@@ -40,7 +45,7 @@ export default function openPageInWorker(task: PageTask): unknown {
     const body = task.page.body;
     return move({ [transferableSymbol]: [body.buffer], [valueSymbol]: { kind: 'keys', blobs, body } } as unknown as Parameters<typeof move>[0]);
   }
-  const rendered = renderShipped(groups, keyFor, task.target, filterFor(task.view), task.trackFields);
+  const rendered = renderShipped(groups, keyFor, task.target, filterFor(task.view), task.trackFields, outputGuess(task));
   const out = rendered.out.buffer.byteLength === rendered.out.byteLength ? rendered.out : Uint8Array.from(rendered.out);
   const outcome = { kind: 'done', ...rendered, out };
   return move({ [transferableSymbol]: [out.buffer], [valueSymbol]: outcome } as unknown as Parameters<typeof move>[0]);

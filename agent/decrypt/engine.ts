@@ -40,11 +40,11 @@ export interface DecryptEngineOptions {
   /** --where fields to report in `seenFields`. */
   trackFields?: string[];
   threads?: number;
-  /** LogGroups per PullLogs call. Default 8 (a LogGroup is up to ~1 MB of plaintext). */
+  /** LogGroups per PullLogs call. Default 4 (a LogGroup is up to ~1 MB of plaintext, several MB as NDJSON). */
   pullCount?: number;
-  /** Pages pulled but not yet written, over all shards. Default 2 × threads + 2. */
+  /** Pages pulled but not yet written, over all shards. Default threads + 1: one opening on each thread, one writing. */
   maxInFlight?: number;
-  /** Pages pulled but not yet written, per shard. Default 4. */
+  /** Pages pulled but not yet written, per shard. Default 2. */
   maxInFlightPerShard?: number;
   /** How long a followed shard that is caught up waits before asking again. Default 1 s. */
   followIntervalMs?: number;
@@ -110,7 +110,7 @@ export class DecryptEngine {
   constructor(private readonly o: DecryptEngineOptions) {
     this.threads = Math.max(1, o.threads ?? availableParallelism());
     this.pool = new DecryptPool(o.keys, this.threads);
-    this.global = new Slots(o.maxInFlight ?? 2 * this.threads + 2);
+    this.global = new Slots(o.maxInFlight ?? this.threads + 1);
     this.failedAt = new Promise<never>((_, reject) => (this.rejectFailed = reject));
     this.failedAt.catch(() => {});
   }
@@ -143,7 +143,7 @@ export class DecryptEngine {
   startShard(range: ShardRange, onWritten?: (nextCursor: string) => void): void {
     if (this.closed) throw new Error('decrypt engine is closed');
     if (this.runs.has(range.shard)) throw new Error(`shard ${range.shard} is already being read`);
-    const run = new ShardRun(range, this.o.maxInFlightPerShard ?? 4, onWritten);
+    const run = new ShardRun(range, this.o.maxInFlightPerShard ?? 2, onWritten);
     this.runs.set(range.shard, run);
     run.done = Promise.all([this.pullLoop(run), this.writeLoop(run)]).then(() => undefined);
     run.done.catch(() => {}); // reported through finished()
@@ -203,7 +203,7 @@ export class DecryptEngine {
         let page;
         try {
           if (run.stopped) throw new Halt();
-          page = await this.o.sls.pullLogsBody(logstore, shard, run.cursor, this.o.pullCount ?? 8, to, run.abort.signal);
+          page = await this.o.sls.pullLogsBody(logstore, shard, run.cursor, this.o.pullCount ?? 4, to, run.abort.signal);
         } catch (err) {
           this.global.release();
           run.slots.release();

@@ -86,8 +86,9 @@ export function renderShipped(
   target: SealedFor,
   view: CompiledView,
   trackFields: readonly string[] = [],
+  expectedBytes?: number,
 ): RenderedGroups {
-  const out = new OutputBuilder();
+  const out = new OutputBuilder(view.format === 'count' ? 0 : expectedBytes);
   const fields = new FieldTracker(trackFields);
   let logs = 0;
   let opened = 0;

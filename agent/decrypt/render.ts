@@ -10,8 +10,13 @@ const NEWLINE = Buffer.from('\n');
 /** Collects the output of one piece of work in one growing buffer. */
 export class OutputBuilder {
   lines = 0;
-  buf: Buffer = Buffer.allocUnsafe(64 * 1024);
+  buf: Buffer;
   pos = 0;
+
+  /** `expected`: a guess of the output size, so that the buffer rarely has to grow (each growth is a copy). */
+  constructor(expected = 64 * 1024) {
+    this.buf = Buffer.allocUnsafeSlow(Math.min(Math.max(expected, 4096), 64 * 2 ** 20));
+  }
 
   /** Room for `n` more bytes at `pos`. */
   ensure(n: number): void {
