@@ -1,7 +1,9 @@
 // Read benchmark: ships a dataset with the real agent (bench:e2e's run), then times `logseal decrypt` as a child process
 // against the same emulator: MB of log text per decrypt CPU second, MB/s wall, peak RSS, and the ratio to the agent's run.
 // Run: npm run bench:read -- [--quick] [--size 1GB] [--configs aes-group,sm4-group,aes-log,sm4-log] [--files 8]
-//      [--data DIR] [--threads N] [--decrypt-args "--where ..."]
+//      [--data DIR] [--threads N] [--decrypt-args "--where ..."] [--reference-cli PATH]
+// --reference-cli: another build's dist/agent/cli/main.js (e.g. an export of an older commit), timed on the same data
+//   right after, for a ratio measured in the same run.
 // --quick = 100 MB; the default is 1 GB. MB = 10^6 bytes of log text on disk. Build first (npm run bench:read does).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -34,6 +36,7 @@ const { values: args } = (() => {
         data: { type: 'string' },
         threads: { type: 'string' },
         'decrypt-args': { type: 'string', default: '' },
+        'reference-cli': { type: 'string' },
       },
     });
   } catch (e) {
@@ -131,9 +134,12 @@ async function main(): Promise<void> {
     log(`data: ${f1(dataset.bytes / MB)} MB of log text, ${dataset.lines} lines, shipped by \`logseal run\` to 2 shards (batch 1MiB, zip lz4)`);
     log('');
     log('config      run MB/CPU-s  decrypt CPU-s  wall s  MB/CPU-s  MB/s wall  ratio to run  peak RSS MiB  emulator CPU-s  lines');
-    const rows: Array<{ label: string; run: ThroughputResult; d: DecryptTiming }> = [];
+    const rows: Array<{ label: string; run: ThroughputResult; d: DecryptTiming; ref?: DecryptTiming }> = [];
+    const reference = args['reference-cli'] ? path.resolve(args['reference-cli']) : undefined;
+    if (reference && !existsSync(reference)) throw new Error(`--reference-cli: ${reference} does not exist`);
     for (const c of configs) {
       let timing: DecryptTiming | undefined;
+      let refTiming: DecryptTiming | undefined;
       const run = await throughputRun(
         {
           cliPath,
@@ -147,6 +153,7 @@ async function main(): Promise<void> {
           log,
           afterShip: async ({ emulator, configFile }) => {
             timing = await timeDecrypt(cliPath, configFile, emulator, extra);
+            if (reference) refTiming = await timeDecrypt(reference, configFile, emulator, []);
           },
         },
         `read-${c.algorithm === 'AES_256_GCM' ? 'aes' : 'sm4'}-${c.mode}`,
@@ -155,7 +162,7 @@ async function main(): Promise<void> {
       if (extra.length === 0 && d.lines !== dataset.lines) throw new Error(`decrypt printed ${d.lines} lines, the dataset has ${dataset.lines}`);
       const runRate = dataset.bytes / MB / run.cpuSeconds;
       const rate = dataset.bytes / MB / d.cpuSeconds;
-      rows.push({ label: labelOf(c.algorithm, c.mode), run, d });
+      rows.push({ label: labelOf(c.algorithm, c.mode), run, d, ...(refTiming ? { ref: refTiming } : {}) });
       log(
         `${labelOf(c.algorithm, c.mode).padEnd(10)}  ${f1(runRate).padStart(12)}  ${f2(d.cpuSeconds).padStart(13)}  ${f2(d.wallSeconds).padStart(6)}  ` +
           `${f1(rate).padStart(8)}  ${f1(dataset.bytes / MB / d.wallSeconds).padStart(9)}  ${f2(rate / runRate).padStart(12)}  ` +
@@ -173,6 +180,18 @@ async function main(): Promise<void> {
       );
     }
     log('ratio to run = decrypt MB/CPU-s ÷ the agent\'s MB/CPU-s shipping the same data (start-up included in both).');
+    if (reference) {
+      log('');
+      log(`reference reader ${reference}, same data, right after (no --decrypt-args):`);
+      for (const { label, d, ref } of rows) {
+        if (!ref) continue;
+        const rate = dataset.bytes / MB / ref.cpuSeconds;
+        log(
+          `  ${label.padEnd(10)} ${f2(ref.cpuSeconds)} CPU-s, ${f2(ref.wallSeconds)} s wall: ${f1(rate)} MB/CPU-s, ${f1(dataset.bytes / MB / ref.wallSeconds)} MB/s wall, ` +
+            `peak RSS ${f1(ref.peakRssBytes / 2 ** 20)} MiB; this build uses ${f2(d.cpuSeconds / ref.cpuSeconds)}× its CPU and ${f2(d.wallSeconds / ref.wallSeconds)}× its wall time`,
+        );
+      }
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -24,6 +24,10 @@ export class DecryptPool {
       maxThreads: n,
       idleTimeout: Infinity,
       execArgv: source ? ['--import', 'tsx'] : [],
+      // A page's sealed records pass through the heap as strings of up to 1 MB; left to its defaults (sized from the
+      // machine's memory) V8 lets them pile up for hundreds of MB before a full collection. The limit is several
+      // times the largest page (16 MB of LogGroupList).
+      resourceLimits: { maxOldGenerationSizeMb: 160, maxYoungGenerationSizeMb: 16 },
     });
   }
 
