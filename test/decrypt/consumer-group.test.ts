@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsumerGroupGoneError, ConsumerGroupMember, type ConsumerGroupApi, type ShardEngine } from '../../agent/decrypt/consumer-group.js';
-import { SlsClient } from '../../agent/ship/index.js';
+import { SlsClient, SlsError } from '../../agent/ship/index.js';
 import { startSlsEmulator, type SlsEmulator } from '../../emulators/sls/index.js';
 import { encodeCursor } from '../../emulators/sls/pull.js';
 import { waitFor } from '../helpers/e2e.js';
@@ -167,6 +167,31 @@ describe('ConsumerGroupMember', () => {
     // The restarted SLS refuses its heartbeat listing shards; it lets go of them all and starts them again.
     await waitFor('the member to start every shard again', () => engine.started.length === 2 * SHARDS && engine.running().length === SHARDS, 10_000, 20);
     for (const { shard, from } of engine.started.slice(SHARDS)) expect(from).toBe(encodeCursor(60 + shard));
+    await m.stop();
+    await run;
+  });
+
+  it('stops its shards once SLS has not answered for longer than the timeout, and joins again when it answers', async () => {
+    await sls.createConsumerGroup('app', { consumerGroup: 'cut-off', timeout: 1, order: false });
+    let reachable = true;
+    const unreachable = () => Promise.reject(new SlsError({ code: 'NetworkError', status: 0, detail: 'connect ECONNREFUSED' }));
+    const api: ConsumerGroupApi = {
+      heartbeat: (...a) => (reachable ? sls.heartbeat(...a) : unreachable()),
+      updateCheckpoint: (...a) => (reachable ? sls.updateCheckpoint(...a) : unreachable()),
+      getCheckpoints: (...a) => (reachable ? sls.getCheckpoints(...a) : unreachable()),
+      getCursor: (...a) => (reachable ? sls.getCursor(...a) : unreachable()),
+    };
+    const engine = new FakeEngine('n', new Runs());
+    const m = member('cut-off', 'n', engine, api);
+    const run = m.run();
+    await waitFor('the member to run its shards', () => engine.running().length === SHARDS, 5_000, 20);
+    reachable = false;
+    const cut = Date.now();
+    // By then SLS may have handed its shards to someone else: it must not keep reading them.
+    await waitFor('the member to stop every shard', () => engine.running().length === 0, 5_000, 20);
+    expect(Date.now() - cut).toBeGreaterThanOrEqual(900);
+    reachable = true;
+    await waitFor('the member to run its shards again', () => engine.running().length === SHARDS, 5_000, 20);
     await m.stop();
     await run;
   });
