@@ -296,7 +296,14 @@ export class DecryptEngine {
     const written = new Promise<void>((resolve, reject) => {
       const ok = this.o.out.write(bytes, (err?: Error | null) => (err ? reject(err) : resolve()));
       if (!ok) {
-        this.drain = new Promise<void>((resolve) => this.o.out.once('drain', () => resolve())).then(() => {
+        // A sink that fails or closes never drains; the write's own callback then reports the error.
+        this.drain = new Promise<void>((resolve) => {
+          const done = (): void => {
+            this.o.out.off('drain', done).off('error', done).off('close', done);
+            resolve();
+          };
+          this.o.out.once('drain', done).once('error', done).once('close', done);
+        }).then(() => {
           this.drain = undefined;
         });
       }

@@ -125,6 +125,36 @@ function jsonString(from: Buffer, s: number, e: number, out: OutputBuilder): boo
   return true;
 }
 
+// Most logs repeat the same few keys (`content` above all): the last key's JSON is kept to skip the native calls.
+let lastKey: Buffer = Buffer.alloc(0);
+let lastKeyJson: Uint8Array = new Uint8Array(0);
+
+function jsonKey(s: number, e: number, out: OutputBuilder): boolean {
+  const n = e - s;
+  if (n === lastKey.length && n <= 64) {
+    let same = true;
+    for (let i = 0; i < n; i++) {
+      if (src[s + i] !== lastKey[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) {
+      out.ensure(lastKeyJson.length);
+      out.buf.set(lastKeyJson, out.pos);
+      out.pos += lastKeyJson.length;
+      return true;
+    }
+  }
+  const start = out.pos;
+  if (!jsonString(src, s, e, out)) return false;
+  if (n <= 64) {
+    lastKey = Buffer.from(src.subarray(s, e));
+    lastKeyJson = Uint8Array.prototype.slice.call(out.buf, start, out.pos);
+  }
+  return true;
+}
+
 /** True when the contents can be written in stored order: no index-like, `__proto__` or repeated keys. */
 function plainOrder(ranges: number[]): boolean {
   const n = ranges.length / 4;
@@ -222,13 +252,16 @@ function emit(ranges: number[], time: number, timeNs: number | undefined, g: Gro
     return;
   }
   out.ensure(40 + g.json.length);
-  out.pos += TIME_KEY.copy(out.buf, out.pos);
+  out.buf.set(TIME_KEY, out.pos);
+  out.pos += TIME_KEY.length;
   writeDecimal(out, time);
   if (timeNs !== undefined) {
-    out.pos += TIME_NS_KEY.copy(out.buf, out.pos);
+    out.buf.set(TIME_NS_KEY, out.pos);
+    out.pos += TIME_NS_KEY.length;
     writeDecimal(out, timeNs);
   }
-  out.pos += g.json.copy(out.buf, out.pos);
+  out.buf.set(g.json, out.pos);
+  out.pos += g.json.length;
   const mark = out.pos;
   let fast = plainOrder(ranges);
   if (fast) {
@@ -239,7 +272,7 @@ function emit(ranges: number[], time: number, timeNs: number | undefined, g: Gro
         out.ensure(1);
         out.buf[out.pos++] = 0x2c;
       }
-      fast = jsonString(src, ranges[j]!, ranges[j + 1]!, out);
+      fast = jsonKey(ranges[j]!, ranges[j + 1]!, out);
       if (!fast) break;
       out.ensure(1);
       out.buf[out.pos++] = 0x3a;

@@ -57,6 +57,22 @@ describe('logseal decrypt', () => {
     expect(out.equals(Buffer.concat([odd, Buffer.from('\nok\n')]))).toBe(true);
   });
 
+  it('ends quietly with exit code 0 when the reader of its output goes away', async () => {
+    const ls = 'cli-epipe';
+    await s.sls.createLogstore({ logstoreName: ls, ttl: 7, shardCount: 1 });
+    await shipGroups(s, world, ls, makeGroups('first', 1, 1));
+    const child = spawn(process.execPath, [cliPath, 'decrypt', '-c', cfg, '--logstore', ls, '--follow'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise((resolve) => child.stdout.once('data', resolve));
+    child.stdout.destroy();
+    // The next write finds the pipe closed (EPIPE).
+    await shipGroups(s, world, ls, makeGroups('second', 1, 1));
+    expect(await exited).toBe(0);
+    expect(stderr).toBe('');
+  });
+
   it('--out writes the file whole, and leaves no file at all when the run fails', async () => {
     const file = path.join(world.dir, 'out.ndjson');
     const ok = await decrypt('--out', file);

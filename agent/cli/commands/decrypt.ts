@@ -166,7 +166,13 @@ export async function decryptCommand(flags: DecryptFlags, stdout: NodeJS.Writabl
       // checkpoint committed before the process ends, so the group continues where this one stopped.
       const until = Promise.race([stopSignal, e.failed(), outFailed]);
       until.catch(() => {});
-      await runGroupMember({ plan: group, logstore, client: slsOptions, sls, engine: e, from: p.from, until, log: createLogger('info') });
+      try {
+        await runGroupMember({ plan: group, logstore, client: slsOptions, sls, engine: e, from: p.from, until, log: createLogger('info') });
+      } catch (err) {
+        // Checkpoints only cover output that was written, so a reader that went away loses nothing.
+        if ((err as NodeJS.ErrnoException).code === 'EPIPE') return 0;
+        throw err;
+      }
       stopProgress();
       process.stderr.write(`logseal: decrypt stopped; consumer group ${group.group} holds the checkpoints\n`);
       return 0;
@@ -174,7 +180,13 @@ export async function decryptCommand(flags: DecryptFlags, stdout: NodeJS.Writabl
 
     if (flags.follow) {
       // Following ends on SIGTERM/SIGINT: what was pulled is written, then the cursors to resume from are printed.
-      await Promise.race([stopSignal, e.failed(), outFailed]);
+      const stopped = Promise.race([stopSignal, e.failed(), outFailed]);
+      try {
+        await stopped;
+      } catch (err) {
+        if (!file && (err as NodeJS.ErrnoException).code === 'EPIPE') return 0;
+        throw err;
+      }
       const resume = await Promise.all(ranges.map(async (r) => `--cursor ${r.shard}=${await e.stopShard(r.shard)}`));
       await e.finished();
       stopProgress();
@@ -183,7 +195,13 @@ export async function decryptCommand(flags: DecryptFlags, stdout: NodeJS.Writabl
       return 0;
     }
 
-    await Promise.race([e.finished(), e.failed(), outFailed]);
+    try {
+      await Promise.race([e.finished(), e.failed(), outFailed]);
+    } catch (err) {
+      // The reader of stdout went away (`logseal decrypt | head`): it has all it wanted.
+      if (!file && (err as NodeJS.ErrnoException).code === 'EPIPE') return 0;
+      throw err;
+    }
     stopProgress();
     if (e.stats.logs > 0) {
       const unknown = fields.filter((f) => !e.seenFields.has(f));
