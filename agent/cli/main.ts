@@ -63,6 +63,10 @@ program
   .option('--cursor <shard=cursor>', 'start this shard at a cursor (repeatable), e.g. from a stopped --follow', collect)
   .option('--threads <n>', 'decrypt worker threads (default: CPU cores)')
   .option('--dead-letter <dir>', 'read the sealed batches of this dead-letter directory instead of a Logstore')
+  .option('--consumer-group <group>', 'share the shards with the other members of this SLS consumer group (needs --follow)')
+  .option('--consumer <name>', 'this member\'s name in the group (default: hostname-pid)')
+  .option('--create-group', 'create the consumer group when it does not exist')
+  .option('--group-timeout <seconds>', 'with --create-group: silence after which SLS hands a member\'s shards on (default 60)')
   .action((o: DecryptFlags) => runCommand(() => decryptCommand(o)));
 
 program

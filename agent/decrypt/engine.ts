@@ -155,6 +155,8 @@ export class DecryptEngine {
     if (!run) return undefined;
     this.halt(run);
     await run.done.catch(() => {});
+    // A consumer group may hand the shard back to this process later; it starts again from its checkpoint.
+    if (this.runs.get(shard) === run) this.runs.delete(shard);
     return run.written;
   }
 

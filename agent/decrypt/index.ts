@@ -1,4 +1,5 @@
-// The decrypt stage's public surface: reading a Logstore back (engine, key ring, filters, output) and the --where language.
+// The decrypt stage's public surface: reading a Logstore back (engine, key ring, filters, output, consumer group membership) and the --where language.
+export { ConsumerGroupGoneError, ConsumerGroupMember, type ConsumerGroupApi, type ConsumerGroupMemberOptions, type ShardEngine } from './consumer-group.js';
 export { DecryptEngine, CursorError, type DecryptEngineOptions, type EngineStats, type ShardRange } from './engine.js';
 export { DataKeyRing } from './key-ring.js';
 export { GroupNotOpened, missingBlobs, openShippedLines, renderShipped, type KeyLookup, type RenderedGroups, type SealedFor } from './open-groups.js';

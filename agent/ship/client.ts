@@ -1,9 +1,10 @@
-// SlsClient: PutLogs, Logstore administration and reading (GetCursor/PullLogs) against one SLS project.
+// SlsClient: PutLogs, Logstore administration, reading (GetCursor/PullLogs) and consumer groups against one SLS project.
 import { createHash } from 'node:crypto';
 import { decodeLogGroupList, type LogGroup } from '../wire/loggroup.js';
 import { decompressBody, type PulledBody } from './pull-body.js';
 import { resolveCredentials, type CredentialSource, type SlsCredentials } from './credentials.js';
 import { parseEndpoint, projectHost, tlsServerName, type Endpoint } from './endpoint.js';
+import { parseCheckpoints, parseGroupList, parseShardIds, type ConsumerGroupSpec, type GroupCheckpoint } from './consumer-group.js';
 import { SlsError } from './errors.js';
 import type { PutLogsPayload } from './payload.js';
 import { logstoreBody, parseLogstore, parseShards, type LogstoreSpec, type ShardInfo } from './logstore.js';
@@ -203,6 +204,67 @@ export class SlsClient {
       operation: `${update ? 'UpdateIndex' : 'CreateIndex'} ${logstore}`,
       retry: false,
     });
+  }
+
+  async createConsumerGroup(logstore: string, spec: ConsumerGroupSpec): Promise<void> {
+    const body = Buffer.from(JSON.stringify(spec));
+    await this.call({ method: 'POST', path: `/logstores/${logstore}/consumergroups`, body, operation: `CreateConsumerGroup ${logstore}/${spec.consumerGroup}`, retry: false });
+  }
+
+  async listConsumerGroups(logstore: string): Promise<ConsumerGroupSpec[]> {
+    const operation = `ListConsumerGroup ${logstore}`;
+    const answer = await this.call({ method: 'GET', path: `/logstores/${logstore}/consumergroups`, operation, retry: true });
+    return parsed(answer, operation, parseGroupList, 'a consumer group list');
+  }
+
+  async updateConsumerGroup(logstore: string, group: string, change: { timeout?: number; order: boolean }): Promise<void> {
+    const body = Buffer.from(JSON.stringify(change));
+    await this.call({ method: 'PUT', path: `/logstores/${logstore}/consumergroups/${group}`, body, operation: `UpdateConsumerGroup ${logstore}/${group}`, retry: false });
+  }
+
+  async deleteConsumerGroup(logstore: string, group: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: `/logstores/${logstore}/consumergroups/${group}`, operation: `DeleteConsumerGroup ${logstore}/${group}`, retry: false });
+  }
+
+  /**
+   * Tells SLS the consumer is alive and still holds `held`; answers the shards it should hold now. Sent once:
+   * the caller's next heartbeat is the retry, a backoff here could outlast the group's timeout.
+   */
+  async heartbeat(logstore: string, group: string, consumer: string, held: readonly number[]): Promise<number[]> {
+    const operation = `HeartBeat ${logstore}/${group}`;
+    const answer = await this.call({
+      method: 'POST',
+      path: `/logstores/${logstore}/consumergroups/${group}`,
+      query: { type: 'heartbeat', consumer },
+      body: Buffer.from(JSON.stringify(held)),
+      operation,
+      retry: false,
+    });
+    return parsed(answer, operation, parseShardIds, 'a shard id list');
+  }
+
+  async updateCheckpoint(logstore: string, group: string, o: { consumer: string; shard: number; checkpoint: string; forceSuccess?: boolean }): Promise<void> {
+    await this.call({
+      method: 'POST',
+      path: `/logstores/${logstore}/consumergroups/${group}`,
+      query: { type: 'checkpoint', consumer: o.consumer, forceSuccess: String(o.forceSuccess ?? false) },
+      body: Buffer.from(JSON.stringify({ shard: o.shard, checkpoint: o.checkpoint })),
+      operation: `UpdateCheckPoint ${logstore}/${group}/${o.shard}`,
+      retry: true,
+    });
+  }
+
+  /** The group's checkpoints, of one shard or of all. */
+  async getCheckpoints(logstore: string, group: string, shard?: number): Promise<GroupCheckpoint[]> {
+    const operation = `GetCheckPoint ${logstore}/${group}`;
+    const answer = await this.call({
+      method: 'GET',
+      path: `/logstores/${logstore}/consumergroups/${group}`,
+      ...(shard === undefined ? {} : { query: { shard: String(shard) } }),
+      operation,
+      retry: true,
+    });
+    return parsed(answer, operation, parseCheckpoints, 'a checkpoint list');
   }
 
   /** Closes idle and in-flight connections; later calls fail. */

@@ -8,3 +8,4 @@ export { preparePayload, type CompressType, type PutLogsPayload } from './payloa
 export type { RetryPolicy } from './retry.js';
 export type { LogstoreSpec, EncryptConf, ShardInfo } from './logstore.js';
 export { TEXT_KEY_INDEX, type GetLogsPage, type GetLogsRequest, type QueriedLog } from './query.js';
+export { ConsumerGroupErrorCode, type ConsumerGroupSpec, type GroupCheckpoint } from './consumer-group.js';

@@ -3,7 +3,8 @@ import { SlsApiError } from './errors.js';
 import { OK_EMPTY, type ApiRequest, type EmulatorState, type Reply } from './context.js';
 import { parseCreateBody } from './logstore-config.js';
 
-function jsonBody(req: ApiRequest): unknown {
+/** The request body as JSON; the service wants `Content-Type: application/json` on it. */
+export function jsonBody(req: ApiRequest): unknown {
   const type = req.headers['content-type'];
   if (req.body.length === 0) throw new SlsApiError('ParameterInvalid', 'request body must be a JSON object.');
   if (type === undefined) throw new SlsApiError('MissingContentType', 'Content-Type does not exist in http header when body is not empty.');

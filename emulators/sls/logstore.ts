@@ -1,9 +1,11 @@
 // One logstore on disk: its metadata file, its shards' record logs, and the at-rest sealing of every stored LogGroup.
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AtRestKms } from './index.js';
 import { cipherFor, openPayload, RecordCipher, sealPayload } from './at-rest.js';
 import { provisionKey, usableKey, type StoredKey } from './at-rest-keys.js';
+import { writeFileDurably } from './durable-file.js';
+import { ConsumerGroups } from './consumer-groups.js';
 import { SlsApiError } from './errors.js';
 import type { IndexConfig } from './index-config.js';
 import { shardForHashKey, shardRanges, type LogstoreSettings, type ShardRange } from './logstore-config.js';
@@ -23,20 +25,6 @@ export interface LogstoreMeta {
 
 const META_FILE = 'meta.json';
 
-/** Writes a file so that after a crash either the old or the new content is there, readable by the owner only. */
-async function writeFileDurably(dir: string, name: string, content: string): Promise<void> {
-  const tmp = join(dir, `${name}.tmp`);
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(content);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, join(dir, name));
-  await syncDirectory(dir);
-}
-
 function unixNow(): number {
   return Math.floor(Date.now() / 1000);
 }
@@ -50,6 +38,8 @@ export class Logstore {
     readonly dir: string,
     private readonly shards: ShardLog[],
     private readonly kms: AtRestKms | undefined,
+    /** Its consumer groups, kept in the logstore's directory so they go when it goes. */
+    readonly consumerGroups: ConsumerGroups,
   ) {}
 
   get name(): string {
@@ -75,7 +65,7 @@ export class Logstore {
     }
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await writeFileDurably(dir, META_FILE, JSON.stringify(meta));
-    const store = new Logstore(meta, dir, await Logstore.openShards(dir, meta), kms);
+    const store = new Logstore(meta, dir, await Logstore.openShards(dir, meta), kms, await Logstore.loadGroups(dir, meta));
     await syncDirectory(dir);
     store.dataKey = plaintext;
     return store;
@@ -91,7 +81,11 @@ export class Logstore {
       throw e;
     }
     const meta = JSON.parse(raw) as LogstoreMeta;
-    return new Logstore(meta, dir, await Logstore.openShards(dir, meta), kms);
+    return new Logstore(meta, dir, await Logstore.openShards(dir, meta), kms, await Logstore.loadGroups(dir, meta));
+  }
+
+  private static loadGroups(dir: string, meta: LogstoreMeta): Promise<ConsumerGroups> {
+    return ConsumerGroups.load(dir, meta.shards.map((s) => s.shardID));
   }
 
   private static async openShards(dir: string, meta: LogstoreMeta): Promise<ShardLog[]> {
@@ -242,6 +236,7 @@ export class Logstore {
   }
 
   async close(): Promise<void> {
+    await this.consumerGroups.close();
     for (const s of this.shards) await s.close();
   }
 }

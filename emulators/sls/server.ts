@@ -5,6 +5,14 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { verifyRequest } from './auth.js';
 import type { ApiRequest, EmulatorState, Reply } from './context.js';
 import { handleControl } from './control-routes.js';
+import {
+  createConsumerGroup,
+  deleteConsumerGroup,
+  getCheckpoints,
+  listConsumerGroups,
+  postToConsumerGroup,
+  updateConsumerGroup,
+} from './consumer-group-routes.js';
 import { SlsApiError } from './errors.js';
 import { isValidProjectName } from './logstore-config.js';
 import { createLogstore, deleteLogstore, getLogstore, listLogstores, listShards, updateLogstore } from './logstore-routes.js';
@@ -50,6 +58,7 @@ function route(method: string, path: string, query: Record<string, string>): Rou
       if (method === 'DELETE') return small((s, r) => deleteIndex(s, r, name));
       throw methodNotAllowed(method, path);
     }
+    if (name && shards === 'consumergroups') return consumerGroupRoute(method, path, name, parts[3], small);
     if (parts.length === 3 && name && shards === 'shards') {
       if (method === 'GET') return small((s, r) => listShards(s, r, name));
       throw methodNotAllowed(method, path);
@@ -64,6 +73,21 @@ function route(method: string, path: string, query: Record<string, string>): Rou
     }
   }
   throw new SlsApiError('NotFound', `${method} ${path} is not an SLS API this emulator serves.`);
+}
+
+/** `/logstores/<name>/consumergroups[/<group>]`. */
+function consumerGroupRoute(method: string, path: string, logstore: string, group: string | undefined, small: (run: Route['run']) => Route): Route {
+  if (path.replace(/\/+$/, '').split('/').length > 5) throw new SlsApiError('NotFound', `${method} ${path} is not an SLS API this emulator serves.`);
+  if (group === undefined) {
+    if (method === 'GET') return small((s, r) => listConsumerGroups(s, r, logstore));
+    if (method === 'POST') return small((s, r) => createConsumerGroup(s, r, logstore));
+    throw methodNotAllowed(method, path);
+  }
+  if (method === 'GET') return small((s, r) => getCheckpoints(s, r, logstore, group));
+  if (method === 'POST') return small((s, r) => postToConsumerGroup(s, r, logstore, group));
+  if (method === 'PUT') return small((s, r) => updateConsumerGroup(s, r, logstore, group));
+  if (method === 'DELETE') return small((s, r) => deleteConsumerGroup(s, r, logstore, group));
+  throw methodNotAllowed(method, path);
 }
 
 /** The project is the first label of `Host: <project>.<endpoint>`; a bare IP or name carries none. */

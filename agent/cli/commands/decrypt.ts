@@ -18,9 +18,11 @@ import {
 } from '../../decrypt/index.js';
 import { KmsClient } from '../../keys/index.js';
 import { SlsClient } from '../../ship/index.js';
+import { createLogger } from '../../telemetry/logger.js';
 import { UsageError } from '../exit.js';
+import { planGroup, runGroupMember, type GroupFlags } from './decrypt-group.js';
 
-export interface DecryptFlags {
+export interface DecryptFlags extends GroupFlags {
   config: string;
   logstore?: string;
   shard?: string;
@@ -115,9 +117,11 @@ function plan(flags: DecryptFlags): Plan {
 
 export async function decryptCommand(flags: DecryptFlags, stdout: NodeJS.WritableStream = process.stdout): Promise<number> {
   const p = plan(flags);
+  const group = planGroup(flags);
   const config = await loadConfig(flags.config);
   const logstore = flags.logstore ?? config.sls.logstore;
-  const sls = new SlsClient({ endpoint: config.sls.endpoint, project: config.sls.project, credentials: resolveCredentials(config, 'sls') });
+  const slsOptions = { endpoint: config.sls.endpoint, project: config.sls.project, credentials: resolveCredentials(config, 'sls') };
+  const sls = new SlsClient(slsOptions);
   const kmsCreds = await resolveCredentials(config, 'kms')();
   const kms = new KmsClient({
     endpoint: config.kms.endpoint,
@@ -133,7 +137,7 @@ export async function decryptCommand(flags: DecryptFlags, stdout: NodeJS.Writabl
   let stopProgress = () => {};
   const signals: Array<[NodeJS.Signals, () => void]> = [];
   try {
-    const shards = p.shards ?? (await sls.listShards(logstore)).map((s) => s.shardID);
+    const shards = group ? [] : (p.shards ?? (await sls.listShards(logstore)).map((s) => s.shardID));
     for (const s of p.cursors.keys()) if (!shards.includes(s)) throw new UsageError(`--cursor: shard ${s} is not read (shards: ${shards.join(', ')})`);
     const ranges = await Promise.all(
       shards.map(async (shard) => ({
@@ -160,20 +164,34 @@ export async function decryptCommand(flags: DecryptFlags, stdout: NodeJS.Writabl
     const e = engine;
     stopProgress = startProgress(process.stderr, () => ({ stats: e.stats, positions: e.positions() }));
     for (const r of ranges) e.startShard(r);
+    const stopSignal = new Promise<void>((resolve) => {
+      for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+        const h = () => resolve();
+        signals.push([sig, h]);
+        process.once(sig, h);
+      }
+    });
+
+    if (group) {
+      // A member stops on SIGTERM/SIGINT or when reading fails; either way each shard's output is written and its
+      // checkpoint committed before the process ends, so the group continues where this one stopped.
+      const until = Promise.race([stopSignal, e.failed(), outFailed]);
+      until.catch(() => {});
+      try {
+        await runGroupMember({ plan: group, logstore, client: slsOptions, sls, engine: e, from: p.from, until, log: createLogger('info') });
+      } catch (err) {
+        // Checkpoints only cover output that was written, so a reader that went away loses nothing.
+        if ((err as NodeJS.ErrnoException).code === 'EPIPE') return 0;
+        throw err;
+      }
+      stopProgress();
+      process.stderr.write(`logseal: decrypt stopped; consumer group ${group.group} holds the checkpoints\n`);
+      return 0;
+    }
 
     if (flags.follow) {
       // Following ends on SIGTERM/SIGINT: what was pulled is written, then the cursors to resume from are printed.
-      const stopped = Promise.race([
-        new Promise<void>((resolve) => {
-          for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-            const h = () => resolve();
-            signals.push([sig, h]);
-            process.once(sig, h);
-          }
-        }),
-        e.failed(),
-        outFailed,
-      ]);
+      const stopped = Promise.race([stopSignal, e.failed(), outFailed]);
       try {
         await stopped;
       } catch (err) {
