@@ -181,6 +181,11 @@ const input = z.strictObject({
   maxLineBytes: doc(size({ min: 256, max: 2 ** 20 }).prefault('512KiB'), 'Longer lines are split into pieces of this size.', 'size'),
   fields: doc(stringMap(), 'Static fields added to every log.', 'map of strings'),
   tags: doc(stringMap(), 'Tags added to every LogGroup (they stay visible).', 'map of strings'),
+  closeInactive: doc(
+    duration({ min: 1000, max: 7 * 86_400_000 }).prefault('5m'),
+    'Close a file idle at its end this long; it is reopened (same dev+ino and first bytes) when it changes.',
+    'duration',
+  ),
 });
 
 export const configSchema = z.strictObject({
@@ -189,6 +194,11 @@ export const configSchema = z.strictObject({
   seal: doc(seal.prefault({}), 'How logs are sealed.', 'mapping'),
   batch: doc(batch.prefault({}), 'How logs are grouped into LogGroups.', 'mapping'),
   inputs: doc(z.array(input).min(1), 'Files to tail.', 'list'),
+  maxOpenFiles: doc(
+    integer({ min: 16, max: 1_000_000 }).prefault(1024),
+    'Input files held open at once, across all inputs; the least recently active are closed first and reopened when they change.',
+    'integer',
+  ),
   stateDir: doc(z.string().min(1).prefault('/var/lib/logseal'), 'Directory for checkpoints and the spool; relative paths resolve against the working directory.', 'path'),
   spool: doc(
     z.strictObject({

@@ -15,7 +15,7 @@ import { describeError } from './fs-errors.js';
 import { compileInput, type CompiledInput } from './input-config.js';
 import { InputEvents } from './input-events.js';
 import { RunQueue } from './run-queue.js';
-import type { Tailer } from './tailer.js';
+import type { ReadOutcome, Tailer } from './tailer.js';
 import type { FileCheckpoint, InputConfig, InputEvent, InputFile, InputRun } from './types.js';
 import { Wakeup } from './wakeup.js';
 
@@ -32,11 +32,14 @@ export interface FileInputOptions {
   rotateWaitMs?: number;
   /** How often a rotated or deleted file at EOF is checked for more data (followed paths are checked by scans). Default 250. */
   pollIntervalMs?: number;
+  /** Files held open at once across all inputs; the least recently active close first. Default 1024. */
+  maxOpenFiles?: number;
 }
 
 export const DEFAULT_READ_CHUNK_BYTES = 512 * 1024;
 export const DEFAULT_ROTATE_WAIT_MS = 5000;
 export const DEFAULT_POLL_INTERVAL_MS = 250;
+export const DEFAULT_MAX_OPEN_FILES = 1024;
 /** Delay before a rescan prompted by a directory change, so a burst of changes costs one scan. */
 const SCAN_SOON_MS = 20;
 
@@ -71,12 +74,14 @@ export class FileInput {
     // Room for the chunk plus a typical held partial line in front of it.
     this.readBuffer = Buffer.allocUnsafeSlow(this.chunkBytes + 16 * 1024);
     // A chunk's logs take ~15 % more than its lines (protobuf framing); short lines take more and grow the buffer.
-    this.runs = new RunQueue(Math.ceil(this.chunkBytes * 1.25) + 64 * 1024);
+    // Runs from reads of less than half a chunk are small enough to get buffers of their own size.
+    this.runs = new RunQueue(Math.ceil(this.chunkBytes * 1.25) + 64 * 1024, Math.min(this.chunkBytes / 2, 64 * 1024));
     this.events = new InputEvents(o.onEvent ?? (() => {}));
     this.rotateWaitMs = o.rotateWaitMs ?? DEFAULT_ROTATE_WAIT_MS;
     this.pollIntervalMs = o.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.scanIntervalMs = Math.min(...this.inputs.map((i) => i.scanIntervalMs), 60_000);
-    this.followed = new FileRegistry(hostname, o.now ?? Date.now, this.runs, this.events, () => this.wakeup.wake());
+    const maxOpen = Math.max(1, Math.floor(o.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES));
+    this.followed = new FileRegistry(maxOpen, hostname, o.now ?? Date.now, this.runs, this.events, () => this.wakeup.wake());
     const resume = new CheckpointMatcher(o.checkpoints.values());
     this.scanner = new FileScanner(this.inputs, this.followed, resume, this.events, () => this.closed);
     this.runScan();
@@ -142,10 +147,16 @@ export class FileInput {
         const t = live[(this.cursor + k) % n];
         if (t.finished || !this.worthChecking(t, performance.now())) continue;
         try {
-          const outcome = await t.readChunk(this.chunkBytes, this.readBuffer);
+          const outcome = t.fh ? await t.readChunk(this.chunkBytes, this.readBuffer) : await this.reopen(t);
           if (outcome === 'data') {
             progressed = true;
+            this.followed.touch(t);
             this.events.clearReport(t.path);
+          } else if (outcome === 'moved') {
+            // Its name is another file's now: the next scan finds where it went.
+            t.changed = false;
+            t.retryAt = performance.now() + SCAN_SOON_MS;
+            this.scheduleScan(SCAN_SOON_MS);
           } else if (outcome === 'replaced') {
             await this.followed.restartReplaced(t);
             progressed = true;
@@ -178,6 +189,13 @@ export class FileInput {
     return due !== undefined && due <= mono;
   }
 
+  /** A closed file changed: reopened, it is read at once (its turn is not lost to the reopening). */
+  private async reopen(t: Tailer): Promise<ReadOutcome | 'moved'> {
+    const reopened = await this.followed.reopen(t);
+    if (reopened !== 'ok') return reopened;
+    return t.readChunk(this.chunkBytes, this.readBuffer);
+  }
+
   private async settleAtEof(t: Tailer): Promise<void> {
     const mono = performance.now();
     t.flushIfQuiet(mono);
@@ -206,10 +224,16 @@ export class FileInput {
   // ---- discovering files
 
   private runScan(): void {
-    this.exclusive(async () => {
-      const dirs = await this.scanner.scan();
-      if (!this.closed) this.watcher.update(dirs);
-    })
+    this.scanner
+      .look()
+      .then((result) =>
+        this.exclusive(async () => {
+          await this.scanner.apply(result);
+          if (this.closed) return;
+          this.watcher.update(result.dirs);
+          await this.followed.closeInactive(performance.now());
+        }),
+      )
       .catch((err) => this.events.report('<scan>', `scan failed: ${String((err as Error)?.message ?? err).split('\n')[0]}`))
       .finally(() => {
         this.wakeup.wake();

@@ -1,7 +1,9 @@
 // The files being followed: one Tailer per file (by dev+ino), which path names which, and how a file's run ends.
 import type { Stats } from 'node:fs';
-import { stat, type FileHandle } from 'node:fs/promises';
-import { devInoKey, newFileId, readFingerprint, type Fingerprint } from './identity.js';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { isGone } from './fs-errors.js';
+import { devInoKey, fingerprintMatches, newFileId, readFingerprint, type Fingerprint } from './identity.js';
 import type { InputEvents } from './input-events.js';
 import type { RunQueue } from './run-queue.js';
 import { Tailer, type TailerInit } from './tailer.js';
@@ -15,9 +17,12 @@ export class FileRegistry {
   readonly byDevIno = new Map<string, Tailer>();
   /** Files still reachable at the path they are followed under. */
   readonly byPath = new Map<string, Tailer>();
-  readonly openHandles = new Set<FileHandle>();
+  /** Tailers holding an open handle, least recently active first (a Map keeps insertion order). */
+  private readonly open = new Map<Tailer, FileHandle>();
 
   constructor(
+    /** Open handles allowed at once; detached files (which cannot be reopened by name) may go past it. */
+    private readonly maxOpenFiles: number,
     private readonly hostname: string,
     private readonly now: () => number,
     private readonly runs: RunQueue,
@@ -36,7 +41,7 @@ export class FileRegistry {
       push: this.runs.push,
       allocate: this.runs.allocate,
     });
-    this.openHandles.add(fh);
+    this.open.set(t, fh);
     this.tailers.push(t);
     this.byDevIno.set(devInoKey(st), t);
     this.wake();
@@ -48,8 +53,7 @@ export class FileRegistry {
     t.finish();
     if (this.byDevIno.get(devInoKey(t.identity)) === t) this.byDevIno.delete(devInoKey(t.identity));
     if (this.byPath.get(t.path) === t) this.byPath.delete(t.path);
-    this.openHandles.delete(t.fh);
-    await t.fh.close().catch(() => {});
+    await this.closeHandle(t);
     this.events.emit({ type: 'finished', path: t.path, fileId: t.fileId, message: `closed at offset ${t.readOffset}` });
     if (t.queued === 0) this.forgetDrained();
   }
@@ -57,9 +61,11 @@ export class FileRegistry {
   /** Truncated or rewritten in place: what was read is done; the same handle continues from 0 as a new file id. */
   async restartReplaced(old: Tailer): Promise<void> {
     old.finish();
-    const st = await old.fh.stat();
-    const fp = await readFingerprint(old.fh);
-    const next = this.create(old.fh, st, fp, {
+    const fh = old.open();
+    this.open.delete(old);
+    const st = await fh.stat();
+    const fp = await readFingerprint(fh);
+    const next = this.create(fh, st, fp, {
       fileId: newFileId(st),
       path: old.path,
       tagPath: old.tagPath,
@@ -99,7 +105,13 @@ export class FileRegistry {
     if (this.byPath.get(t.path) === t) this.byPath.delete(t.path);
     t.attached = false;
     t.quietSince = performance.now();
-    const links = await t.fh.stat().then((s) => s.nlink, () => 1);
+    if (!t.fh && !(await this.relocate(t))) {
+      // Closed and gone: whatever it held past our offset went with it (it was idle when closed).
+      this.events.emit({ type: 'removed', path: t.path, fileId: t.fileId, message: `gone while closed; finished at offset ${t.readOffset}` });
+      await this.finish(t);
+      return;
+    }
+    const links = await t.open().stat().then((s) => s.nlink, () => 1);
     this.events.emit({ type: links === 0 ? 'removed' : 'rotated', path: t.path, fileId: t.fileId, message: 'finishing the open file' });
     this.wake();
   }
@@ -109,8 +121,115 @@ export class FileRegistry {
     this.tailers = this.tailers.filter((t) => !(t.finished && t.queued === 0));
   }
 
+  // ---- bounding open handles
+
+  get openCount(): number {
+    return this.open.size;
+  }
+
+  /** The file was active: it is the last to be closed to make room. */
+  touch(t: Tailer): void {
+    const fh = this.open.get(t);
+    if (fh === undefined) return;
+    this.open.delete(t);
+    this.open.set(t, fh);
+  }
+
+  /** Closes least recently active files until one more handle fits under maxOpenFiles. */
+  async makeRoom(): Promise<void> {
+    if (this.open.size < this.maxOpenFiles) return;
+    for (const t of this.open.keys()) {
+      if (this.open.size < this.maxOpenFiles) return;
+      // A detached file can no longer be reopened by its name; it closes by itself once quiet.
+      if (t.attached && !t.finished) await this.suspend(t);
+    }
+  }
+
+  /** Closes the files that have been idle at EOF for their input's closeInactive; they reopen when they change. */
+  async closeInactive(mono: number): Promise<void> {
+    for (const t of [...this.open.keys()]) {
+      if (!t.attached || t.finished || t.idleSince === undefined || t.changed) continue;
+      // A pending multiline event or partial line needs no handle, but its flush deadline needs the tailer polled.
+      if (mono - t.idleSince >= t.input.closeInactiveMs && t.deadline(Infinity) === undefined) await this.suspend(t);
+    }
+  }
+
+  /** Closes the handle of a followed file; it stays followed and is reopened when it changes. */
+  async suspend(t: Tailer): Promise<void> {
+    const fh = t.release();
+    if (!fh) return;
+    this.open.delete(t);
+    await fh.close().catch(() => {});
+  }
+
+  /**
+   * Reopens a closed file at its path. 'moved': the path names another file now (a scan sorts out where this one
+   * went); 'replaced': same inode, other first bytes (rewritten in place), reopened for restartReplaced.
+   */
+  async reopen(t: Tailer): Promise<'ok' | 'moved' | 'replaced'> {
+    await this.makeRoom();
+    let fh: FileHandle;
+    try {
+      fh = await open(t.path, 'r');
+    } catch (err) {
+      if (isGone(err)) return 'moved';
+      throw err;
+    }
+    try {
+      const st = await fh.stat();
+      if (devInoKey(st) !== devInoKey(t.identity)) {
+        await fh.close();
+        return 'moved';
+      }
+      const same = await fingerprintMatches(fh, t.identity);
+      t.reattach(fh, st);
+      this.open.set(t, fh);
+      if (!same) {
+        t.replacedBecause = 'first bytes changed while closed';
+        return 'replaced';
+      }
+      return 'ok';
+    } catch (err) {
+      if (t.fh !== fh) await fh.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  /**
+   * A closed file whose path no longer names it: looks for it in its directory by dev+ino and fingerprint (a rename
+   * rotation to a name no glob matches) and opens it there. False when it is not found (deleted).
+   */
+  private async relocate(t: Tailer): Promise<boolean> {
+    const dir = path.dirname(t.path);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      const p = path.join(dir, name);
+      const st = await stat(p).catch(() => undefined);
+      if (!st?.isFile() || devInoKey(st) !== devInoKey(t.identity)) continue;
+      await this.makeRoom();
+      const fh = await open(p, 'r').catch(() => undefined);
+      if (!fh) return false;
+      const opened = await fh.stat().catch(() => undefined);
+      if (opened && devInoKey(opened) === devInoKey(t.identity) && (await fingerprintMatches(fh, t.identity).catch(() => false))) {
+        t.path = p;
+        t.reattach(fh, opened);
+        this.open.set(t, fh);
+        return true;
+      }
+      await fh.close().catch(() => {});
+      return false;
+    }
+    return false;
+  }
+
+  private async closeHandle(t: Tailer): Promise<void> {
+    const fh = t.fh;
+    this.open.delete(t);
+    if (fh) await fh.close().catch(() => {});
+  }
+
   async closeAll(): Promise<void> {
-    for (const fh of this.openHandles) await fh.close().catch(() => {});
-    this.openHandles.clear();
+    for (const fh of this.open.values()) await fh.close().catch(() => {});
+    this.open.clear();
   }
 }

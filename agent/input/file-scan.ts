@@ -26,6 +26,15 @@ async function mapConcurrently<T, R>(items: T[], limit: number, fn: (item: T) =>
   return out;
 }
 
+export interface ScanResult {
+  /** Directories looked in (to watch for changes). */
+  dirs: Set<string>;
+  /** Paths the globs matched. */
+  seen: Set<string>;
+  /** The matched regular files, with the input that owns each. */
+  found: { p: string; input: CompiledInput; st: Stats }[];
+}
+
 export class FileScanner {
   private firstScanDone = false;
 
@@ -37,10 +46,13 @@ export class FileScanner {
     private readonly isClosed: () => boolean,
   ) {}
 
-  /** One pass over the globs. Returns the directories looked in (to watch for changes). */
-  async scan(): Promise<Set<string>> {
+  /**
+   * Walks the globs and stats what they match. Changes nothing, so it runs without the input's lock: with thousands
+   * of files the stats take a while, and reading goes on meanwhile (apply() copes with a file system that moved on).
+   */
+  async look(): Promise<ScanResult> {
     const dirs = new Set<string>();
-    if (this.isClosed()) return dirs;
+    if (this.isClosed()) return { dirs, seen: new Set(), found: [] };
     const candidates: { p: string; input: CompiledInput }[] = [];
     const seen = new Set<string>();
     for (const input of this.inputs) {
@@ -55,6 +67,11 @@ export class FileScanner {
     }
     const stats = await mapConcurrently(candidates, STAT_CONCURRENCY, (c) => this.statMatched(c.p));
     const found = candidates.flatMap((c, i) => (stats[i] ? [{ ...c, st: stats[i] }] : []));
+    return { dirs, seen, found };
+  }
+
+  /** Acts on what look() found: renames, new files, replaced and vanished ones. */
+  async apply({ seen, found }: ScanResult): Promise<void> {
     const { byDevIno, byPath } = this.files;
     // Renames first, so a file that moved to another matched name is not mistaken for one that went away.
     for (const { p, st } of found) {
@@ -62,7 +79,7 @@ export class FileScanner {
       if (known && known.path !== p && !this.isClosed()) await this.files.moved(known, p);
     }
     for (const { p, input, st } of found) {
-      if (this.isClosed()) return dirs;
+      if (this.isClosed()) return;
       const known = byDevIno.get(devInoKey(st));
       const atPath = byPath.get(p);
       if (atPath && atPath !== known) await this.files.detach(atPath);
@@ -80,7 +97,6 @@ export class FileScanner {
       await this.finishRotatedAway();
       this.resume.endStartup();
     }
-    return dirs;
   }
 
   /** stat() of a matched path: undefined when it is gone or not a regular file (errors are reported). */
@@ -116,6 +132,7 @@ export class FileScanner {
   }
 
   private async openNew(p: string, input: CompiledInput): Promise<void> {
+    await this.files.makeRoom();
     let fh: FileHandle;
     try {
       fh = await open(p, 'r');
@@ -150,7 +167,6 @@ export class FileScanner {
       this.events.clearReport(p);
       this.events.emit({ type: 'opened', path: p, fileId: t.fileId, message: start.note });
     } catch (err) {
-      this.files.openHandles.delete(fh);
       await fh.close().catch(() => {});
       this.events.report(p, `cannot read ${p}: ${describeError(err)}`);
     }
@@ -169,6 +185,7 @@ export class FileScanner {
         continue;
       }
       try {
+        await this.files.makeRoom();
         const fp = await readFingerprint(fh);
         const pieces = await piecesBefore(fh, cp.offset, input.maxLineBytes);
         const t = this.files.create(fh, st, fp, {

@@ -8,6 +8,7 @@ import type { InputConfig } from './types.js';
 export const DEFAULT_MAX_LINE_BYTES = 512 * 1024;
 export const DEFAULT_SCAN_INTERVAL_MS = 1000;
 export const DEFAULT_FLUSH_TIMEOUT_MS = 1000;
+export const DEFAULT_CLOSE_INACTIVE_MS = 5 * 60_000;
 
 /** A configuration the input cannot run with; the message names the input and key, on one line. */
 export class InputConfigError extends Error {
@@ -29,6 +30,8 @@ export interface CompiledInput {
   fields: LogContent[];
   tags: LogTag[];
   scanIntervalMs: number;
+  /** A file idle at EOF this long has its handle closed; a change seen by a scan or watch event reopens it. */
+  closeInactiveMs: number;
 }
 
 function oneLine(err: unknown): string {
@@ -48,6 +51,7 @@ export function compileInput(config: InputConfig, index: number, hostname: strin
   };
   const maxLineBytes = Math.floor(positive('maxLineBytes', config.maxLineBytes, DEFAULT_MAX_LINE_BYTES));
   const scanIntervalMs = positive('scanIntervalMs', config.scanIntervalMs, DEFAULT_SCAN_INTERVAL_MS);
+  const closeInactiveMs = positive('closeInactiveMs', config.closeInactiveMs, DEFAULT_CLOSE_INACTIVE_MS);
 
   let parse: LineParser;
   try {
@@ -85,5 +89,6 @@ export function compileInput(config: InputConfig, index: number, hostname: strin
     fields: Object.entries(config.fields ?? {}).map(([key, value]) => ({ key, value })),
     tags: Object.entries(config.tags ?? {}).map(([key, value]) => ({ key, value })),
     scanIntervalMs,
+    closeInactiveMs,
   };
 }

@@ -56,7 +56,8 @@ export async function piecesBefore(fh: FileHandle, offset: number, maxLineBytes:
 
 export class Tailer {
   readonly fileId: string;
-  readonly fh: FileHandle;
+  /** Undefined while closed for being inactive (or to stay within the open file limit): position and state are kept. */
+  fh: FileHandle | undefined;
   readonly input: CompiledInput;
   readonly tagPath: string;
   identity: FileIdentity;
@@ -82,6 +83,8 @@ export class Tailer {
   changed = false;
   /** Why the last read returned 'replaced'. */
   replacedBecause = '';
+  /** Size and mtime when the handle was closed: a scan that sees others marks the file changed. */
+  closedAt: { size: number; mtimeMs: number } | undefined;
 
   private readonly framer: LineFramer;
   private readonly joiner: MultilineJoiner | undefined;
@@ -95,6 +98,10 @@ export class Tailer {
   private runStart: number;
   /** File size at the last stat in readChunk (-1: stat again). */
   private knownSize = -1;
+  /** lastSeen comes from the fstat of a reopen that just happened: readChunk needs no other. */
+  private statFresh = false;
+  /** Size and mtime at the last stat of the open handle (what a closed file is compared with). */
+  private lastSeen = { size: -1, mtimeMs: -1 };
   /** Size and mtime at the last successful verify(). */
   private verified = { size: -1, mtimeMs: -1 };
   private time = 0;
@@ -147,18 +154,22 @@ export class Tailer {
    * large enough; nothing refers to it once this returns.
    */
   async readChunk(chunkBytes: number, scratch?: Buffer): Promise<ReadOutcome> {
+    const fh = this.open();
     this.changed = false; // before the stat: a change noticed from here on is seen by this read or flagged again
     let size = this.knownSize;
     // A stat per read is a thread-pool round trip; while the last one vouches for a whole chunk ahead it is skipped.
-    if (size - this.readOffset < chunkBytes || this.identity.fingerprintBytes < FINGERPRINT_MAX_BYTES) {
-      const stat = await this.fh.stat();
+    if (this.statFresh || size - this.readOffset < chunkBytes || this.identity.fingerprintBytes < FINGERPRINT_MAX_BYTES) {
+      // Just reopened: the reopen's fstat is as fresh as another one would be.
+      const stat = this.statFresh ? this.lastSeen : await fh.stat();
+      this.statFresh = false;
       size = this.knownSize = stat.size;
+      this.lastSeen = { size: stat.size, mtimeMs: stat.mtimeMs };
       if (stat.size < this.readOffset) {
         this.replacedBecause = `size ${stat.size} < offset ${this.readOffset}`;
         return 'replaced';
       }
       if (this.identity.fingerprintBytes < FINGERPRINT_MAX_BYTES && stat.size > this.identity.fingerprintBytes) {
-        const longer = await extendFingerprint(this.fh, this.identity);
+        const longer = await extendFingerprint(fh, this.identity);
         if (!longer) {
           this.replacedBecause = 'first bytes changed';
           return 'replaced';
@@ -169,7 +180,7 @@ export class Tailer {
     }
     const room = Math.min(chunkBytes, size - this.readOffset);
     const { buf, at } = this.framer.bufferFor(room, scratch);
-    const { bytesRead } = await this.fh.read(buf, at, room, this.readOffset);
+    const { bytesRead } = await fh.read(buf, at, room, this.readOffset);
     if (bytesRead < room) this.knownSize = -1; // shorter than the stat said: look again before the next read
     this.stamp();
     this.writer.reserve(at + bytesRead);
@@ -183,6 +194,32 @@ export class Tailer {
     return 'data';
   }
 
+  /** The handle, which the caller made sure is open. */
+  open(): FileHandle {
+    if (!this.fh) throw new Error(`${this.path} is not open`);
+    return this.fh;
+  }
+
+  /**
+   * Lets go of the handle; the position, a held partial line and a pending multiline event stay. Returns the handle
+   * to close. The next knownSize is stale by then: look again after reopening.
+   */
+  release(): FileHandle | undefined {
+    const fh = this.fh;
+    this.fh = undefined;
+    this.knownSize = -1;
+    this.closedAt = this.lastSeen;
+    return fh;
+  }
+
+  /** A reopened handle on the same file (the caller checked dev+ino and fingerprint); `seen` from its fstat. */
+  reattach(fh: FileHandle, seen: { size: number; mtimeMs: number }): void {
+    this.fh = fh;
+    this.lastSeen = { size: seen.size, mtimeMs: seen.mtimeMs };
+    this.statFresh = true;
+    this.closedAt = undefined;
+  }
+
   private atEof(): 'eof' {
     this.idleSince = performance.now();
     return 'eof';
@@ -191,6 +228,12 @@ export class Tailer {
   /** For periodic checks: has the file been truncated or rewritten under us? `seen` skips the work if unchanged. */
   async verify(seen: { size: number; mtimeMs: number }): Promise<'ok' | 'replaced'> {
     if (seen.size === this.verified.size && seen.mtimeMs === this.verified.mtimeMs) return 'ok';
+    if (!this.fh) {
+      // Closed: the reopen checks the identity; a change only has to be noticed.
+      const c = this.closedAt;
+      if (!c || c.size !== seen.size || c.mtimeMs !== seen.mtimeMs) this.changed = true;
+      return 'ok';
+    }
     const stat = await this.fh.stat();
     if (stat.size < this.readOffset) {
       this.replacedBecause = `size ${stat.size} < offset ${this.readOffset}`;

@@ -39,6 +39,11 @@ export interface InputConfig {
   tags?: Record<string, string>;
   /** Default 1000. */
   scanIntervalMs?: number;
+  /**
+   * A file that has been idle at EOF this long is closed (its position kept) and reopened when a scan or watch event
+   * sees it change; reopening checks dev+ino and fingerprint, so a replaced file is not taken for it. Default 300000.
+   */
+  closeInactiveMs?: number;
 }
 
 export interface FileIdentity {

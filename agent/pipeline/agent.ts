@@ -135,8 +135,9 @@ export class Agent {
         maxLineBytes: i.maxLineBytes,
         fields: i.fields,
         tags: i.tags,
+        closeInactiveMs: i.closeInactive,
       })),
-      { checkpoints: saved, hostname: os.hostname(), onEvent: (e) => logInputEvent(log, e) },
+      { checkpoints: saved, hostname: os.hostname(), maxOpenFiles: config.maxOpenFiles, onEvent: (e) => logInputEvent(log, e) },
     );
     const batcher = new Batcher({ maxBytes: config.batch.maxBytes, maxLogs: config.batch.maxLogs, lingerMs: config.batch.linger });
     const window = config.sls.maxInFlight + 2 * config.seal.threads;
