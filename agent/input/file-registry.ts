@@ -1,12 +1,22 @@
 // The files being followed: one Tailer per file (by dev+ino), which path names which, and how a file's run ends.
 import type { Stats } from 'node:fs';
-import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isGone } from './fs-errors.js';
-import { devInoKey, fingerprintMatches, newFileId, readFingerprint, type Fingerprint } from './identity.js';
+import { devInoKey, fingerprintMatches, headMatches, newFileId, readFingerprint, type Fingerprint } from './identity.js';
+import { openLogFile, type LogFile } from './log-file.js';
 import type { InputEvents } from './input-events.js';
 import type { RunQueue } from './run-queue.js';
 import { Tailer, type TailerInit } from './tailer.js';
+
+/** A plain file that was read to its end: its directory, content fingerprint and the offset it ended at. */
+interface FinishedPlain extends Fingerprint {
+  dir: string;
+  offset: number;
+}
+
+/** Plain files remembered for compressed copies: logrotate compresses a file within one rotation of finishing it. */
+const MAX_FINISHED_PLAIN = 4096;
 
 export type NewTailer = Pick<TailerInit, 'fileId' | 'path' | 'tagPath' | 'offset' | 'input' | 'attached' | 'piecesBefore'>;
 
@@ -18,7 +28,9 @@ export class FileRegistry {
   /** Files still reachable at the path they are followed under. */
   readonly byPath = new Map<string, Tailer>();
   /** Tailers holding an open handle, least recently active first (a Map keeps insertion order). */
-  private readonly open = new Map<Tailer, FileHandle>();
+  private readonly open = new Map<Tailer, LogFile>();
+  /** Plain files finished lately: where a compressed copy of one (app.log.1 -> app.log.1.gz) starts reading. */
+  private readonly finishedPlain: FinishedPlain[] = [];
 
   constructor(
     /** Open handles allowed at once; detached files (which cannot be reopened by name) may go past it. */
@@ -31,7 +43,7 @@ export class FileRegistry {
     private readonly wake: () => void,
   ) {}
 
-  create(fh: FileHandle, st: Stats, fp: Fingerprint, o: NewTailer): Tailer {
+  create(fh: LogFile, st: Stats, fp: Fingerprint, o: NewTailer): Tailer {
     const t = new Tailer({
       fh,
       ...o,
@@ -54,6 +66,11 @@ export class FileRegistry {
     if (this.byDevIno.get(devInoKey(t.identity)) === t) this.byDevIno.delete(devInoKey(t.identity));
     if (this.byPath.get(t.path) === t) this.byPath.delete(t.path);
     await this.closeHandle(t);
+    if (!t.gzip) {
+      const { fingerprint, fingerprintBytes } = t.identity;
+      this.finishedPlain.push({ dir: path.dirname(t.path), fingerprint, fingerprintBytes, offset: t.readOffset });
+      if (this.finishedPlain.length > MAX_FINISHED_PLAIN) this.finishedPlain.shift();
+    }
     this.events.emit({ type: 'finished', path: t.path, fileId: t.fileId, message: `closed at offset ${t.readOffset}` });
     if (t.queued === 0) this.forgetDrained();
   }
@@ -168,9 +185,9 @@ export class FileRegistry {
    */
   async reopen(t: Tailer): Promise<'ok' | 'moved' | 'replaced'> {
     await this.makeRoom();
-    let fh: FileHandle;
+    let fh: LogFile;
     try {
-      fh = await open(t.path, 'r');
+      fh = await openLogFile(t.path);
     } catch (err) {
       if (isGone(err)) return 'moved';
       throw err;
@@ -207,7 +224,7 @@ export class FileRegistry {
       const st = await stat(p).catch(() => undefined);
       if (!st?.isFile() || devInoKey(st) !== devInoKey(t.identity)) continue;
       await this.makeRoom();
-      const fh = await open(p, 'r').catch(() => undefined);
+      const fh = await openLogFile(p).catch(() => undefined);
       if (!fh) return false;
       const opened = await fh.stat().catch(() => undefined);
       if (opened && devInoKey(opened) === devInoKey(t.identity) && (await fingerprintMatches(fh, t.identity).catch(() => false))) {
@@ -220,6 +237,22 @@ export class FileRegistry {
       return false;
     }
     return false;
+  }
+
+  /**
+   * Where a new gzip file in `dir` whose decompressed content starts with `head` stands against the plain files:
+   * 'wait' while a plain file with that content is still followed (it is read to its end first, from its own handle),
+   * the offset a finished one ended at (the compressed copy goes on from there), or undefined for an unrelated file.
+   */
+  compressedCopyStart(dir: string, head: Buffer): 'wait' | number | undefined {
+    for (const t of this.tailers) {
+      if (!t.gzip && !t.finished && path.dirname(t.path) === dir && headMatches(head, t.identity)) return 'wait';
+    }
+    for (let i = this.finishedPlain.length - 1; i >= 0; i--) {
+      const f = this.finishedPlain[i];
+      if (f.dir === dir && headMatches(head, f)) return f.offset;
+    }
+    return undefined;
   }
 
   private async closeHandle(t: Tailer): Promise<void> {

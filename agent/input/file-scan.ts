@@ -1,14 +1,18 @@
 // Finding files: walks the globs, opens new matches where their checkpoint says, and notices renames, replacements
 // and deletions of the files followed.
 import type { Stats } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import type { CheckpointMatcher } from './checkpoint-match.js';
 import type { FileRegistry } from './file-registry.js';
 import { describeError, errorCode, isGone } from './fs-errors.js';
-import { devInoKey, readFingerprint } from './identity.js';
+import { GZIP_SIZE_UNKNOWN, GzipFile } from './gzip-file.js';
+import { devInoKey, FINGERPRINT_MAX_BYTES, newFileId, readFingerprint, readHead } from './identity.js';
+import { isGzipPath, openLogFile, type LogFile } from './log-file.js';
 import type { CompiledInput } from './input-config.js';
 import type { InputEvents } from './input-events.js';
 import { piecesBefore, type Tailer } from './tailer.js';
+import type { StartPoint } from './checkpoint-match.js';
 
 /** stat() calls in flight during a scan: one at a time pays a thread-pool round trip each (2x the CPU at 1000 files). */
 const STAT_CONCURRENCY = 32;
@@ -67,6 +71,8 @@ export class FileScanner {
     }
     const stats = await mapConcurrently(candidates, STAT_CONCURRENCY, (c) => this.statMatched(c.p));
     const found = candidates.flatMap((c, i) => (stats[i] ? [{ ...c, st: stats[i] }] : []));
+    // Gzip files last: one compressed from a plain file found in the same scan waits for that file (compressedStart).
+    found.sort((a, b) => Number(isGzipPath(a.p)) - Number(isGzipPath(b.p)));
     return { dirs, seen, found };
   }
 
@@ -85,7 +91,7 @@ export class FileScanner {
       if (atPath && atPath !== known) await this.files.detach(atPath);
       if (!known) await this.openNew(p, input);
       else if (known.path === p && known.attached && !known.finished) {
-        if (st.size !== known.readOffset) known.changed = true; // the fallback when no watch event came
+        if (known.differsFrom(st)) known.changed = true; // the fallback when no watch event came
         await this.verify(known, st);
       }
     }
@@ -124,7 +130,7 @@ export class FileScanner {
     try {
       const st = await stat(t.path);
       if (devInoKey(st) !== devInoKey(t.identity)) await this.files.detach(t);
-      else if (st.size !== t.readOffset) t.changed = true;
+      else if (t.differsFrom(st)) t.changed = true;
     } catch (err) {
       if (isGone(err)) await this.files.detach(t);
       else this.events.report(t.path, `cannot stat ${t.path}: ${describeError(err)}`);
@@ -133,9 +139,9 @@ export class FileScanner {
 
   private async openNew(p: string, input: CompiledInput): Promise<void> {
     await this.files.makeRoom();
-    let fh: FileHandle;
+    let fh: LogFile;
     try {
-      fh = await open(p, 'r');
+      fh = await openLogFile(p);
     } catch (err) {
       if (errorCode(err) !== 'ENOENT') this.events.report(p, `cannot open ${p}: ${describeError(err)}`);
       return;
@@ -148,7 +154,15 @@ export class FileScanner {
         return;
       }
       const fp = await readFingerprint(fh);
-      const start = await this.resume.startPoint(p, fh, st, input.startAt);
+      let start = await this.resume.startPoint(p, fh, st, input.startAt);
+      if (fh instanceof GzipFile) {
+        const gz = await this.compressedStart(p, fh, st, start);
+        if (gz === 'wait') {
+          await fh.close();
+          return;
+        }
+        start = gz;
+      }
       if (start.truncated) {
         const cp = start.truncated;
         this.events.emit({ type: 'truncated', path: p, fileId: cp.fileId, message: `size ${st.size} < checkpoint ${cp.offset}` });
@@ -170,6 +184,29 @@ export class FileScanner {
       await fh.close().catch(() => {});
       this.events.report(p, `cannot read ${p}: ${describeError(err)}`);
     }
+  }
+
+  /**
+   * Where a gzip file starts. Its own checkpoint wins. Otherwise, when its content starts like a plain file of the
+   * same directory it is that file compressed (logrotate's compress: app.log.1 -> app.log.1.gz, then app.log.1 is
+   * deleted): it waits while that file is still followed, then goes on from the offset that file ended at, so no line
+   * is shipped twice. The match is by content fingerprint (the first 1 KiB, decompressed) and directory, as the inode
+   * changes; two files of one directory that start with the same KiB are taken for one. Files from before the restart
+   * are matched by their checkpoints the same way.
+   */
+  private async compressedStart(p: string, fh: GzipFile, st: Stats, start: StartPoint): Promise<StartPoint | 'wait'> {
+    if (start.resumed) return start;
+    const head = await readHead(fh, FINGERPRINT_MAX_BYTES);
+    const dir = path.dirname(p);
+    const origin = this.files.compressedCopyStart(dir, head);
+    if (origin === 'wait') return 'wait';
+    const from = origin ?? this.resume.compressedFrom(dir, head)?.offset;
+    if (from !== undefined) {
+      return { fileId: newFileId(st), offset: from, resumed: true, note: `compressed copy of a file read to offset ${from}; reading from there` };
+    }
+    // startAt end on a file found at startup: its decompressed length is known only by decompressing it.
+    if (start.offset === GZIP_SIZE_UNKNOWN) return { ...start, offset: await fh.measure() };
+    return start;
   }
 
   /** After the startup scan: finish checkpointed files that were renamed away while we were stopped. */

@@ -1,5 +1,6 @@
 // One open file being followed: reads chunks at its offset, frames them into lines and lines into encoded runs of logs.
-import type { FileHandle } from 'node:fs/promises';
+import { GzipFile } from './gzip-file.js';
+import type { LogFile } from './log-file.js';
 import { canFrameLines, encodeContents, LogWriter } from '../wire/log-writer.js';
 import type { LogContent, LogTag } from '../wire/loggroup.js';
 import { LineFramer } from './framer.js';
@@ -18,7 +19,7 @@ const BACKSCAN_BYTES = 64 * 1024;
 export type ReadOutcome = 'data' | 'eof' | 'replaced';
 
 export interface TailerInit {
-  fh: FileHandle;
+  fh: LogFile;
   fileId: string;
   identity: FileIdentity;
   /** Where the file is now. */
@@ -41,7 +42,7 @@ export interface TailerInit {
  * Resuming at a checkpoint inside a line (only split pieces end there): how many pieces of that line came before, so
  * the numbering continues. Costs one backwards read of that line, once.
  */
-export async function piecesBefore(fh: FileHandle, offset: number, maxLineBytes: number): Promise<number> {
+export async function piecesBefore(fh: LogFile, offset: number, maxLineBytes: number): Promise<number> {
   const block = Buffer.allocUnsafe(BACKSCAN_BYTES);
   for (let end = offset; end > 0; ) {
     const start = Math.max(0, end - BACKSCAN_BYTES);
@@ -57,7 +58,11 @@ export async function piecesBefore(fh: FileHandle, offset: number, maxLineBytes:
 export class Tailer {
   readonly fileId: string;
   /** Undefined while closed for being inactive (or to stay within the open file limit): position and state are kept. */
-  fh: FileHandle | undefined;
+  fh: LogFile | undefined;
+  /** Read decompressed (a .gz file): it ends once its stream is complete, and it is never appended to. */
+  readonly gzip: boolean;
+  /** A gzip file read to the end of its complete stream, last line included. */
+  gzipDone = false;
   readonly input: CompiledInput;
   readonly tagPath: string;
   identity: FileIdentity;
@@ -110,6 +115,7 @@ export class Tailer {
 
   constructor(init: TailerInit) {
     this.fh = init.fh;
+    this.gzip = init.fh instanceof GzipFile;
     this.fileId = init.fileId;
     this.identity = init.identity;
     this.path = init.path;
@@ -195,7 +201,7 @@ export class Tailer {
   }
 
   /** The handle, which the caller made sure is open. */
-  open(): FileHandle {
+  open(): LogFile {
     if (!this.fh) throw new Error(`${this.path} is not open`);
     return this.fh;
   }
@@ -204,7 +210,7 @@ export class Tailer {
    * Lets go of the handle; the position, a held partial line and a pending multiline event stay. Returns the handle
    * to close. The next knownSize is stale by then: look again after reopening.
    */
-  release(): FileHandle | undefined {
+  release(): LogFile | undefined {
     const fh = this.fh;
     this.fh = undefined;
     this.knownSize = -1;
@@ -213,7 +219,7 @@ export class Tailer {
   }
 
   /** A reopened handle on the same file (the caller checked dev+ino and fingerprint); `seen` from its fstat. */
-  reattach(fh: FileHandle, seen: { size: number; mtimeMs: number }): void {
+  reattach(fh: LogFile, seen: { size: number; mtimeMs: number }): void {
     this.fh = fh;
     this.lastSeen = { size: seen.size, mtimeMs: seen.mtimeMs };
     this.statFresh = true;
@@ -221,12 +227,20 @@ export class Tailer {
   }
 
   private atEof(): 'eof' {
+    if (this.fh instanceof GzipFile && this.fh.complete && !this.gzipDone) {
+      // A complete gzip stream will not grow: its last line is whole even without a newline.
+      this.stamp();
+      this.framer.flushPartial(this.readOffset);
+      this.pushRun();
+      this.gzipDone = true;
+    }
     this.idleSince = performance.now();
     return 'eof';
   }
 
   /** For periodic checks: has the file been truncated or rewritten under us? `seen` skips the work if unchanged. */
   async verify(seen: { size: number; mtimeMs: number }): Promise<'ok' | 'replaced'> {
+    if (this.gzip) return 'ok'; // compressed once and left alone; decompression checks its own checksum
     if (seen.size === this.verified.size && seen.mtimeMs === this.verified.mtimeMs) return 'ok';
     if (!this.fh) {
       // Closed: the reopen checks the identity; a change only has to be noticed.
@@ -245,6 +259,11 @@ export class Tailer {
     }
     this.verified = { size: seen.size, mtimeMs: seen.mtimeMs };
     return 'ok';
+  }
+
+  /** Whether a scan's stat of the file's path shows something left to read. */
+  differsFrom(st: { size: number }): boolean {
+    return this.gzip ? !this.gzipDone : st.size !== this.readOffset;
   }
 
   /** Monotonic ms when something must happen without new data: a multiline flush, or closing a quiet detached file. */
