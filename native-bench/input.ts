@@ -1,6 +1,8 @@
 // Input stage measurements, not part of the test suite: `npm run bench:input` (npx tsx native-bench/input.ts).
 //   MODE=read  (default) CPU cost of reading a pre-written file through FileInput; MB=200, PARSER=raw|json, CHUNK=bytes.
-//   MODE=idle  CPU use while following IDLE=1000 idle files with a read() waiting; SCAN=1000 (scanIntervalMs).
+//   MODE=idle  CPU use while following IDLE=1000 idle files with a read() waiting; SCAN=1000 (scanIntervalMs),
+//              MAXOPEN=1024 (maxOpenFiles); reports the descriptors open at the end.
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,7 +34,7 @@ async function readThroughput(): Promise<object> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let got = 0;
-  while (got < lines) got += (await input.read(4096)).length;
+  while (got < lines) for (const run of await input.read(4096)) got += run.count;
   const wall = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(process.cpuUsage(cpu0));
   await input.close();
@@ -41,18 +43,25 @@ async function readThroughput(): Promise<object> {
 
 async function idleCost(): Promise<object> {
   const files = env('IDLE', 1000);
-  for (let i = 0; i < files; i++) await writeFile(path.join(dir, `idle-${i}.log`), `idle ${i}\n`);
-  const input = new FileInput([{ paths: [path.join(dir, '*.log')], scanIntervalMs: env('SCAN', 1000) }], { checkpoints: new Map() });
+  for (let i = 0; i < files; i += 500) {
+    await Promise.all(Array.from({ length: Math.min(500, files - i) }, (_, k) => writeFile(path.join(dir, `idle-${i + k}.log`), `idle ${i + k}\n`)));
+  }
+  const fdsBefore = readdirSync('/proc/self/fd').length;
+  const input = new FileInput([{ paths: [path.join(dir, '*.log')], scanIntervalMs: env('SCAN', 1000) }], {
+    checkpoints: new Map(),
+    maxOpenFiles: env('MAXOPEN', 1024),
+  });
   let got = 0;
-  while (got < files) got += (await input.read(4096)).length;
+  while (got < files) for (const run of await input.read(4096)) got += run.count;
   const waiting = input.read(10);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, 5000));
   const cpuPercent = (cpuSeconds(process.cpuUsage(cpu0)) / ((performance.now() - t0) / 1000)) * 100;
+  const openFds = readdirSync('/proc/self/fd').length - fdsBefore;
   await input.close();
   await waiting;
-  return { idleFiles: files, scanIntervalMs: env('SCAN', 1000), cpuPercent: +cpuPercent.toFixed(1) };
+  return { idleFiles: files, scanIntervalMs: env('SCAN', 1000), maxOpenFiles: env('MAXOPEN', 1024), openFds, cpuPercent: +cpuPercent.toFixed(1) };
 }
 
 try {

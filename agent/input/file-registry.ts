@@ -31,6 +31,8 @@ export class FileRegistry {
   private readonly open = new Map<Tailer, LogFile>();
   /** Plain files finished lately: where a compressed copy of one (app.log.1 -> app.log.1.gz) starts reading. */
   private readonly finishedPlain: FinishedPlain[] = [];
+  /** Per directory, its regular files by dev+ino as listed once during the current scan (see relocate). */
+  private dirIndex = new Map<string, Map<string, string>>();
 
   constructor(
     /** Open handles allowed at once; detached files (which cannot be reopened by name) may go past it. */
@@ -218,11 +220,8 @@ export class FileRegistry {
    */
   private async relocate(t: Tailer): Promise<boolean> {
     const dir = path.dirname(t.path);
-    const names = await readdir(dir).catch(() => [] as string[]);
-    for (const name of names) {
-      const p = path.join(dir, name);
-      const st = await stat(p).catch(() => undefined);
-      if (!st?.isFile() || devInoKey(st) !== devInoKey(t.identity)) continue;
+    const p = (await this.listDir(dir)).get(devInoKey(t.identity));
+    if (p !== undefined) {
       await this.makeRoom();
       const fh = await openLogFile(p).catch(() => undefined);
       if (!fh) return false;
@@ -234,9 +233,27 @@ export class FileRegistry {
         return true;
       }
       await fh.close().catch(() => {});
-      return false;
     }
     return false;
+  }
+
+  /** A new scan: directory listings taken by the last one may be out of date. */
+  beginScan(): void {
+    this.dirIndex.clear();
+  }
+
+  /** The regular files of `dir` by dev+ino, listed once per scan: many closed files may vanish from one directory. */
+  private async listDir(dir: string): Promise<Map<string, string>> {
+    let index = this.dirIndex.get(dir);
+    if (index) return index;
+    index = new Map();
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const p = path.join(dir, name);
+      const st = await stat(p).catch(() => undefined);
+      if (st?.isFile()) index.set(devInoKey(st), p);
+    }
+    this.dirIndex.set(dir, index);
+    return index;
   }
 
   /**

@@ -79,6 +79,7 @@ export class FileScanner {
   /** Acts on what look() found: renames, new files, replaced and vanished ones. */
   async apply({ seen, found }: ScanResult): Promise<void> {
     const { byDevIno, byPath } = this.files;
+    this.files.beginScan();
     // Renames first, so a file that moved to another matched name is not mistaken for one that went away.
     for (const { p, st } of found) {
       const known = byDevIno.get(devInoKey(st));
