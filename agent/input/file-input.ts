@@ -5,6 +5,9 @@
 // copytruncate rotation, lines the application writes between the copy and the truncate that lie beyond our offset
 // are lost by the rotation itself (they are in neither file once truncated); and a glob that also matches the copies
 // reads them as new files.
+//
+// Many files: reading is round robin, at most one chunk per file per turn, so a busy file does not hold back the
+// others; idle files are closed (closeInactive) and at most maxOpenFiles are open at once (see FileRegistry).
 import os from 'node:os';
 import path from 'node:path';
 import { CheckpointMatcher } from './checkpoint-match.js';
