@@ -1,9 +1,11 @@
 // Input stage measurements, not part of the test suite: `npm run bench:input` (npx tsx native-bench/input.ts).
 //   MODE=read  (default) CPU cost of reading a pre-written file through FileInput; MB=200, PARSER=raw|json, CHUNK=bytes.
-//   MODE=idle  CPU use while following IDLE=1000 idle files with a read() waiting; SCAN=1000 (scanIntervalMs).
+//   MODE=idle  CPU use while following IDLE=1000 idle files with a read() waiting; SCAN=1000 (scanIntervalMs),
+//              MAXOPEN=1024 (maxOpenFiles); reports the descriptors open at the end.
 //   MODE=cri   the same log lines as plain lines and as CRI container logs (every PARTIAL-th line written as two
 //              P/F fragments; default 50), read in turn REPEAT=3 times each in this process; prints CRI's lines per
 //              CPU second as a ratio of plain lines'.
+import { readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,8 +46,14 @@ async function readThroughput(): Promise<object> {
 
 async function idleCost(): Promise<object> {
   const files = env('IDLE', 1000);
-  for (let i = 0; i < files; i++) await writeFile(path.join(dir, `idle-${i}.log`), `idle ${i}\n`);
-  const input = new FileInput([{ paths: [path.join(dir, '*.log')], scanIntervalMs: env('SCAN', 1000) }], { checkpoints: new Map() });
+  for (let i = 0; i < files; i += 500) {
+    await Promise.all(Array.from({ length: Math.min(500, files - i) }, (_, k) => writeFile(path.join(dir, `idle-${i + k}.log`), `idle ${i + k}\n`)));
+  }
+  const fdsBefore = readdirSync('/proc/self/fd').length;
+  const input = new FileInput([{ paths: [path.join(dir, '*.log')], scanIntervalMs: env('SCAN', 1000) }], {
+    checkpoints: new Map(),
+    maxOpenFiles: env('MAXOPEN', 1024),
+  });
   let got = 0;
   while (got < files) for (const run of await input.read(4096)) got += run.count;
   const waiting = input.read(10);
@@ -53,9 +61,10 @@ async function idleCost(): Promise<object> {
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, 5000));
   const cpuPercent = (cpuSeconds(process.cpuUsage(cpu0)) / ((performance.now() - t0) / 1000)) * 100;
+  const openFds = readdirSync('/proc/self/fd').length - fdsBefore;
   await input.close();
   await waiting;
-  return { idleFiles: files, scanIntervalMs: env('SCAN', 1000), cpuPercent: +cpuPercent.toFixed(1) };
+  return { idleFiles: files, scanIntervalMs: env('SCAN', 1000), maxOpenFiles: env('MAXOPEN', 1024), openFds, cpuPercent: +cpuPercent.toFixed(1) };
 }
 
 /** Reads every line of the files under `sub` through FileInput; CPU seconds taken. */

@@ -229,6 +229,11 @@ const input = z.strictObject({
     'Pause reading this input while over these rates (nothing is dropped).',
     'mapping',
   ),
+  closeInactive: doc(
+    duration({ min: 1000, max: 7 * 86_400_000 }).prefault('5m'),
+    'Close a file idle at its end this long; it is reopened (same dev+ino and first bytes) when it changes.',
+    'duration',
+  ),
 }).superRefine((i, ctx) => {
   // Joining continuation lines would need each container line's stream and time carried through the joiner.
   if (i.multiline && i.format !== 'lines') {
@@ -242,6 +247,11 @@ export const configSchema = z.strictObject({
   seal: doc(seal.prefault({}), 'How logs are sealed.', 'mapping'),
   batch: doc(batch.prefault({}), 'How logs are grouped into LogGroups.', 'mapping'),
   inputs: doc(z.array(input).min(1), 'Files to tail.', 'list'),
+  maxOpenFiles: doc(
+    integer({ min: 16, max: 1_000_000 }).prefault(1024),
+    'Input files held open at once, across all inputs; the least recently active are closed first and reopened when they change.',
+    'integer',
+  ),
   stateDir: doc(z.string().min(1).prefault('/var/lib/logseal'), 'Directory for checkpoints and the spool; relative paths resolve against the working directory.', 'path'),
   spool: doc(
     z.strictObject({

@@ -2,7 +2,8 @@
 import type { Stats } from 'node:fs';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { devInoKey, fingerprintMatches, newFileId } from './identity.js';
+import { devInoKey, fingerprintMatches, headMatches, newFileId } from './identity.js';
+import type { LogFile } from './log-file.js';
 import type { FileCheckpoint } from './types.js';
 
 export interface StartPoint {
@@ -40,7 +41,7 @@ export class CheckpointMatcher {
   }
 
   /** Where a newly found file starts: its checkpoint, 0 for new data, or startAt for files present at startup. */
-  async startPoint(p: string, fh: FileHandle, st: Stats, startAt: 'beginning' | 'end'): Promise<StartPoint> {
+  async startPoint(p: string, fh: LogFile, st: Stats, startAt: 'beginning' | 'end'): Promise<StartPoint> {
     const key = devInoKey(st);
     const candidates = this.unmatched.get(key) ?? [];
     this.unmatched.delete(key); // whatever else had this inode is gone: inode numbers are reused
@@ -62,6 +63,13 @@ export class CheckpointMatcher {
   /** Whether a checkpoint (not yet matched) may belong to this file: only during the startup scan. */
   expects(st: { dev: number; ino: number }): boolean {
     return this.unmatched.has(devInoKey(st));
+  }
+
+  /** Whether a gzip file in `dir` may be the compressed copy of a checkpointed file (see compressedFrom). */
+  expectsCompressedIn(dir: string): boolean {
+    if (!this.startup) return false;
+    for (const cps of this.unmatched.values()) if (cps.some((c) => path.dirname(c.path) === dir)) return true;
+    return false;
   }
 
   /**
@@ -104,6 +112,22 @@ export class CheckpointMatcher {
   }
 
   /**
+   * During the startup scan: the checkpoint of a file gone from `dir` whose content `head` starts with, i.e. the
+   * plain file a compressed one was made from (app.log.1 -> app.log.1.gz while we were stopped). It is taken.
+   */
+  compressedFrom(dir: string, head: Buffer): FileCheckpoint | undefined {
+    if (!this.startup) return undefined;
+    for (const [key, cps] of this.unmatched) {
+      const cp = cps.find((c) => path.dirname(c.path) === dir && headMatches(head, c));
+      if (cp) {
+        this.unmatched.delete(key);
+        return cp;
+      }
+    }
+    return undefined;
+  }
+
+  /**
    * The startup scan is over. Checkpoints still unmatched belong to files that are gone; keeping them would risk
    * matching a later file that reuses the inode and starts with the same bytes. A file that shows up late is new.
    */
@@ -114,7 +138,7 @@ export class CheckpointMatcher {
 }
 
 /** Of the checkpoints for one inode, the one whose fingerprint the file still starts with (the longest wins). */
-async function bestMatch(fh: FileHandle, candidates: FileCheckpoint[]): Promise<FileCheckpoint | undefined> {
+async function bestMatch(fh: LogFile, candidates: FileCheckpoint[]): Promise<FileCheckpoint | undefined> {
   let best: FileCheckpoint | undefined;
   for (const cp of candidates) {
     if (!(await fingerprintMatches(fh, cp))) continue;

@@ -5,16 +5,20 @@
 // copytruncate rotation, lines the application writes between the copy and the truncate that lie beyond our offset
 // are lost by the rotation itself (they are in neither file once truncated); and a glob that also matches the copies
 // reads them as new files.
-import type { Stats } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+//
+// Many files: reading is round robin, at most one chunk per file per turn, so a busy file does not hold back the
+// others; idle files are closed (closeInactive) and at most maxOpenFiles are open at once (see FileRegistry).
 import os from 'node:os';
 import path from 'node:path';
 import { CheckpointMatcher } from './checkpoint-match.js';
 import { DirWatcher } from './dir-watcher.js';
-import { devInoKey, newFileId, readFingerprint, type Fingerprint } from './identity.js';
-import { OldFiles } from './ignore-older.js';
+import { FileRegistry } from './file-registry.js';
+import { FileScanner } from './file-scan.js';
+import { describeError } from './fs-errors.js';
 import { compileInput, type CompiledInput } from './input-config.js';
-import { piecesBefore, Tailer, type TailerInit } from './tailer.js';
+import { InputEvents } from './input-events.js';
+import { RunQueue } from './run-queue.js';
+import type { ReadOutcome, Tailer } from './tailer.js';
 import type { FileCheckpoint, InputConfig, InputEvent, InputFile, InputRun, InputStats } from './types.js';
 import { Wakeup } from './wakeup.js';
 
@@ -31,103 +35,31 @@ export interface FileInputOptions {
   rotateWaitMs?: number;
   /** How often a rotated or deleted file at EOF is checked for more data (followed paths are checked by scans). Default 250. */
   pollIntervalMs?: number;
+  /** Files held open at once across all inputs; the least recently active close first. Default 1024. */
+  maxOpenFiles?: number;
 }
 
 export const DEFAULT_READ_CHUNK_BYTES = 512 * 1024;
 export const DEFAULT_ROTATE_WAIT_MS = 5000;
 export const DEFAULT_POLL_INTERVAL_MS = 250;
-/** Run buffers kept for reuse between reads. */
-const MAX_FREE_RUN_BUFFERS = 4;
+export const DEFAULT_MAX_OPEN_FILES = 1024;
 /** Delay before a rescan prompted by a directory change, so a burst of changes costs one scan. */
 const SCAN_SOON_MS = 20;
-/** stat() calls in flight during a scan: one at a time pays a thread-pool round trip each (2x the CPU at 1000 files). */
-const STAT_CONCURRENCY = 32;
-
-async function mapConcurrently<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
-function errorCode(err: unknown): string {
-  return (err as NodeJS.ErrnoException)?.code ?? 'EIO';
-}
-
-function describe(err: unknown): string {
-  const code = errorCode(err);
-  const reasons: Record<string, string> = {
-    EACCES: 'permission denied',
-    EPERM: 'operation not permitted',
-    ELOOP: 'too many symbolic links',
-    EMFILE: 'too many open files',
-    ENFILE: 'too many open files in system',
-    EIO: 'I/O error',
-  };
-  return reasons[code] ? `${reasons[code]} (${code})` : code;
-}
-
-/** The first `n` logs of `run` and the rest, as views of its arrays. */
-function cutRun(run: InputRun, n: number): [InputRun, InputRun] {
-  const at = run.ends[n - 1];
-  const first: InputRun = {
-    ...run,
-    bytes: run.bytes.subarray(0, at),
-    ends: run.ends.subarray(0, n),
-    offsets: run.offsets.subarray(0, n),
-    count: n,
-  };
-  const restEnds = run.ends.slice(n);
-  for (let i = 0; i < restEnds.length; i++) restEnds[i] -= at;
-  const rest: InputRun = {
-    ...run,
-    bytes: run.bytes.subarray(at),
-    ends: restEnds,
-    offsets: run.offsets.subarray(n),
-    count: run.count - n,
-    startOffset: run.offsets[n - 1],
-  };
-  return [first, rest];
-}
 
 export class FileInput {
   private readonly inputs: CompiledInput[];
-  private readonly hostname: string;
   private readonly chunkBytes: number;
   /** One read buffer for all files (reads run one at a time): touched memory is reused instead of freshly faulted in. */
   private readonly readBuffer: Buffer;
-  private readonly now: () => number;
-  private readonly onEvent: (e: InputEvent) => void;
   private readonly rotateWaitMs: number;
   private readonly pollIntervalMs: number;
   private readonly scanIntervalMs: number;
 
-  /** Every tailer not yet forgotten, in opening order (a finished one stays until its runs are taken). */
-  private tailers: Tailer[] = [];
-  /** Open files by dev+ino: a file is followed once, whatever names it has. */
-  private readonly byDevIno = new Map<string, Tailer>();
-  /** Files still reachable at the path they are followed under. */
-  private readonly byPath = new Map<string, Tailer>();
-  private readonly resume: CheckpointMatcher;
-  private readonly oldFiles = new OldFiles();
-  private readonly openHandles = new Set<FileHandle>();
-  private firstScanDone = false;
-
-  private queue: InputRun[] = [];
-  /** Buffers of the runs the last read() handed out, and buffers free for new runs. */
-  private lent: ArrayBufferLike[] = [];
-  private readonly free: Buffer[] = [];
-  private readonly runBufferBytes: number;
-  private owners: Tailer[] = [];
-  private head = 0;
-  /** Logs in queue[head…]. */
-  private queuedLogs = 0;
+  private readonly events: InputEvents;
+  private readonly runs: RunQueue;
+  private readonly followed: FileRegistry;
+  private readonly scanner: FileScanner;
+  /** Where the next fill() starts its round over the files, so each gets its turn. */
   private cursor = 0;
 
   private lock: Promise<unknown> = Promise.resolve();
@@ -137,22 +69,25 @@ export class FileInput {
   private scanTimer: NodeJS.Timeout | undefined;
   private scanDueAt = Infinity;
   private readonly watcher = new DirWatcher((dir, event, name) => this.dirChanged(dir, event, name));
-  private readonly reported = new Map<string, string>();
 
   constructor(inputs: InputConfig[], o: FileInputOptions) {
-    this.hostname = o.hostname ?? os.hostname();
-    this.inputs = inputs.map((cfg, i) => compileInput(cfg, i, this.hostname));
+    const hostname = o.hostname ?? os.hostname();
+    this.inputs = inputs.map((cfg, i) => compileInput(cfg, i, hostname));
     this.chunkBytes = Math.max(4096, Math.floor(o.readChunkBytes ?? DEFAULT_READ_CHUNK_BYTES));
     // Room for the chunk plus a typical held partial line in front of it.
     this.readBuffer = Buffer.allocUnsafeSlow(this.chunkBytes + 16 * 1024);
     // A chunk's logs take ~15 % more than its lines (protobuf framing); short lines take more and grow the buffer.
-    this.runBufferBytes = Math.ceil(this.chunkBytes * 1.25) + 64 * 1024;
-    this.now = o.now ?? Date.now;
-    this.onEvent = o.onEvent ?? (() => {});
+    // Runs from reads of less than half a chunk are small enough to get buffers of their own size.
+    this.runs = new RunQueue(Math.ceil(this.chunkBytes * 1.25) + 64 * 1024, Math.min(this.chunkBytes / 2, 64 * 1024));
+    this.events = new InputEvents(o.onEvent ?? (() => {}));
     this.rotateWaitMs = o.rotateWaitMs ?? DEFAULT_ROTATE_WAIT_MS;
     this.pollIntervalMs = o.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.scanIntervalMs = Math.min(...this.inputs.map((i) => i.scanIntervalMs), 60_000);
-    this.resume = new CheckpointMatcher(o.checkpoints.values());
+    const maxOpen = Math.max(1, Math.floor(o.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES));
+    const runs = { push: this.pushRun, allocate: this.runs.allocate };
+    this.followed = new FileRegistry(maxOpen, hostname, o.now ?? Date.now, runs, this.events, () => this.wakeup.wake());
+    const resume = new CheckpointMatcher(o.checkpoints.values());
+    this.scanner = new FileScanner(this.inputs, this.followed, resume, this.events, () => this.closed);
     this.runScan();
   }
 
@@ -163,13 +98,13 @@ export class FileInput {
    */
   async read(maxLogs: number): Promise<InputRun[]> {
     const max = Math.max(1, Math.floor(maxLogs));
-    this.reclaimLent();
+    this.runs.reclaimLent();
     for (;;) {
       if (this.closed) return [];
-      if (this.head < this.queue.length) return this.take(max);
+      if (!this.runs.empty) return this.take(max);
       await this.exclusive(() => this.fill(max));
       if (this.closed) return [];
-      if (this.head < this.queue.length) return this.take(max);
+      if (!this.runs.empty) return this.take(max);
       await this.wakeup.wait(this.waitMs());
     }
   }
@@ -179,7 +114,7 @@ export class FileInput {
    * before any). A finished file stays listed until all its logs have been returned, then drops out.
    */
   files(): InputFile[] {
-    return this.tailers.map((t) => t.describe());
+    return this.followed.tailers.map((t) => t.describe());
   }
 
   /** Per configured input, in order. */
@@ -195,82 +130,31 @@ export class FileInput {
     this.watcher.close();
     this.wakeup.wake();
     this.closing = this.exclusive(async () => {
-      for (const fh of this.openHandles) await fh.close().catch(() => {});
-      this.openHandles.clear();
-      this.queue = [];
-      this.owners = [];
-      this.head = 0;
-      this.queuedLogs = 0;
+      await this.followed.closeAll();
+      this.runs.clear();
     });
     return this.closing;
   }
 
-  // ---- handing out runs
-
   private take(max: number): InputRun[] {
-    const out: InputRun[] = [];
-    let logs = 0;
-    let drainedFinished = false;
-    while (this.head < this.queue.length && logs < max) {
-      let run = this.queue[this.head];
-      const t = this.owners[this.head];
-      if (logs + run.count > max) {
-        const [first, rest] = cutRun(run, max - logs);
-        this.queue[this.head] = rest;
-        run = first;
-      } else {
-        this.head++;
-        this.lent.push(run.bytes.buffer);
-        t.queued--;
-        if (t.finished && t.queued === 0) drainedFinished = true;
-      }
-      t.takenOffset = run.offsets[run.count - 1];
-      logs += run.count;
-      out.push(run);
-    }
-    this.queuedLogs -= logs;
-    if (this.head === this.queue.length) {
-      this.queue = [];
-      this.owners = [];
-      this.head = 0;
-    }
-    if (drainedFinished) this.forgetDrained();
-    return out;
+    const { runs, drainedFinished } = this.runs.take(max);
+    if (drainedFinished) this.followed.forgetDrained();
+    return runs;
   }
 
-  // Run buffers are recycled rather than left to the garbage collector: at full speed the input would otherwise
-  // allocate its whole throughput in fresh buffers, and that churn is what drives V8 into full collections.
-  private readonly allocateRun = (size: number): Buffer => {
-    for (let i = this.free.length - 1; i >= 0; i--) {
-      if (this.free[i].length >= size) return this.free.splice(i, 1)[0];
-    }
-    return Buffer.allocUnsafeSlow(Math.max(size, this.runBufferBytes));
-  };
+  // ---- reading: one chunk per file per turn, round robin
 
-  private reclaimLent(): void {
-    for (const buffer of this.lent) {
-      if (this.free.length < MAX_FREE_RUN_BUFFERS && buffer.byteLength >= this.runBufferBytes) this.free.push(Buffer.from(buffer));
-    }
-    this.lent = [];
-  }
-
+  /** Every run a file hands out: queued, and charged to its input's rateLimit (lines are known only once framed). */
   private readonly pushRun = (run: InputRun, from: Tailer): void => {
-    this.queue.push(run);
-    this.owners.push(from);
-    this.queuedLogs += run.count;
-    from.queued++;
+    this.runs.push(run, from);
     from.input.rate?.charge(run.count, run.offsets[run.count - 1] - run.startOffset);
   };
-
-  private forgetDrained(): void {
-    this.tailers = this.tailers.filter((t) => !(t.finished && t.queued === 0));
-  }
 
   /** Reads one chunk from each file in turn until `max` logs are ready, or every file is at EOF. */
   private async fill(max: number): Promise<void> {
     for (;;) {
       if (this.closed) return;
-      const live = this.tailers.filter((t) => !t.finished);
+      const live = this.followed.tailers.filter((t) => !t.finished);
       const n = live.length;
       if (n === 0) return;
       let progressed = false;
@@ -280,27 +164,33 @@ export class FileInput {
         const chunkBytes = t.input.rate ? t.input.rate.readBytes(this.chunkBytes) : this.chunkBytes;
         if (chunkBytes === 0) continue; // over its input's rateLimit: waitMs() says when to come back
         try {
-          const outcome = await t.readChunk(chunkBytes, this.readBuffer);
+          const outcome = t.fh ? await t.readChunk(chunkBytes, this.readBuffer) : await this.reopen(t, chunkBytes);
           if (outcome === 'data') {
             progressed = true;
-            this.clearReport(t.path);
+            this.followed.touch(t);
+            this.events.clearReport(t.path);
+          } else if (outcome === 'moved') {
+            // Its name is another file's now: the next scan finds where it went.
+            t.changed = false;
+            t.retryAt = performance.now() + SCAN_SOON_MS;
+            this.scheduleScan(SCAN_SOON_MS);
           } else if (outcome === 'replaced') {
-            await this.restartReplaced(t);
+            await this.followed.restartReplaced(t);
             progressed = true;
           } else {
             await this.settleAtEof(t);
           }
         } catch (err) {
-          this.report(t.path, `cannot read ${t.path}: ${describe(err)}`);
+          this.events.report(t.path, `cannot read ${t.path}: ${describeError(err)}`);
           t.retryAt = performance.now() + this.scanIntervalMs;
         }
-        if (this.queuedLogs >= max) {
+        if (this.runs.logs >= max) {
           this.cursor = (this.cursor + k + 1) % n;
           return;
         }
       }
       this.cursor = (this.cursor + 1) % n;
-      if (this.head < this.queue.length || !progressed) return;
+      if (!this.runs.empty || !progressed) return;
     }
   }
 
@@ -316,45 +206,17 @@ export class FileInput {
     return due !== undefined && due <= mono;
   }
 
+  /** A closed file changed: reopened, it is read at once (its turn is not lost to the reopening). */
+  private async reopen(t: Tailer, chunkBytes: number): Promise<ReadOutcome | 'moved'> {
+    const reopened = await this.followed.reopen(t);
+    if (reopened !== 'ok') return reopened;
+    return t.readChunk(chunkBytes, this.readBuffer);
+  }
+
   private async settleAtEof(t: Tailer): Promise<void> {
     const mono = performance.now();
     t.flushIfQuiet(mono);
-    if (!t.attached && mono - t.quietSince >= this.rotateWaitMs) await this.finishTailer(t);
-  }
-
-  private async finishTailer(t: Tailer): Promise<void> {
-    t.finish();
-    if (this.byDevIno.get(devInoKey(t.identity)) === t) this.byDevIno.delete(devInoKey(t.identity));
-    if (this.byPath.get(t.path) === t) this.byPath.delete(t.path);
-    this.openHandles.delete(t.fh);
-    await t.fh.close().catch(() => {});
-    this.emit({ type: 'finished', path: t.path, fileId: t.fileId, message: `closed at offset ${t.readOffset}` });
-    if (t.queued === 0) this.forgetDrained();
-  }
-
-  /** Truncated or rewritten in place: what was read is done; the same handle continues from 0 as a new file id. */
-  private async restartReplaced(old: Tailer): Promise<void> {
-    old.finish();
-    const stat = await old.fh.stat();
-    const fp = await readFingerprint(old.fh);
-    const next = this.createTailer(old.fh, stat, fp, {
-      fileId: newFileId(stat),
-      path: old.path,
-      tagPath: old.tagPath,
-      offset: 0,
-      input: old.input,
-      attached: old.attached,
-    });
-    const key = devInoKey(stat);
-    if (this.byDevIno.get(key) === old) this.byDevIno.set(key, next);
-    if (this.byPath.get(old.path) === old) this.byPath.set(old.path, next);
-    this.emit({
-      type: 'truncated',
-      path: old.path,
-      fileId: next.fileId,
-      message: `${old.replacedBecause}; reading from 0 (previous file id ${old.fileId})`,
-    });
-    if (old.queued === 0) this.forgetDrained();
+    if (!t.attached && mono - t.quietSince >= this.rotateWaitMs) await this.followed.finish(t);
   }
 
   // ---- waiting
@@ -362,7 +224,7 @@ export class FileInput {
   private waitMs(): number {
     const mono = performance.now();
     let wait = this.pollIntervalMs;
-    for (const t of this.tailers) {
+    for (const t of this.followed.tailers) {
       if (t.finished) continue;
       const at = t.deadline(this.rotateWaitMs);
       if (at !== undefined) wait = Math.min(wait, at - mono);
@@ -380,8 +242,17 @@ export class FileInput {
   // ---- discovering files
 
   private runScan(): void {
-    this.exclusive(() => this.scan())
-      .catch((err) => this.report('<scan>', `scan failed: ${String((err as Error)?.message ?? err).split('\n')[0]}`))
+    this.scanner
+      .look()
+      .then((result) =>
+        this.exclusive(async () => {
+          await this.scanner.apply(result);
+          if (this.closed) return;
+          this.watcher.update(result.dirs);
+          await this.followed.closeInactive(performance.now());
+        }),
+      )
+      .catch((err) => this.events.report('<scan>', `scan failed: ${String((err as Error)?.message ?? err).split('\n')[0]}`))
       .finally(() => {
         this.wakeup.wake();
         this.scheduleScan(this.scanIntervalMs);
@@ -402,242 +273,10 @@ export class FileInput {
     }, delayMs).unref();
   }
 
-  private async scan(): Promise<void> {
-    if (this.closed) return;
-    const candidates: { p: string; input: CompiledInput }[] = [];
-    const seen = new Set<string>();
-    const dirs = new Set<string>();
-    for (const input of this.inputs) {
-      const walk = await input.matcher.find();
-      for (const e of walk.errors) this.report(e.path, `cannot list ${e.path}: ${describe({ code: e.code })}`);
-      for (const d of walk.dirs) dirs.add(d);
-      for (const p of walk.files) {
-        if (seen.has(p)) continue;
-        seen.add(p);
-        candidates.push({ p, input });
-      }
-    }
-    const stats = await mapConcurrently(candidates, STAT_CONCURRENCY, (c) => this.statMatched(c.p));
-    const found = candidates.flatMap((c, i) => (stats[i] ? [{ ...c, st: stats[i] }] : []));
-    // Renames first, so a file that moved to another matched name is not mistaken for one that went away.
-    for (const { p, st } of found) {
-      const known = this.byDevIno.get(devInoKey(st));
-      if (known && known.path !== p && !this.closed) await this.moved(known, p);
-    }
-    for (const { p, input, st } of found) {
-      if (this.closed) return;
-      const known = this.byDevIno.get(devInoKey(st));
-      const atPath = this.byPath.get(p);
-      if (atPath && atPath !== known) await this.detach(atPath);
-      if (!known) {
-        // ignoreOlder: a file with a checkpoint is resumed whatever its age, so nothing read before is skipped.
-        if (!this.resume.expects(st) && (await this.oldFiles.passOver(p, st, input.ignoreOlderMs))) continue;
-        await this.openNew(p, input);
-      } else if (known.path === p && known.attached && !known.finished) {
-        if (st.size !== known.readOffset) known.changed = true; // the fallback when no watch event came
-        await this.verify(known, st);
-      }
-    }
-    for (const t of [...this.byPath.values()]) {
-      if (!seen.has(t.path) && !this.closed) await this.checkStillThere(t);
-    }
-    if (!this.firstScanDone) {
-      this.firstScanDone = true;
-      await this.finishRotatedAway();
-      this.resume.endStartup();
-    }
-    this.watcher.update(dirs);
-  }
-
-  /** stat() of a matched path: undefined when it is gone or not a regular file (errors are reported). */
-  private async statMatched(p: string): Promise<Stats | undefined> {
-    try {
-      const st = await stat(p);
-      if (st.isFile()) return st;
-    } catch (err) {
-      const code = errorCode(err);
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') this.report(p, `cannot stat ${p}: ${describe(err)}`);
-    }
-    return undefined;
-  }
-
-  private async verify(t: Tailer, st: Stats): Promise<void> {
-    try {
-      if ((await t.verify(st)) === 'replaced') await this.restartReplaced(t);
-      this.clearReport(t.path);
-    } catch (err) {
-      this.report(t.path, `cannot read ${t.path}: ${describe(err)}`);
-    }
-  }
-
-  /** A followed file turned up under another matched name. */
-  private async moved(t: Tailer, p: string): Promise<void> {
-    if (t.attached) {
-      const still = await stat(t.path).catch(() => undefined);
-      if (still && devInoKey(still) === devInoKey(t.identity)) return; // a second name (link) for the same file
-      if (this.byPath.get(t.path) === t) this.byPath.delete(t.path);
-      this.emit({ type: 'rotated', path: t.path, fileId: t.fileId, message: `renamed to ${p}` });
-    }
-    const previous = this.byPath.get(p);
-    if (previous && previous !== t) await this.detach(previous);
-    t.path = p;
-    t.attached = true;
-    this.byPath.set(p, t);
-  }
-
-  /** A followed path that the last walk did not return: the file was renamed away, replaced or deleted. */
-  private async checkStillThere(t: Tailer): Promise<void> {
-    try {
-      const st = await stat(t.path);
-      if (devInoKey(st) !== devInoKey(t.identity)) await this.detach(t);
-      else if (st.size !== t.readOffset) t.changed = true;
-    } catch (err) {
-      const code = errorCode(err);
-      if (code === 'ENOENT' || code === 'ENOTDIR') await this.detach(t);
-      else this.report(t.path, `cannot stat ${t.path}: ${describe(err)}`);
-    }
-  }
-
-  /** The path no longer names this file: keep reading the open handle to EOF, then close it once quiet. */
-  private async detach(t: Tailer): Promise<void> {
-    if (this.byPath.get(t.path) === t) this.byPath.delete(t.path);
-    t.attached = false;
-    t.quietSince = performance.now();
-    const links = await t.fh.stat().then((s) => s.nlink, () => 1);
-    this.emit({ type: links === 0 ? 'removed' : 'rotated', path: t.path, fileId: t.fileId, message: 'finishing the open file' });
-    this.wakeup.wake();
-  }
-
-  private async openNew(p: string, input: CompiledInput): Promise<void> {
-    let fh: FileHandle;
-    try {
-      fh = await open(p, 'r');
-    } catch (err) {
-      const code = errorCode(err);
-      if (code !== 'ENOENT') this.report(p, `cannot open ${p}: ${describe(err)}`);
-      return;
-    }
-    try {
-      const st = await fh.stat();
-      // Between the walk and open() the name may have moved on to another file; trust the handle.
-      if (!st.isFile() || this.byDevIno.has(devInoKey(st))) {
-        await fh.close();
-        return;
-      }
-      const fp = await readFingerprint(fh);
-      const start = await this.resume.startPoint(p, fh, st, input.startAt);
-      if (start.truncated) {
-        const cp = start.truncated;
-        this.emit({ type: 'truncated', path: p, fileId: cp.fileId, message: `size ${st.size} < checkpoint ${cp.offset}` });
-      }
-      const since = start.resumed ? undefined : await this.oldFiles.startOffset(fh, st);
-      if (since !== undefined) Object.assign(start, { offset: since, note: `written again after ignoreOlder; reading from offset ${since}` });
-      const pieces = start.resumed ? await piecesBefore(fh, start.offset, input.maxLineBytes) : 0;
-      const t = this.createTailer(fh, st, fp, {
-        fileId: start.fileId,
-        path: p,
-        tagPath: p,
-        offset: start.offset,
-        input,
-        attached: true,
-        piecesBefore: pieces,
-      });
-      this.byPath.set(p, t);
-      this.clearReport(p);
-      this.emit({ type: 'opened', path: p, fileId: t.fileId, message: start.note });
-    } catch (err) {
-      this.openHandles.delete(fh);
-      await fh.close().catch(() => {});
-      this.report(p, `cannot read ${p}: ${describe(err)}`);
-    }
-  }
-
-  private createTailer(
-    fh: FileHandle,
-    st: Stats,
-    fp: Fingerprint,
-    o: Pick<TailerInit, 'fileId' | 'path' | 'tagPath' | 'offset' | 'input' | 'attached' | 'piecesBefore'>,
-  ): Tailer {
-    const t = new Tailer({
-      fh,
-      fileId: o.fileId,
-      identity: { dev: st.dev, ino: st.ino, ...fp },
-      path: o.path,
-      tagPath: o.tagPath,
-      offset: o.offset,
-      input: o.input,
-      hostname: this.hostname,
-      attached: o.attached,
-      piecesBefore: o.piecesBefore,
-      now: this.now,
-      push: this.pushRun,
-      allocate: this.allocateRun,
-    });
-    this.openHandles.add(fh);
-    this.tailers.push(t);
-    this.byDevIno.set(devInoKey(st), t);
-    this.wakeup.wake();
-    return t;
-  }
-
-  /** After the startup scan: finish checkpointed files that were renamed away while we were stopped. */
-  private async finishRotatedAway(): Promise<void> {
-    const found = await this.resume.findRotatedAway(
-      (key) => this.byDevIno.has(key),
-      (p, err) => this.report(p, `cannot read ${p}: ${describe(err)}`),
-    );
-    for (const { path: p, fh, stat: st, checkpoint: cp } of found) {
-      const input = this.inputs.find((i) => i.matcher.matches(cp.path));
-      if (!input || this.closed) {
-        await fh.close();
-        continue;
-      }
-      try {
-        const fp = await readFingerprint(fh);
-        const pieces = await piecesBefore(fh, cp.offset, input.maxLineBytes);
-        const t = this.createTailer(fh, st, fp, {
-          fileId: cp.fileId,
-          path: p,
-          tagPath: cp.path,
-          offset: cp.offset,
-          input,
-          attached: false,
-          piecesBefore: pieces,
-        });
-        const message = `rotated away from ${cp.path} while stopped; finishing from offset ${cp.offset}`;
-        this.emit({ type: 'opened', path: p, fileId: t.fileId, message });
-      } catch (err) {
-        await fh.close().catch(() => {});
-        this.report(p, `cannot read ${p}: ${describe(err)}`);
-      }
-    }
-  }
-
   private dirChanged(dir: string, event: 'rename' | 'change', name: string | null): void {
     if (event === 'rename') this.scheduleScan(SCAN_SOON_MS);
-    const t = name ? this.byPath.get(path.join(dir, name)) : undefined;
+    const t = name ? this.followed.byPath.get(path.join(dir, name)) : undefined;
     if (t) t.changed = true;
     this.wakeup.wake();
-  }
-
-  // ---- events
-
-  private emit(e: InputEvent): void {
-    try {
-      this.onEvent(e);
-    } catch {
-      // A failing observer must not stop the input.
-    }
-  }
-
-  /** Errors are reported once per path until the path works again, not on every scan. */
-  private report(p: string, message: string): void {
-    if (this.reported.get(p) === message) return;
-    this.reported.set(p, message);
-    this.emit({ type: 'error', path: p, message });
-  }
-
-  private clearReport(p: string): void {
-    this.reported.delete(p);
   }
 }

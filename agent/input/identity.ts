@@ -1,6 +1,6 @@
 // Telling files apart across renames, restarts and inode reuse: dev+ino plus a hash of the file's first bytes.
 import { createHash, randomBytes } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
+import type { LogFile } from './log-file.js';
 
 /** The fingerprint covers at most this many leading bytes; shorter files get a shorter one that grows with them. */
 export const FINGERPRINT_MAX_BYTES = 1024;
@@ -14,7 +14,8 @@ export function devInoKey(id: { dev: number; ino: number }): string {
   return `${id.dev}:${id.ino}`;
 }
 
-async function readHead(fh: FileHandle, bytes: number): Promise<Buffer> {
+/** The first `bytes` bytes of the file (fewer when it is shorter). */
+export async function readHead(fh: LogFile, bytes: number): Promise<Buffer> {
   const buf = Buffer.alloc(bytes);
   let got = 0;
   while (got < bytes) {
@@ -30,22 +31,27 @@ function sha256Hex(bytes: Uint8Array): string {
 }
 
 /** Fingerprint of the file as it is now (up to FINGERPRINT_MAX_BYTES). */
-export async function readFingerprint(fh: FileHandle): Promise<Fingerprint> {
+export async function readFingerprint(fh: LogFile): Promise<Fingerprint> {
   const head = await readHead(fh, FINGERPRINT_MAX_BYTES);
   return { fingerprint: sha256Hex(head), fingerprintBytes: head.length };
 }
 
 /** True when the file still starts with the bytes the identity was taken from. */
-export async function fingerprintMatches(fh: FileHandle, id: Fingerprint): Promise<boolean> {
+export async function fingerprintMatches(fh: LogFile, id: Fingerprint): Promise<boolean> {
   const head = await readHead(fh, id.fingerprintBytes);
   return head.length === id.fingerprintBytes && sha256Hex(head) === id.fingerprint;
+}
+
+/** True when `head` (first bytes of some file) starts with the bytes of a non-empty fingerprint. */
+export function headMatches(head: Buffer, id: Fingerprint): boolean {
+  return id.fingerprintBytes > 0 && head.length >= id.fingerprintBytes && sha256Hex(head.subarray(0, id.fingerprintBytes)) === id.fingerprint;
 }
 
 /**
  * Re-reads the head of a file whose fingerprint is still short. Returns the longer fingerprint, the same one when the
  * file has not grown past it, or null when the old head no longer matches (the content was replaced).
  */
-export async function extendFingerprint(fh: FileHandle, id: Fingerprint): Promise<Fingerprint | null> {
+export async function extendFingerprint(fh: LogFile, id: Fingerprint): Promise<Fingerprint | null> {
   const head = await readHead(fh, FINGERPRINT_MAX_BYTES);
   if (head.length < id.fingerprintBytes) return null;
   if (sha256Hex(head.subarray(0, id.fingerprintBytes)) !== id.fingerprint) return null;

@@ -6,6 +6,7 @@
 import type { Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { devInoKey, fingerprintMatches, readFingerprint, type Fingerprint } from './identity.js';
+import type { LogFile } from './log-file.js';
 
 interface PassedOver extends Fingerprint {
   size: number;
@@ -40,7 +41,7 @@ export class OldFiles {
   }
 
   /** Where a file passed over before starts now that it is followed: where it ended then, if it is still that file. */
-  async startOffset(fh: FileHandle, st: Stats): Promise<number | undefined> {
+  async startOffset(fh: LogFile, st: Stats): Promise<number | undefined> {
     const key = devInoKey(st);
     const seen = this.passed.get(key);
     if (!seen) return undefined;

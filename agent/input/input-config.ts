@@ -11,6 +11,7 @@ import type { InputConfig } from './types.js';
 export const DEFAULT_MAX_LINE_BYTES = 512 * 1024;
 export const DEFAULT_SCAN_INTERVAL_MS = 1000;
 export const DEFAULT_FLUSH_TIMEOUT_MS = 1000;
+export const DEFAULT_CLOSE_INACTIVE_MS = 5 * 60_000;
 
 /** A configuration the input cannot run with; the message names the input and key, on one line. */
 export class InputConfigError extends Error {
@@ -39,6 +40,8 @@ export interface CompiledInput {
   rate?: RateLimiter;
   /** Counted by the tailers of this input's files. */
   malformedLines: number;
+  /** A file idle at EOF this long has its handle closed; a change seen by a scan or watch event reopens it. */
+  closeInactiveMs: number;
 }
 
 function oneLine(err: unknown): string {
@@ -58,6 +61,7 @@ export function compileInput(config: InputConfig, index: number, hostname: strin
   };
   const maxLineBytes = Math.floor(positive('maxLineBytes', config.maxLineBytes, DEFAULT_MAX_LINE_BYTES));
   const scanIntervalMs = positive('scanIntervalMs', config.scanIntervalMs, DEFAULT_SCAN_INTERVAL_MS);
+  const closeInactiveMs = positive('closeInactiveMs', config.closeInactiveMs, DEFAULT_CLOSE_INACTIVE_MS);
 
   let parse: LineParser;
   try {
@@ -109,5 +113,6 @@ export function compileInput(config: InputConfig, index: number, hostname: strin
     ignoreOlderMs,
     rate: linesPerSecond || bytesPerSecond ? new RateLimiter({ linesPerSecond, bytesPerSecond }) : undefined,
     malformedLines: 0,
+    closeInactiveMs,
   };
 }

@@ -1,5 +1,6 @@
 // One open file being followed: reads chunks at its offset, frames them into lines and lines into encoded runs of logs.
-import type { FileHandle } from 'node:fs/promises';
+import { GzipFile } from './gzip-file.js';
+import type { LogFile } from './log-file.js';
 import { canFrameLines, encodeContents, LogWriter } from '../wire/log-writer.js';
 import type { LogContent, LogTag } from '../wire/loggroup.js';
 import { ContainerDecoder, type LineStamp } from './container-format.js';
@@ -21,7 +22,7 @@ const BACKSCAN_BYTES = 64 * 1024;
 export type ReadOutcome = 'data' | 'eof' | 'replaced';
 
 export interface TailerInit {
-  fh: FileHandle;
+  fh: LogFile;
   fileId: string;
   identity: FileIdentity;
   /** Where the file is now. */
@@ -44,7 +45,7 @@ export interface TailerInit {
  * Resuming at a checkpoint inside a line (only split pieces end there): how many pieces of that line came before, so
  * the numbering continues. Costs one backwards read of that line, once.
  */
-export async function piecesBefore(fh: FileHandle, offset: number, maxLineBytes: number): Promise<number> {
+export async function piecesBefore(fh: LogFile, offset: number, maxLineBytes: number): Promise<number> {
   const block = Buffer.allocUnsafe(BACKSCAN_BYTES);
   for (let end = offset; end > 0; ) {
     const start = Math.max(0, end - BACKSCAN_BYTES);
@@ -59,7 +60,12 @@ export async function piecesBefore(fh: FileHandle, offset: number, maxLineBytes:
 
 export class Tailer {
   readonly fileId: string;
-  readonly fh: FileHandle;
+  /** Undefined while closed for being inactive (or to stay within the open file limit): position and state are kept. */
+  fh: LogFile | undefined;
+  /** Read decompressed (a .gz file): it ends once its stream is complete, and it is never appended to. */
+  readonly gzip: boolean;
+  /** A gzip file read to the end of its complete stream, last line included. */
+  gzipDone = false;
   readonly input: CompiledInput;
   readonly tagPath: string;
   identity: FileIdentity;
@@ -85,6 +91,8 @@ export class Tailer {
   changed = false;
   /** Why the last read returned 'replaced'. */
   replacedBecause = '';
+  /** Size and mtime when the handle was closed: a scan that sees others marks the file changed. */
+  closedAt: { size: number; mtimeMs: number } | undefined;
 
   private readonly framer: LineFramer;
   private readonly joiner: MultilineJoiner | undefined;
@@ -102,6 +110,10 @@ export class Tailer {
   private runStart: number;
   /** File size at the last stat in readChunk (-1: stat again). */
   private knownSize = -1;
+  /** lastSeen comes from the fstat of a reopen that just happened: readChunk needs no other. */
+  private statFresh = false;
+  /** Size and mtime at the last stat of the open handle (what a closed file is compared with). */
+  private lastSeen = { size: -1, mtimeMs: -1 };
   /** Size and mtime at the last successful verify(). */
   private verified = { size: -1, mtimeMs: -1 };
   private time = 0;
@@ -110,6 +122,7 @@ export class Tailer {
 
   constructor(init: TailerInit) {
     this.fh = init.fh;
+    this.gzip = init.fh instanceof GzipFile;
     this.fileId = init.fileId;
     this.identity = init.identity;
     this.path = init.path;
@@ -166,18 +179,22 @@ export class Tailer {
    * large enough; nothing refers to it once this returns.
    */
   async readChunk(chunkBytes: number, scratch?: Buffer): Promise<ReadOutcome> {
+    const fh = this.open();
     this.changed = false; // before the stat: a change noticed from here on is seen by this read or flagged again
     let size = this.knownSize;
     // A stat per read is a thread-pool round trip; while the last one vouches for a whole chunk ahead it is skipped.
-    if (size - this.readOffset < chunkBytes || this.identity.fingerprintBytes < FINGERPRINT_MAX_BYTES) {
-      const stat = await this.fh.stat();
+    if (this.statFresh || size - this.readOffset < chunkBytes || this.identity.fingerprintBytes < FINGERPRINT_MAX_BYTES) {
+      // Just reopened: the reopen's fstat is as fresh as another one would be.
+      const stat = this.statFresh ? this.lastSeen : await fh.stat();
+      this.statFresh = false;
       size = this.knownSize = stat.size;
+      this.lastSeen = { size: stat.size, mtimeMs: stat.mtimeMs };
       if (stat.size < this.readOffset) {
         this.replacedBecause = `size ${stat.size} < offset ${this.readOffset}`;
         return 'replaced';
       }
       if (this.identity.fingerprintBytes < FINGERPRINT_MAX_BYTES && stat.size > this.identity.fingerprintBytes) {
-        const longer = await extendFingerprint(this.fh, this.identity);
+        const longer = await extendFingerprint(fh, this.identity);
         if (!longer) {
           this.replacedBecause = 'first bytes changed';
           return 'replaced';
@@ -188,7 +205,7 @@ export class Tailer {
     }
     const room = Math.min(chunkBytes, size - this.readOffset);
     const { buf, at } = this.framer.bufferFor(room, scratch);
-    const { bytesRead } = await this.fh.read(buf, at, room, this.readOffset);
+    const { bytesRead } = await fh.read(buf, at, room, this.readOffset);
     if (bytesRead < room) this.knownSize = -1; // shorter than the stat said: look again before the next read
     this.stamp();
     this.writer.reserve(at + bytesRead);
@@ -202,14 +219,55 @@ export class Tailer {
     return 'data';
   }
 
+  /** The handle, which the caller made sure is open. */
+  open(): LogFile {
+    if (!this.fh) throw new Error(`${this.path} is not open`);
+    return this.fh;
+  }
+
+  /**
+   * Lets go of the handle; the position, a held partial line and a pending multiline event stay. Returns the handle
+   * to close. The next knownSize is stale by then: look again after reopening.
+   */
+  release(): LogFile | undefined {
+    const fh = this.fh;
+    this.fh = undefined;
+    this.knownSize = -1;
+    this.closedAt = this.lastSeen;
+    return fh;
+  }
+
+  /** A reopened handle on the same file (the caller checked dev+ino and fingerprint); `seen` from its fstat. */
+  reattach(fh: LogFile, seen: { size: number; mtimeMs: number }): void {
+    this.fh = fh;
+    this.lastSeen = { size: seen.size, mtimeMs: seen.mtimeMs };
+    this.statFresh = true;
+    this.closedAt = undefined;
+  }
+
   private atEof(): 'eof' {
+    if (this.fh instanceof GzipFile && this.fh.complete && !this.gzipDone) {
+      // A complete gzip stream will not grow: its last line is whole even without a newline.
+      this.stamp();
+      this.framer.flushPartial(this.readOffset);
+      this.container?.flush(); // nor will a runtime's partial line be continued
+      this.pushRun();
+      this.gzipDone = true;
+    }
     this.idleSince = performance.now();
     return 'eof';
   }
 
   /** For periodic checks: has the file been truncated or rewritten under us? `seen` skips the work if unchanged. */
   async verify(seen: { size: number; mtimeMs: number }): Promise<'ok' | 'replaced'> {
+    if (this.gzip) return 'ok'; // compressed once and left alone; decompression checks its own checksum
     if (seen.size === this.verified.size && seen.mtimeMs === this.verified.mtimeMs) return 'ok';
+    if (!this.fh) {
+      // Closed: the reopen checks the identity; a change only has to be noticed.
+      const c = this.closedAt;
+      if (!c || c.size !== seen.size || c.mtimeMs !== seen.mtimeMs) this.changed = true;
+      return 'ok';
+    }
     const stat = await this.fh.stat();
     if (stat.size < this.readOffset) {
       this.replacedBecause = `size ${stat.size} < offset ${this.readOffset}`;
@@ -221,6 +279,11 @@ export class Tailer {
     }
     this.verified = { size: seen.size, mtimeMs: seen.mtimeMs };
     return 'ok';
+  }
+
+  /** Whether a scan's stat of the file's path shows something left to read. */
+  differsFrom(st: { size: number }): boolean {
+    return this.gzip ? !this.gzipDone : st.size !== this.readOffset;
   }
 
   /** Monotonic ms when something must happen without new data: a multiline flush, or closing a quiet detached file. */

@@ -53,6 +53,11 @@ export interface InputConfig {
   ignoreOlderMs?: number;
   /** Reading of this input's files pauses while over these rates. */
   rateLimit?: RateLimitConfig;
+  /**
+   * A file that has been idle at EOF this long is closed (its position kept) and reopened when a scan or watch event
+   * sees it change; reopening checks dev+ino and fingerprint, so a replaced file is not taken for it. Default 300000.
+   */
+  closeInactiveMs?: number;
 }
 
 export interface FileIdentity {

@@ -159,8 +159,9 @@ export class Agent {
         containerMetadata: i.container.metadata,
         ...(i.ignoreOlder !== undefined ? { ignoreOlderMs: i.ignoreOlder } : {}),
         ...(i.rateLimit ? { rateLimit: i.rateLimit } : {}),
+        closeInactiveMs: i.closeInactive,
       })),
-      { checkpoints: saved, hostname: os.hostname(), onEvent: (e) => logInputEvent(log, e) },
+      { checkpoints: saved, hostname: os.hostname(), maxOpenFiles: config.maxOpenFiles, onEvent: (e) => logInputEvent(log, e) },
     );
     metrics.observeInputs(() => input.stats());
     const batcher = new Batcher(

@@ -43,8 +43,9 @@ describe('a valid config', () => {
     expect(c.batch).toEqual({ maxBytes: 2 ** 20, maxLogs: 4096, linger: 1000 });
     expect(c.inputs).toEqual([{
       paths: ['/var/log/app/*.log'], exclude: [], topic: '', parser: { type: 'raw' }, startAt: 'end', maxLineBytes: 512 * 1024, fields: {}, tags: {},
-      format: 'lines', container: { metadata: 'fields' },
+      format: 'lines', container: { metadata: 'fields' }, closeInactive: 300_000,
     }]);
+    expect(c.maxOpenFiles).toBe(1024);
     expect(c.stateDir).toBe('/var/lib/logseal');
     expect(c.spool).toEqual({ maxBytes: 2 ** 30 });
     expect(c.drain).toEqual({ timeout: 30_000 });

@@ -1,10 +1,12 @@
 // Container logs: CRI and Docker json-file lines decoded, partial lines joined, kubelet's paths read for metadata.
+import { readdirSync, readlinkSync } from 'node:fs';
 import { appendFile, mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ContainerDecoder, type LineStamp } from '../../agent/input/container-format.js';
 import { InputConfigError, FileInput } from '../../agent/input/index.js';
-import { contentOf, FAST, tagOf, useInputFixture, type Entry } from './harness.js';
+import { contentOf, FAST, tagOf, until, useInputFixture, type Entry } from './harness.js';
 
 const fixture = useInputFixture();
 const harness = fixture.harness;
@@ -285,5 +287,43 @@ describe('FileInput: container logs', () => {
     expect(() => new FileInput([{ paths: ['/x/*.log'], format: 'cri', multiline: { startPattern: '^\\S', flushTimeoutMs: 1000 } }], { checkpoints: new Map() })).toThrow(
       InputConfigError,
     );
+  });
+});
+
+/** Descriptors this process holds on `file`. */
+function fdsOn(file: string): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === file) n++;
+    } catch {
+      // Closed between the listing and the readlink.
+    }
+  }
+  return n;
+}
+
+describe('FileInput: container logs with closeInactive and gzip', () => {
+  it('keeps a partial sequence across closing an idle file and reopening it: the line comes out once, joined', async () => {
+    const file = path.join(fixture.dir, 'c.log');
+    await writeFile(file, `${T} stdout F one\n${T} stdout P two-a \n`);
+    const h = harness([{ paths: [file], format: 'cri', closeInactiveMs: 100, ...FAST }]);
+    await h.waitForLines(1);
+    await until(() => fdsOn(file) === 0, 'the idle file to be closed');
+    await appendFile(file, `${T} stdout F two-b\n`);
+    await h.waitForLines(2);
+    expect(h.texts()).toEqual(['one', 'two-a two-b']);
+    expect(new Set(h.entries.map((e) => e.fileId)).size).toBe(1);
+    expect(h.input.files()[0].offset).toBe(Buffer.byteLength(`${T} stdout F one\n${T} stdout P two-a \n${T} stdout F two-b\n`));
+  });
+
+  it('decodes a compressed CRI file, its last partial line emitted once the stream is complete', async () => {
+    const text = `${T} stdout F one\n${T} stderr P two-a \n${T} stderr F two-b\n${T} stdout P never \n${T} stdout P finished\n`;
+    await writeFile(path.join(fixture.dir, '0.log.1.gz'), gzipSync(text));
+    const h = harness([{ paths: [path.join(fixture.dir, '*.gz')], format: 'cri', ...FAST }]);
+    await h.waitForLines(3);
+    expect(h.texts()).toEqual(['one', 'two-a two-b', 'never finished']);
+    expect(h.entries.map((e) => field(e, '_stream_'))).toEqual(['stdout', 'stderr', 'stdout']);
+    expect(h.input.stats()[0].malformedLines).toBe(0);
   });
 });

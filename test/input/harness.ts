@@ -100,10 +100,20 @@ export class Harness {
 
   constructor(
     inputs: InputConfig[],
-    o: { checkpoints?: Map<string, FileCheckpoint>; readChunkBytes?: number; rotateWaitMs?: number; batch?: number; consume?: boolean } = {},
+    o: {
+      checkpoints?: Map<string, FileCheckpoint>;
+      readChunkBytes?: number;
+      rotateWaitMs?: number;
+      batch?: number;
+      consume?: boolean;
+      maxOpenFiles?: number;
+      /** Called after each read() the consumer made. */
+      afterRead?: () => void;
+    } = {},
   ) {
     const input = new FileInput(inputs, {
       checkpoints: o.checkpoints ?? new Map(),
+      maxOpenFiles: o.maxOpenFiles,
       hostname: 'test-host',
       readChunkBytes: o.readChunkBytes,
       rotateWaitMs: o.rotateWaitMs ?? 150,
@@ -120,6 +130,7 @@ export class Harness {
               const got = await input.read(batch);
               if (got.length === 0) return;
               for (const run of got) this.entries.push(...entriesOf(run));
+              o.afterRead?.();
             }
           })();
   }

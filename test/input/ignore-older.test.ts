@@ -1,6 +1,7 @@
 // inputs[].ignoreOlder: old files are not opened until written again; files with a checkpoint are resumed regardless.
-import { appendFile, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { FAST, useInputFixture } from './harness.js';
 
@@ -44,6 +45,23 @@ describe('FileInput: ignoreOlder', () => {
     await appendFile(file, 'c\n');
     await age(file, 2 * HOUR);
     const h2 = harness([{ paths: [file], ignoreOlderMs: HOUR, ...FAST }], { checkpoints: saved });
+    await h2.waitForLines(1);
+    expect(h2.texts()).toEqual(['c']);
+  });
+
+  it('resumes an old file compressed while stopped (app.log.1 -> app.log.1.gz) at its checkpoint', async () => {
+    const file = path.join(fixture.dir, 'app.log.1');
+    await writeFile(file, 'a\nb\n');
+    const h1 = harness([{ paths: [path.join(fixture.dir, 'app.log*')], startAt: 'beginning', ...FAST }]);
+    await h1.waitForLines(2);
+    const saved = h1.checkpoints();
+    await h1.close();
+    // While stopped: the last line, then logrotate's compress (gzip keeps the old mtime) and the plain file deleted.
+    await appendFile(file, 'c\n');
+    await writeFile(`${file}.gz`, gzipSync(await readFile(file)));
+    await rm(file);
+    await age(`${file}.gz`, 2 * HOUR);
+    const h2 = harness([{ paths: [path.join(fixture.dir, 'app.log*')], ignoreOlderMs: HOUR, ...FAST }], { checkpoints: saved });
     await h2.waitForLines(1);
     expect(h2.texts()).toEqual(['c']);
   });

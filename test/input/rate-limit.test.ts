@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RateLimiter } from '../../agent/input/rate-limit.js';
-import { entriesOf, FAST, useInputFixture, valueText } from './harness.js';
+import { entriesOf, FAST, offsetsGrowPerFile, useInputFixture, valueText, type Entry } from './harness.js';
 
 const fixture = useInputFixture();
 const harness = fixture.harness;
@@ -62,5 +62,21 @@ describe('FileInput: rateLimit', () => {
     // read past the tokens, the remaining 1300 at 1000/s.
     expect(performance.now() - started).toBeGreaterThanOrEqual(1300);
     expect(h.input.stats()[0].rateLimitedMs).toBeGreaterThan(900);
+  });
+
+  it('holds across more files than maxOpenFiles: every line once, in order per file', async () => {
+    const files = Array.from({ length: 20 }, (_, f) => path.join(fixture.dir, `f${f}.log`));
+    const want = files.map((_, f) => Array.from({ length: 100 }, (_, i) => `f${f} line ${i}`));
+    await Promise.all(files.map((p, f) => writeFile(p, `${want[f].join('\n')}\n`)));
+    const h = harness([{ paths: [path.join(fixture.dir, '*.log')], startAt: 'beginning', rateLimit: { linesPerSecond: 1000 }, ...FAST }], {
+      consume: false,
+      maxOpenFiles: 4,
+    });
+    const entries: Entry[] = [];
+    while (entries.length < 2000) for (const run of await h.input.read(100_000)) entries.push(...entriesOf(run));
+    const texts = entries.map((e) => valueText(e.log.contents[0].value));
+    expect(texts.sort()).toEqual(want.flat().sort());
+    expect(offsetsGrowPerFile(entries)).toBe(true);
+    expect(h.input.stats()[0].rateLimitedMs).toBeGreaterThan(0);
   });
 });
