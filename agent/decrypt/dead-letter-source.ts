@@ -3,17 +3,21 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { DEAD_LETTER_SUFFIX, DeadLetterFormatError, decodeDeadLetterFile, type DeadLetterMeta } from '../dead-letter/index.js';
-import { decodeLogGroup } from '../wire/loggroup.js';
+import { decodeLogGroup, type LogGroup } from '../wire/loggroup.js';
 import { lz4Decompress } from '../wire/lz4.js';
 import { zstdDecompress } from '../wire/zstd.js';
 import type { KmsClient } from '../keys/index.js';
 import { DataKeyRing } from './key-ring.js';
 import { renderShipped, type RenderedGroups } from './open-groups.js';
-import type { ShippedGroup } from './reader.js';
 import { UnsealError } from './unseal-error.js';
 import type { CompiledView } from './view.js';
 
-export interface DeadLetterGroup extends ShippedGroup {
+/** A sealed LogGroup from a dead-letter file, with the Logstore it was sealed for. */
+export interface DeadLetterGroup {
+  group: LogGroup;
+  logstore: string;
+  /** The file, for errors. */
+  where: string;
   meta: DeadLetterMeta;
 }
 

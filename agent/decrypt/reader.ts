@@ -1,23 +1,17 @@
-// `logseal decrypt`: pulls a Logstore, opens every sealed record with keys from KMS Decrypt, yields plaintext logs.
+// A plain reader of a Logstore, one shard and one group at a time on the calling thread: the reference that tests hold
+// `logseal decrypt`'s engine (worker threads, filters, output formats) against.
 import type { KmsClient } from '../keys/index.js';
 import { encryptionContext } from '../keys/index.js';
 import { AuthenticationError, openGroup, SealFormatError } from '../seal/index.js';
 import type { SlsClient } from '../ship/index.js';
 import type { LogGroup } from '../wire/loggroup.js';
 import type { PlainLogLine } from './plain-log.js';
+import { plainLines } from './render.js';
 
 export type { PlainLogLine } from './plain-log.js';
 import { UnsealError } from './unseal-error.js';
 
 export { UnsealError } from './unseal-error.js';
-
-/** A shipped LogGroup read from elsewhere than a Logstore (the dead-letter directory), with the Logstore it was sealed for. */
-export interface ShippedGroup {
-  group: LogGroup;
-  logstore: string;
-  /** Names the group in errors, e.g. its file. */
-  where: string;
-}
 
 export interface DecryptRange {
   logstore: string;
@@ -50,13 +44,6 @@ export class SealedLogReader {
     for (const shard of shards) yield* this.readShard(range, shard);
   }
 
-  /** Opens shipped LogGroups that do not come from a pull, such as dead-letter files. */
-  async *readGroups(groups: AsyncIterable<ShippedGroup>): AsyncGenerator<PlainLogLine> {
-    for await (const g of groups) {
-      for (const plain of await this.open(g.group, g.logstore, g.where)) yield* toLines(plain);
-    }
-  }
-
   close(): void {
     for (const k of this.keys.values()) k.fill(0);
     this.keys.clear();
@@ -68,7 +55,7 @@ export class SealedLogReader {
     for (;;) {
       const page = await this.sls.pullLogs(range.logstore, shard, cursor, range.pullCount ?? 100, endCursor);
       for (const group of page.groups) {
-        for (const plain of await this.open(group, range.logstore, `shard ${shard} cursor ${cursor}`)) yield* toLines(plain);
+        for (const plain of await this.open(group, range.logstore, `shard ${shard} cursor ${cursor}`)) yield* plainLines(plain);
       }
       if (page.count === 0 || page.nextCursor === cursor) return;
       cursor = page.nextCursor;
@@ -92,26 +79,5 @@ export class SealedLogReader {
       if (err instanceof SealFormatError) throw new UnsealError(where, err.message);
       throw err;
     }
-  }
-}
-
-const utf8 = new TextDecoder();
-
-function* toLines(group: LogGroup): Generator<PlainLogLine> {
-  const tags: Record<string, string> = {};
-  for (const t of group.logTags) tags[t.key] = t.value;
-  for (const log of group.logs) {
-    const contents: Record<string, string> = {};
-    // Values that were not valid UTF-8 are sealed byte for byte; JSON can only show them with U+FFFD in place.
-    for (const c of log.contents) contents[c.key] = typeof c.value === 'string' ? c.value : utf8.decode(c.value);
-    // Key order as FORMAT.md shows it, time_ns right after time.
-    yield {
-      time: log.time,
-      ...(log.timeNs !== undefined ? { time_ns: log.timeNs } : {}),
-      topic: group.topic ?? '',
-      source: group.source ?? '',
-      tags,
-      contents,
-    };
   }
 }
