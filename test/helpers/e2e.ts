@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { afterEach, beforeAll } from 'vitest';
 import { startEmulators, type Emulators } from '../../emulators/index.js';
 import { SealedLogReader, type PlainLogLine } from '../../agent/decrypt/reader.js';
 import { KmsClient } from '../../agent/keys/index.js';
@@ -195,4 +196,33 @@ export async function stopAgent(a: AgentProcess, signal: NodeJS.Signals = 'SIGTE
   if (a.child.exitCode !== null) return a.child.exitCode;
   a.child.kill(signal);
   return a.exited;
+}
+
+/**
+ * The emulators and agent processes a test file starts, stopped after each test (agents with SIGKILL). Call it once at
+ * the top of the file: `start` spawns an agent, `track` adopts one spawned otherwise, `world` starts the emulators.
+ */
+export function daemonFixture(): {
+  start(configFile: string): AgentProcess;
+  track(agent: AgentProcess): AgentProcess;
+  world(o?: Parameters<typeof startWorld>[0]): Promise<World>;
+} {
+  let world: World | undefined;
+  let agents: AgentProcess[] = [];
+  beforeAll(() => requireBuild());
+  afterEach(async () => {
+    for (const a of agents) await stopAgent(a, 'SIGKILL');
+    agents = [];
+    await world?.close();
+    world = undefined;
+  });
+  const track = (agent: AgentProcess): AgentProcess => {
+    agents.push(agent);
+    return agent;
+  };
+  return {
+    start: (configFile) => track(spawnAgent(configFile)),
+    track,
+    world: async (o) => (world = await startWorld(o)),
+  };
 }

@@ -2,40 +2,22 @@
 // and every line read back through `logseal decrypt`'s reader.
 import { copyFile, rename, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   agentConfig,
   appendLines,
   compareDelivery,
+  daemonFixture,
   expectedLines,
-  requireBuild,
   runCli,
   shippedContents,
-  spawnAgent,
-  startWorld,
   stopAgent,
   waitFor,
-  writeConfig,
-  type AgentProcess,
   type World,
+  writeConfig,
 } from '../helpers/e2e.js';
 
-let world: World | undefined;
-let agents: AgentProcess[] = [];
-
-beforeAll(() => requireBuild());
-afterEach(async () => {
-  for (const a of agents) await stopAgent(a, 'SIGKILL');
-  agents = [];
-  await world?.close();
-  world = undefined;
-});
-
-function start(configFile: string): AgentProcess {
-  const a = spawnAgent(configFile);
-  agents.push(a);
-  return a;
-}
+const { start, world: startTrackedWorld } = daemonFixture();
 
 async function allArrived(w: World, expected: string[], timeoutMs = 45_000): Promise<string[]> {
   return waitFor(
@@ -51,7 +33,7 @@ async function allArrived(w: World, expected: string[], timeoutMs = 45_000): Pro
 
 describe('logseal run', () => {
   it('ships every line of a file being written, sealed, and drains on SIGTERM with exit 0', async () => {
-    const w = (world = await startWorld());
+    const w = (await startTrackedWorld());
     const file = path.join(w.logDir, 'app.log');
     await appendLines(file, 'a', 0, 500);
     const agent = start(await writeConfig(w, agentConfig(w)));
@@ -63,7 +45,7 @@ describe('logseal run', () => {
   });
 
   it('loses nothing across rename rotation and copytruncate while lines are written', async () => {
-    const w = (world = await startWorld());
+    const w = (await startTrackedWorld());
     const file = path.join(w.logDir, 'app.log');
     await appendLines(file, 'r', 0, 200);
     start(await writeConfig(w, agentConfig(w)));
@@ -86,7 +68,7 @@ describe('logseal run', () => {
   });
 
   it('resumes after kill -9 with nothing lost and duplicates bounded by the in-flight window', async () => {
-    const w = (world = await startWorld());
+    const w = (await startTrackedWorld());
     const file = path.join(w.logDir, 'app.log');
     const configFile = await writeConfig(w, agentConfig(w));
     const first = start(configFile);
@@ -105,7 +87,7 @@ describe('logseal run', () => {
   });
 
   it('spools sealed batches while SLS refuses writes, then drains the spool in order', async () => {
-    const w = (world = await startWorld());
+    const w = (await startTrackedWorld());
     const file = path.join(w.logDir, 'app.log');
     const agent = start(await writeConfig(w, agentConfig(w, { sls: { timeout: '2s' } })));
     await appendLines(file, 's', 0, 100);
@@ -130,7 +112,7 @@ describe('logseal run', () => {
   });
 
   it('holds its data while the CMK is disabled, says so, and delivers everything once it is enabled', async () => {
-    const w = (world = await startWorld());
+    const w = (await startTrackedWorld());
     const file = path.join(w.logDir, 'app.log');
     const config = agentConfig(w, { seal: { algorithm: 'AES_256_GCM', mode: 'group', threads: 1, rotate: { maxAge: '1s' } } });
     (config.sls as Record<string, unknown>).createLogstore = {
@@ -162,7 +144,7 @@ describe('logseal run', () => {
   });
 
   it('keeps its position across a SIGHUP reload', async () => {
-    const w = (world = await startWorld());
+    const w = (await startTrackedWorld());
     const file = path.join(w.logDir, 'app.log');
     const configFile = await writeConfig(w, agentConfig(w));
     const agent = start(configFile);
@@ -178,7 +160,7 @@ describe('logseal run', () => {
 
 describe('bad input', () => {
   it('a malformed config gives one line naming the key, and exit code 78', async () => {
-    const w = (world = await startWorld());
+    const w = (await startTrackedWorld());
     const bad = agentConfig(w, { batch: { maxLogs: 99999 } });
     const res = await runCli(['run', '-c', await writeConfig(w, bad)]);
     expect(res.code).toBe(78);
@@ -197,7 +179,7 @@ describe('bad input', () => {
   });
 
   it('an unusable state directory is one line, not a stack trace', async () => {
-    const w = (world = await startWorld());
+    const w = (await startTrackedWorld());
     const res = await runCli(['run', '-c', await writeConfig(w, agentConfig(w, { stateDir: '/dev/null/state' }))]);
     expect(res.code).toBe(1);
     expect(res.stderr.trim().split('\n')).toHaveLength(1);

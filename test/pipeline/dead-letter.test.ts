@@ -3,40 +3,23 @@
 import { randomBytes } from 'node:crypto';
 import { appendFile, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   agentConfig,
+  type AgentProcess,
   appendLines,
   compareDelivery,
+  daemonFixture,
   expectedLines,
-  requireBuild,
   runCli,
   shippedContents,
-  spawnAgent,
-  startWorld,
   stopAgent,
   waitFor,
-  writeConfig,
-  type AgentProcess,
   type World,
+  writeConfig,
 } from '../helpers/e2e.js';
 
-let world: World | undefined;
-let agents: AgentProcess[] = [];
-
-beforeAll(() => requireBuild());
-afterEach(async () => {
-  for (const a of agents) await stopAgent(a, 'SIGKILL');
-  agents = [];
-  await world?.close();
-  world = undefined;
-});
-
-function start(configFile: string): AgentProcess {
-  const a = spawnAgent(configFile);
-  agents.push(a);
-  return a;
-}
+const { start, world: startTrackedWorld } = daemonFixture();
 
 /** The emulator refuses LogGroups over this size; the agent's batches of ordinary lines stay well below it. */
 const MAX_GROUP_BYTES = 20_000;
@@ -61,7 +44,7 @@ const deadFiles = async (dir: string) => (await readdir(dir).catch(() => [] as s
 
 describe('a batch SLS refuses for good', () => {
   it('goes sealed to the dead-letter directory, the rest ships on, decrypt --dead-letter prints it, and the bound holds', async () => {
-    const w = (world = await startWorld());
+    const w = (await startTrackedWorld());
     const deadDir = path.join(w.dir, 'state', 'dead-letter');
     const app = path.join(w.logDir, 'app.log');
     const big = path.join(w.logDir, 'big.log');
@@ -111,7 +94,7 @@ describe('a batch SLS refuses for good', () => {
   });
 
   it('is taken out of the spool during replay, and the batches behind it still go out in order', async () => {
-    const w = (world = await startWorld());
+    const w = (await startTrackedWorld());
     const deadDir = path.join(w.dir, 'custom-dead');
     const app = path.join(w.logDir, 'app.log');
     const big = path.join(w.logDir, 'big.log');

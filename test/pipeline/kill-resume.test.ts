@@ -2,33 +2,22 @@
 // at most what was in flight (checkpoints are saved right after acknowledgements, not on a timer).
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   agentConfig,
+  type AgentProcess,
   appendLines,
   compareDelivery,
+  daemonFixture,
   expectedLines,
-  requireBuild,
   shippedContents,
   spawnAgent,
-  startWorld,
   stopAgent,
   waitFor,
   writeConfig,
-  type AgentProcess,
-  type World,
 } from '../helpers/e2e.js';
 
-let world: World | undefined;
-let agents: AgentProcess[] = [];
-
-beforeAll(() => requireBuild());
-afterEach(async () => {
-  for (const a of agents) await stopAgent(a, 'SIGKILL');
-  agents = [];
-  await world?.close();
-  world = undefined;
-});
+const { track, world: startTrackedWorld } = daemonFixture();
 
 const LINES = 20_000;
 const KILLS = 3;
@@ -46,7 +35,7 @@ async function metric(agent: AgentProcess, name: string): Promise<number> {
 
 describe('kill -9 while shipping', () => {
   it(`${KILLS} kills in a ${LINES}-line run: nothing lost, at most the in-flight window sent again (<= 1 %)`, async () => {
-    const w = (world = await startWorld());
+    const w = (await startTrackedWorld());
     const file = path.join(w.logDir, 'app.log');
     await appendLines(file, 'k', 0, LINES);
     const config = agentConfig(w, {
@@ -58,7 +47,7 @@ describe('kill -9 while shipping', () => {
     let resentSeen = 0;
     for (let k = 1; k <= KILLS; k++) {
       const agent = spawnAgent(configFile);
-      agents.push(agent);
+      track(agent);
       // Each run is killed a few hundred batches after it started shipping, i.e. in the middle of the stream.
       const target = w.emulators.sls.stats().putLogs + 250;
       await waitFor(`run ${k} to ship`, () => w.emulators.sls.stats().putLogs >= target, 30_000, 5);
@@ -67,7 +56,7 @@ describe('kill -9 while shipping', () => {
       await agent.exited;
     }
     const last = spawnAgent(configFile);
-    agents.push(last);
+    track(last);
     const size = (await readFile(file)).length;
     await waitFor('every line checkpointed', async () => {
       const saved = JSON.parse(await readFile(checkpoints, 'utf8')) as { files: { offset: number }[] };

@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DataKeyCache, KmsClient, encryptionContext } from '../../agent/keys/index.js';
 import { cipherFor, sealGroup } from '../../agent/seal/index.js';
 import { SlsClient } from '../../agent/ship/index.js';
@@ -12,35 +12,17 @@ import {
   agentConfig,
   appendLines,
   compareDelivery,
+  daemonFixture,
   expectedLines,
-  requireBuild,
   runCli,
   shippedContents,
-  spawnAgent,
-  startWorld,
   stopAgent,
   waitFor,
-  writeConfig,
-  type AgentProcess,
   type World,
+  writeConfig,
 } from '../helpers/e2e.js';
 
-let world: World | undefined;
-let agents: AgentProcess[] = [];
-
-beforeAll(() => requireBuild());
-afterEach(async () => {
-  for (const a of agents) await stopAgent(a, 'SIGKILL');
-  agents = [];
-  await world?.close();
-  world = undefined;
-});
-
-function start(configFile: string): AgentProcess {
-  const a = spawnAgent(configFile);
-  agents.push(a);
-  return a;
-}
+const { start, world: startTrackedWorld } = daemonFixture();
 
 const BILLING = 'billing';
 
@@ -112,7 +94,7 @@ async function writeOldSpoolEntry(w: World, line: string): Promise<void> {
 
 describe('several outputs', () => {
   it('ships each input to its own Logstore under its own CMK, nothing mixed; an old spool entry replays to sls.logstore', async () => {
-    const w = (world = await startWorld());
+    const w = (await startTrackedWorld());
     const billingCmk = (await w.emulators.kms.keyring.createKey('Aliyun_AES_256')).keyId;
     await writeOldSpoolEntry(w, 'spooled-before-upgrade');
     const configFile = await writeConfig(w, twoOutputs(w, billingCmk));
@@ -137,7 +119,7 @@ describe('several outputs', () => {
   });
 
   it('holds the output whose CMK is disabled, says which, keeps shipping the other, and loses nothing', async () => {
-    const w = (world = await startWorld());
+    const w = (await startTrackedWorld());
     const billingCmk = (await w.emulators.kms.keyring.createKey('Aliyun_AES_256')).keyId;
     const agent = start(await writeConfig(w, twoOutputs(w, billingCmk, { seal: { algorithm: 'AES_256_GCM', mode: 'group', threads: 1, rotate: { maxAge: '1s' } } })));
     const appLog = path.join(w.logDir, 'app-1.log');
@@ -176,7 +158,7 @@ describe('several outputs', () => {
   });
 
   it('spools both outputs while SLS refuses writes and replays each batch to its own Logstore after a restart', async () => {
-    const w = (world = await startWorld());
+    const w = (await startTrackedWorld());
     const billingCmk = (await w.emulators.kms.keyring.createKey('Aliyun_AES_256')).keyId;
     const configFile = await writeConfig(w, twoOutputs(w, billingCmk, { sls: { timeout: '2s' } }));
     const first = start(configFile);
