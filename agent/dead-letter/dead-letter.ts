@@ -1,6 +1,7 @@
 // The dead-letter directory: sealed batches SLS refused for good, kept (bounded) for an operator instead of blocking.
 import { constants } from 'node:fs';
-import { chmod, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { errorCode, syncDirectory } from '../spool/index.js';
+import { chmod, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeDeadLetterHead, type DeadLetterMeta } from './entry-file.js';
 
@@ -85,23 +86,5 @@ export class DeadLetterDir {
       throw new DeadLetterError(`dead-letter directory ${this.dir}: cannot write ${name} (${errorCode(err)})`);
     }
     return { stored: true, file: final, bytes, usedBytes: used + bytes };
-  }
-}
-
-function errorCode(err: unknown): string {
-  return (err as NodeJS.ErrnoException)?.code ?? (err instanceof Error ? err.message : String(err));
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  let fh: FileHandle | undefined;
-  try {
-    fh = await open(dir, constants.O_RDONLY);
-    await fh.sync();
-  } catch (err) {
-    // Some platforms cannot fsync a directory; the rename is still atomic there.
-    const code = errorCode(err);
-    if (code !== 'EISDIR' && code !== 'EINVAL' && code !== 'EPERM' && code !== 'EBADF') throw err;
-  } finally {
-    await fh?.close();
   }
 }

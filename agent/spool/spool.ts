@@ -4,6 +4,7 @@
 // a damaged file costs exactly one entry, and quarantining it is a rename. Entries are sealed batches of up to a
 // few MiB, so even a full 1 GiB spool holds only hundreds to thousands of files.
 import { constants } from 'node:fs';
+import { errorCode, syncDirectory } from './durable.js';
 import { chmod, mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeHead, readEntry, sealHead, type CompressType, type EntryMeta, type ReadOutcome } from './entry-file.js';
@@ -306,9 +307,6 @@ function toEntry(meta: EntryMeta, body: Uint8Array): SpoolEntry {
   return entry;
 }
 
-function errorCode(err: unknown): string {
-  return (err as NodeJS.ErrnoException)?.code ?? (err instanceof Error ? err.message : String(err));
-}
 
 async function safeReaddir(dir: string): Promise<string[]> {
   try {
@@ -318,16 +316,3 @@ async function safeReaddir(dir: string): Promise<string[]> {
   }
 }
 
-async function syncDirectory(dir: string): Promise<void> {
-  let fh: FileHandle | undefined;
-  try {
-    fh = await open(dir, constants.O_RDONLY);
-    await fh.sync();
-  } catch (err) {
-    // Some platforms cannot fsync a directory; the rename is still atomic there.
-    const code = errorCode(err);
-    if (code !== 'EISDIR' && code !== 'EINVAL' && code !== 'EPERM' && code !== 'EBADF') throw err;
-  } finally {
-    await fh?.close();
-  }
-}
