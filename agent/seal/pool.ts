@@ -106,7 +106,8 @@ export class SealPool {
   // queued jobs do not hold a second copy of their batch.
   private async run(job: SealJob): Promise<SealedBatch> {
     const plaintext = job.key.plaintext; // this job's own copy, made in seal()
-    const index = this.index && (this.index.logstore ?? job.target.logstore) === job.target.logstore ? { ...this.index, key: Uint8Array.from(this.index.key) } : undefined;
+    const indexed = this.index && (this.index.logstore === undefined || this.index.logstore === job.target.logstore);
+    const index = indexed ? { ...this.index!, key: Uint8Array.from(this.index!.key) } : undefined;
     try {
       const encoded = 'group' in job ? encodeLogGroup(job.group) : job.encoded;
       const logCount = 'group' in job ? job.group.logs.length : job.logCount;

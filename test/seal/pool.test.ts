@@ -106,6 +106,20 @@ describe('SealPool', () => {
     expect(unseal(sealed)[0].logs).toHaveLength(2);
   });
 
+  it('puts index tokens only into batches for the Logstore the index key was made for', async () => {
+    const indexed = new SealPool({ threads: 1, inlineShare: 0, index: { key: randomBytes(32), fields: ['content'], blob: 'ik', logstore: 'app' } });
+    try {
+      const tagsOf = async (logstore: string) => {
+        const sealed = await indexed.seal({ group: batch(5), key, target: { ...target, logstore }, compressType: 'none' });
+        return decodeLogGroup(sealed.payload.body).logTags.map((t) => t.key);
+      };
+      expect(await tagsOf('app')).toContain('__seal_bi__');
+      expect(await tagsOf('billing')).not.toContain('__seal_bi__');
+    } finally {
+      await indexed.close();
+    }
+  });
+
   it('uses the requested backend', async () => {
     const js = new SealPool({ threads: 1, backend: 'js', inlineShare: 0 });
     try {
