@@ -1,41 +1,16 @@
 // Part of bench:codec: PutLogs body compression, lz4 against zstd (sls.compress), on the e2e benchmark's generated lines.
 // Size ratio and MB per CPU-second (process.cpuUsage, one thread), each codec next to lz4 measured in the same process.
-import { randomBytes } from 'node:crypto';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { cipherFor } from '../agent/seal/cipher.js';
-import { sealEncodedGroup, type DataKey } from '../agent/seal/record.js';
-import { encodeLogGroup, type LogGroup } from '../agent/wire/loggroup.js';
 import { lz4Compress, lz4Decompress } from '../agent/wire/lz4.js';
+import { GROUPS, plaintextGroups, sealedBodies } from './bench-bodies.js';
 import { zstdCompress, zstdDecompress, zstdUnavailable } from '../agent/wire/zstd.js';
-import { LineSource } from './e2e/dataset.js';
 
 const MB = 1e6;
-const GROUPS = 8;
-const LINES = 4096;
 
 interface Codec {
   name: string;
   compress(b: Uint8Array): Uint8Array;
   decompress(c: Uint8Array, rawSize: number): Uint8Array;
-}
-
-function plaintextGroups(): Uint8Array[] {
-  return Array.from({ length: GROUPS }, (_, g) => {
-    const source = new LineSource(1000 + g);
-    const group: LogGroup = {
-      topic: 'bench',
-      source: '10.0.0.8',
-      logTags: [{ key: '__hostname__', value: 'bench-host' }, { key: '__path__', value: `/var/log/app/app-${g}.log` }],
-      logs: Array.from({ length: LINES }, (_, i) => ({ time: 1_763_924_400 + (i >> 8), contents: [{ key: 'content', value: Buffer.from(source.next().text) }] })),
-    };
-    return encodeLogGroup(group);
-  });
-}
-
-function sealedBodies(plain: Uint8Array[], mode: 'group' | 'log', zip: 'lz4' | 'none'): Uint8Array[] {
-  const key: DataKey = { algorithm: 'AES_256_GCM', plaintext: randomBytes(32), cmkId: 'key-bench', blob: 'YmxvYi1mb3ItYmVuY2htYXJr' };
-  const cipher = cipherFor('AES_256_GCM');
-  return plain.map((p) => encodeLogGroup(sealEncodedGroup(p, key, { project: 'bench', logstore: 'e2e', mode, zip }, cipher).shipped));
 }
 
 /** CPU seconds per pass over `inputs`, best of interleaved rounds. */

@@ -1,18 +1,12 @@
 // Micro benchmark: LZ4 block (`lz4` package) against what node:zlib offers without new packages, on the two things the agent
 // compresses — a plaintext LogGroup before sealing (`seal.zip`) and the sealed LogGroup as PutLogs body (`sls.compress`).
 // Run: npx tsx native-bench/micro-compress.ts [--quick]      (MB = 10^6 bytes of input; one thread; best of interleaved rounds)
-import { randomBytes } from 'node:crypto';
 import { brotliCompressSync, constants, deflateSync, inflateSync } from 'node:zlib';
-import { cipherFor } from '../agent/seal/cipher.js';
-import { sealEncodedGroup, type DataKey } from '../agent/seal/record.js';
-import { encodeLogGroup, type LogGroup } from '../agent/wire/loggroup.js';
 import { lz4Compress, lz4Decompress } from '../agent/wire/lz4.js';
-import { LineSource } from './e2e/dataset.js';
+import { GROUPS, plaintextGroups, sealedBodies } from './bench-bodies.js';
 
 const quick = process.argv.includes('--quick');
 const MB = 1e6;
-const GROUPS = 8;
-const LINES = 4096;
 
 interface Codec {
   name: string;
@@ -46,27 +40,6 @@ function best(cases: (() => unknown)[], ms: number): number[] {
     });
   }
   return out;
-}
-
-function plaintextGroups(): Uint8Array[] {
-  const groups: Uint8Array[] = [];
-  for (let g = 0; g < GROUPS; g++) {
-    const source = new LineSource(1000 + g);
-    const group: LogGroup = {
-      topic: 'bench',
-      source: '10.0.0.8',
-      logTags: [{ key: '__hostname__', value: 'bench-host' }, { key: '__path__', value: `/var/log/app/app-${g}.log` }],
-      logs: Array.from({ length: LINES }, (_, i) => ({ time: 1_763_924_400 + (i >> 8), contents: [{ key: 'content', value: Buffer.from(source.next().text) }] })),
-    };
-    groups.push(encodeLogGroup(group));
-  }
-  return groups;
-}
-
-function sealedBodies(plain: Uint8Array[], mode: 'group' | 'log'): Uint8Array[] {
-  const key: DataKey = { algorithm: 'AES_256_GCM', plaintext: randomBytes(32), cmkId: 'key-bench', blob: 'YmxvYi1mb3ItYmVuY2htYXJr' };
-  const cipher = cipherFor('AES_256_GCM');
-  return plain.map((p) => encodeLogGroup(sealEncodedGroup(p, key, { project: 'bench', logstore: 'e2e', mode, zip: 'lz4' }, cipher).shipped));
 }
 
 function table(title: string, inputs: Uint8Array[]): void {
