@@ -251,12 +251,7 @@ napi_value ghash_init(napi_env env, napi_callback_info info) {
     return NULL;
   }
   uint8_t *h;
-  size_t h_len;
-  if (!get_bytes(env, "ghash", argv[0], "hash subkey", &h, &h_len)) return NULL;
-  if (h_len != 16) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "ghash: hash subkey must be 16 bytes");
-    return NULL;
-  }
+  if (!get_bytes_of(env, "ghash", argv[0], "hash subkey", 16, &h)) return NULL;
   bool portable = false;
   if (argc >= 2) {
     napi_valuetype t;
@@ -304,14 +299,10 @@ napi_value ghash_digest(napi_env env, napi_callback_info info) {
   }
 
   uint8_t *aad, *c, *out;
-  size_t aad_len, c_len, out_len;
+  size_t aad_len, c_len;
   if (!get_bytes(env, "ghash", argv[1], "aad", &aad, &aad_len) || !get_bytes(env, "ghash", argv[2], "ciphertext", &c, &c_len) ||
-      !get_bytes(env, "ghash", argv[3], "out", &out, &out_len))
+      !get_bytes_of(env, "ghash", argv[3], "out", 16, &out))
     return NULL;
-  if (out_len != 16) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "ghash: out must be 16 bytes");
-    return NULL;
-  }
 
   ghash_compute(&st, aad, aad_len, c, c_len, out);
   memset(&st, 0, sizeof st);

@@ -36,6 +36,19 @@ static inline int get_bytes(napi_env env, const char *what, napi_value v, const 
   return 1;
 }
 
+/* A Uint8Array argument of exactly `want` bytes; 0 after throwing (TypeError, or RangeError naming the length). */
+static inline int get_bytes_of(napi_env env, const char *what, napi_value v, const char *name, size_t want, uint8_t **data) {
+  size_t len;
+  if (!get_bytes(env, what, v, name, data, &len)) return 0;
+  if (len != want) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s: %s must be %zu bytes", what, name, want);
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
+    return 0;
+  }
+  return 1;
+}
+
 /* Exactly `want` arguments into argv, or 0 after throwing a TypeError. */
 static inline int get_args(napi_env env, const char *what, napi_callback_info info, size_t want, napi_value *argv) {
   size_t argc = want;

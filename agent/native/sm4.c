@@ -488,12 +488,7 @@ napi_value sm4_gcm_init(napi_env env, napi_callback_info info) {
     return NULL;
   }
   uint8_t *key;
-  size_t key_len;
-  if (!get_bytes(env, "sm4", argv[0], "key", &key, &key_len)) return NULL;
-  if (key_len != 16) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "sm4: key must be 16 bytes");
-    return NULL;
-  }
+  if (!get_bytes_of(env, "sm4", argv[0], "key", 16, &key)) return NULL;
   unsigned kind = 0;
   if (argc >= 2) {
     napi_valuetype t;
@@ -529,15 +524,10 @@ napi_value sm4_gcm_init(napi_env env, napi_callback_info info) {
 static int gcm_args(napi_env env, napi_callback_info info, sm4_gcm_key *k, uint8_t **nonce, uint8_t **in, size_t *in_len,
                     uint8_t **aad, size_t *aad_len, uint8_t **out, size_t *out_len) {
   napi_value argv[5];
-  size_t nonce_len;
   if (!get_args(env, "sm4", info, 5, argv)) return 0;
-  if (!get_bytes(env, "sm4", argv[1], "nonce", nonce, &nonce_len) || !get_bytes(env, "sm4", argv[2], "input", in, in_len) ||
+  if (!get_bytes_of(env, "sm4", argv[1], "nonce", 12, nonce) || !get_bytes(env, "sm4", argv[2], "input", in, in_len) ||
       !get_bytes(env, "sm4", argv[3], "aad", aad, aad_len) || !get_bytes(env, "sm4", argv[4], "out", out, out_len))
     return 0;
-  if (nonce_len != 12) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "sm4: nonce must be 12 bytes");
-    return 0;
-  }
   return get_key(env, argv[0], k);
 }
 
