@@ -1,5 +1,5 @@
 // DecryptEngine against the real emulators: per-shard order, one KMS Decrypt per data key, filters, raw bytes,
-// following new data, and a slow sink that bounds the work in flight.
+// following new data, a shard handed back after stopShard, and a slow sink that bounds the work in flight.
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataKeyRing, DecryptEngine, parseWhere, type ReadView } from '../../agent/decrypt/index.js';
@@ -184,5 +184,29 @@ describe('DecryptEngine', () => {
     ring.close();
     expect(engine.stats.pages).toBe(40);
     expect(engine.stats.peakInFlight).toBeLessThanOrEqual(limit);
+  });
+
+  // A shard stopped and handed back later (as a consumer group does) starts again where it stopped.
+  it('restarts a stopped shard from the cursor stopShard resolved, printing every line once', async () => {
+    const logstore = 'eng-handback';
+    await s.sls.createLogstore({ logstoreName: logstore, ttl: 7, shardCount: 1 });
+    await shipGroups(s, world, logstore, makeGroups('first', 2, 3));
+    const chunks: Buffer[] = [];
+    const out = new Writable({ write: (chunk: Buffer, _enc, cb) => (chunks.push(chunk), cb()) });
+    const lines = () => Buffer.concat(chunks).toString('utf8').split('\n').filter(Boolean);
+    const ring = new DataKeyRing(s.kms, world.project, logstore);
+    const engine = new DecryptEngine({ sls: s.sls, keys: ring, project: world.project, view: { format: 'raw' }, out, threads: 1, followIntervalMs: 20 });
+    try {
+      engine.startShard({ logstore, shard: 0, from: await s.sls.getCursor(logstore, 0, 'begin') });
+      await waitFor('the first data', () => lines().length === 6);
+      const stoppedAt = await engine.stopShard(0);
+      await shipGroups(s, world, logstore, makeGroups('second', 1, 3));
+      engine.startShard({ logstore, shard: 0, from: stoppedAt! });
+      await waitFor('the data put while it was stopped', () => lines().length === 9);
+      expect(lines()).toEqual(['first 0.0', 'first 0.1', 'first 0.2', 'first 1.0', 'first 1.1', 'first 1.2', 'second 0.0', 'second 0.1', 'second 0.2']);
+    } finally {
+      await engine.close();
+      ring.close();
+    }
   });
 });
