@@ -2,24 +2,21 @@
 // SLS over HTTP, and the decrypted logs carry the joined lines, the runtime's time and stream, and the pod metadata.
 import { appendFile, mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeAll, expect, it } from 'vitest';
-import { agentConfig, requireBuild, shippedLogs, spawnAgent, startWorld, stopAgent, waitFor, writeConfig, type AgentProcess, type World } from '../helpers/e2e.js';
+import { expect, it } from 'vitest';
+import {
+  agentConfig,
+  daemonFixture,
+  shippedLogs,
+  waitFor,
+  writeConfig,
+} from '../helpers/e2e.js';
 
-let world: World | undefined;
-let agent: AgentProcess | undefined;
-
-beforeAll(() => requireBuild());
-afterEach(async () => {
-  if (agent) await stopAgent(agent, 'SIGKILL');
-  agent = undefined;
-  await world?.close();
-  world = undefined;
-});
+const { start, world: startTrackedWorld } = daemonFixture();
 
 const T = '2024-05-01T10:00:00.123456789Z';
 
 it('ships CRI and Docker container logs with partial lines joined and pod metadata, counting malformed lines; old files wait, rates hold', async () => {
-  const w = (world = await startWorld());
+  const w = (await startTrackedWorld());
   const pods = path.join(w.logDir, 'pods');
   const criDir = path.join(pods, 'shop_web-0_5e1c9a7e-1111-2222-3333-444455556666', 'nginx');
   const dockerDir = path.join(pods, 'batch_job-7_5e1c9a7e-7777-8888-9999-000011112222', 'worker');
@@ -41,7 +38,7 @@ it('ships CRI and Docker container logs with partial lines joined and pod metada
   await utimes(oldFile, twoDaysAgo, twoDaysAgo);
   const input = { paths: [path.join(pods, '*/*/*.log')], topic: 'k8s', startAt: 'beginning', format: 'auto', ignoreOlder: '1h', rateLimit: { bytesPerSecond: '32KiB' } };
   const config = agentConfig(w, { inputs: [input] });
-  agent = spawnAgent(await writeConfig(w, config));
+  const agent = start(await writeConfig(w, config));
 
   const logs = await waitFor('5 logs in the Logstore', async () => {
     const got = await shippedLogs(w);

@@ -4,38 +4,25 @@ import { execFile } from 'node:child_process';
 import { rename } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   agentConfig,
   appendLines,
   compareDelivery,
+  daemonFixture,
   expectedLines,
-  requireBuild,
   shippedContents,
-  spawnAgent,
-  startWorld,
   stopAgent,
   waitFor,
   writeConfig,
-  type AgentProcess,
-  type World,
 } from '../helpers/e2e.js';
 
 const run = promisify(execFile);
-let world: World | undefined;
-let agent: AgentProcess | undefined;
-
-beforeAll(() => requireBuild());
-afterEach(async () => {
-  if (agent) await stopAgent(agent, 'SIGKILL');
-  agent = undefined;
-  await world?.close();
-  world = undefined;
-});
+const { start, world: startTrackedWorld } = daemonFixture();
 
 describe('logseal run: many files, closed files, compressed rotations', () => {
   it('ships each line once with more files than maxOpenFiles, through closeInactive and `gzip` of a rotated file', async () => {
-    const w = (world = await startWorld());
+    const w = (await startTrackedWorld());
     const files = Array.from({ length: 40 }, (_, i) => path.join(w.logDir, `svc-${i}.log`));
     for (const [i, f] of files.entries()) await appendLines(f, `svc${i}`, 0, 30);
     const app = path.join(w.logDir, 'app.log');
@@ -44,7 +31,7 @@ describe('logseal run: many files, closed files, compressed rotations', () => {
       inputs: [{ paths: [path.join(w.logDir, '*.log'), path.join(w.logDir, 'app.log.*')], topic: 'e2e', startAt: 'beginning', closeInactive: '1s' }],
       maxOpenFiles: 16,
     });
-    agent = spawnAgent(await writeConfig(w, config));
+    const agent = start(await writeConfig(w, config));
     const expected = [...files.flatMap((_, i) => expectedLines(`svc${i}`, 0, 30)), ...expectedLines('app', 0, 300)];
     const arrived = (want: string[]) =>
       waitFor(`${want.length} lines in the Logstore`, async () => {
@@ -64,7 +51,7 @@ describe('logseal run: many files, closed files, compressed rotations', () => {
     await arrived(expected);
     // The compressed copy is opened once the plain file it was made from is finished; a marker written after that
     // arrives after whatever the copy would add, so duplicates from it would show below.
-    await waitFor('the agent to open app.log.1.gz', () => agent!.logs().find((l) => l.msg === 'file opened' && String(l.path).endsWith('.gz')), 60_000);
+    await waitFor('the agent to open app.log.1.gz', () => agent.logs().find((l) => l.msg === 'file opened' && String(l.path).endsWith('.gz')), 60_000);
     await appendLines(app, 'marker', 0, 1);
     expected.push(...expectedLines('marker', 0, 1));
     const got = await arrived(expected);
