@@ -1,8 +1,7 @@
 // The dead-letter directory: sealed batches SLS refused for good, kept (bounded) for an operator instead of blocking.
-import { constants } from 'node:fs';
-import { errorCode, syncDirectory } from '../spool/index.js';
-import { chmod, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { errorCode, writeDurably } from '../spool/index.js';
 import { encodeDeadLetterHead, type DeadLetterMeta } from './entry-file.js';
 
 export interface DeadLetterOptions {
@@ -72,17 +71,8 @@ export class DeadLetterDir {
     const final = path.join(this.dir, name);
     const tmp = final + TMP_SUFFIX;
     try {
-      const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-      try {
-        await fh.writev([head, body]);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, final);
-      await syncDirectory(this.dir);
+      await writeDurably(this.dir, tmp, final, [head, body]);
     } catch (err) {
-      await unlink(tmp).catch(() => undefined);
       throw new DeadLetterError(`dead-letter directory ${this.dir}: cannot write ${name} (${errorCode(err)})`);
     }
     return { stored: true, file: final, bytes, usedBytes: used + bytes };

@@ -1,6 +1,6 @@
-// What the spool and the dead-letter directory share to make a renamed file survive a power loss.
+// What the spool and the dead-letter directory share to write a file that is complete or absent after a power loss.
 import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 
 /** The errno code of a failed fs call (ENOENT, EACCES…), else its message. */
 export function errorCode(err: unknown): string {
@@ -19,5 +19,26 @@ export async function syncDirectory(dir: string): Promise<void> {
     if (code !== 'EISDIR' && code !== 'EINVAL' && code !== 'EPERM' && code !== 'EBADF') throw err;
   } finally {
     await fh?.close();
+  }
+}
+
+/**
+ * Writes `parts` to `tmp` (0600, created new), fsyncs it, renames it to `final` and fsyncs the directory: `final` is
+ * then complete or absent, even after a power loss. On failure `tmp` is removed and the error rethrown.
+ */
+export async function writeDurably(dir: string, tmp: string, final: string, parts: Uint8Array[]): Promise<void> {
+  try {
+    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    try {
+      await fh.writev(parts);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, final);
+    await syncDirectory(dir);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
   }
 }

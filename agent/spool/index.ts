@@ -1,3 +1,3 @@
 // Public surface of the disk spool.
 export { Spool, SpoolFullError, SpoolError, SPOOL_PRELOAD, type SpoolEntry, type SpoolOptions } from './spool.js';
-export { errorCode, syncDirectory } from './durable.js';
+export { errorCode, syncDirectory, writeDurably } from './durable.js';

@@ -4,7 +4,7 @@
 // a damaged file costs exactly one entry, and quarantining it is a rename. Entries are sealed batches of up to a
 // few MiB, so even a full 1 GiB spool holds only hundreds to thousands of files.
 import { constants } from 'node:fs';
-import { errorCode, syncDirectory } from './durable.js';
+import { errorCode, syncDirectory, writeDurably } from './durable.js';
 import { chmod, mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeHead, readEntry, sealHead, type CompressType, type EntryMeta, type ReadOutcome } from './entry-file.js';
@@ -142,17 +142,8 @@ export class Spool {
     const final = path.join(this.dir, entryName(id));
     const tmp = final + TMP_SUFFIX;
     try {
-      const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-      try {
-        await fh.writev([head, e.payload.body]);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, final);
-      await syncDirectory(this.dir);
+      await writeDurably(this.dir, tmp, final, [head, e.payload.body]);
     } catch (err) {
-      await unlink(tmp).catch(() => undefined);
       throw new SpoolError(`spool ${this.dir}: cannot write entry ${id} (${errorCode(err)})`);
     }
 
