@@ -7,7 +7,11 @@
     {
       'target_name': 'logseal_native',
       'sources': ['agent/native/addon.c', 'agent/native/ghash.c', 'agent/native/base64.c', 'agent/native/frame.c',
-                  'agent/native/sm4.c', 'agent/native/seal-batch.c', 'agent/native/field-values.c'],
+                  'agent/native/sm4.c', 'agent/native/seal-batch.c', 'agent/native/field-values.c',
+                  'agent/native/open-group.c',
+                  # The LZ4 block decoder of the lz4 package's own copy of the library, for mode `group` records.
+                  'node_modules/lz4/deps/lz4/lib/lz4.c'],
+      'include_dirs': ['node_modules/lz4/deps/lz4/lib'],
       'defines': ['NAPI_VERSION=8'],
       'conditions': [
         # Node's own OpenSSL, whose headers ship with Node's: AES batches for mode `log` call it (seal-batch.c).

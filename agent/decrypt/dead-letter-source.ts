@@ -8,7 +8,8 @@ import { lz4Decompress } from '../wire/lz4.js';
 import { zstdDecompress } from '../wire/zstd.js';
 import type { KmsClient } from '../keys/index.js';
 import { DataKeyRing } from './key-ring.js';
-import { renderShipped, type RenderedGroups } from './open-groups.js';
+import type { RenderedGroups } from './open-groups.js';
+import { renderShipped } from './open-page.js';
 import { UnsealError } from './unseal-error.js';
 import type { CompiledView } from './view.js';
 

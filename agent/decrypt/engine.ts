@@ -37,6 +37,12 @@ export interface DecryptEngineOptions {
   view: ReadView;
   /** Where the output bytes go; its write callbacks and 'drain' pace the reading. Unused for format count. */
   out: NodeJS.WritableStream;
+  /**
+   * True when `out` has taken a chunk's bytes by the time it calls back (a file, a pipe, a socket): the engine then
+   * writes pages straight from its reused output memory. Otherwise (a stream that may keep the Buffer, e.g. one that
+   * collects chunks) each page is copied first.
+   */
+  outCopiesOnCallback?: boolean;
   /** --where fields to report in `seenFields`. */
   trackFields?: string[];
   threads?: number;
@@ -109,8 +115,10 @@ export class DecryptEngine {
 
   constructor(private readonly o: DecryptEngineOptions) {
     this.threads = Math.max(1, o.threads ?? availableParallelism());
-    this.pool = new DecryptPool(o.keys, this.threads);
-    this.global = new Slots(o.maxInFlight ?? this.threads + 1);
+    const inFlight = o.maxInFlight ?? this.threads + 1;
+    // Every page pulled and not yet written may hold an output slot: as many slots as pages in flight.
+    this.pool = new DecryptPool(o.keys, this.threads, inFlight);
+    this.global = new Slots(inFlight);
     this.failedAt = new Promise<never>((_, reject) => (this.rejectFailed = reject));
     this.failedAt.catch(() => {});
   }
@@ -271,7 +279,14 @@ export class DecryptEngine {
         this.counters.lines += r.lines;
         for (const f of r.seen) this.seen.add(f);
         // Output of the groups before a bad one is written; nothing of the bad group is.
-        await this.write(r.out);
+        if (r.release && !this.o.outCopiesOnCallback) {
+          const copy = Buffer.from(r.out);
+          r.release();
+          await this.write(copy);
+        } else {
+          await this.write(r.out);
+          r.release?.();
+        }
         if (r.failure !== undefined) {
           this.fail(new UnsealError(`shard ${run.range.shard} cursor ${next.cursor}`, r.failure));
           return;
@@ -282,7 +297,8 @@ export class DecryptEngine {
         this.fail(err);
         return;
       } finally {
-        run.queue.shift();
+        // A page not written (failure, stop) hands its output memory back too.
+        void run.queue.shift()?.result.then((r) => r.release?.(), () => {});
         this.global.release();
         run.slots.release();
       }

@@ -2,7 +2,8 @@
 export { ConsumerGroupGoneError, ConsumerGroupMember, type ConsumerGroupApi, type ConsumerGroupMemberOptions, type ShardEngine } from './consumer-group.js';
 export { DecryptEngine, CursorError, type DecryptEngineOptions, type EngineStats, type ShardRange } from './engine.js';
 export { DataKeyRing } from './key-ring.js';
-export { GroupNotOpened, missingBlobs, openShippedLines, renderShipped, type KeyLookup, type RenderedGroups, type SealedFor } from './open-groups.js';
+export { GroupNotOpened, missingBlobs, openShippedLines, type KeyLookup, type RenderedGroups, type SealedFor } from './open-groups.js';
+export { renderShipped } from './open-page.js';
 export { openAtomic, type AtomicFile } from './out-file.js';
 export type { PlainLogLine } from './plain-log.js';
 export { startProgress } from './progress.js';

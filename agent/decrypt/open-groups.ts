@@ -3,7 +3,7 @@
 import { AuthenticationError, openGroup, openRecords, SealFormatError, type OpenedRecords } from '../seal/index.js';
 import { decodeLogGroup, type LogGroup } from '../wire/loggroup.js';
 import type { PlainLogLine } from './plain-log.js';
-import { FieldTracker, OutputBuilder, plainLines, renderGroup } from './render.js';
+import { plainLines, renderGroup, type FieldTracker, type OutputBuilder } from './render.js';
 import { NotFastPath, renderRecords } from './render-bytes.js';
 import type { CompiledView } from './view.js';
 
@@ -74,50 +74,30 @@ export interface RenderedGroups {
   seen: string[];
   /** Set when a group did not open: nothing of it, or after it, is in `out`. */
   failure?: string;
+  /** Hands `out`'s memory back once it is written, when it is on loan from the reader (DecryptPool). */
+  release?: () => void;
 }
 
 /**
- * Opens `groups` in order and renders the logs the view keeps. Stops at the first group that does not open; the
- * output up to it stays valid. Every group's key must be known to `keyFor` (see missingBlobs).
+ * Opens one shipped group and renders the logs the view keeps into `out`; returns the logs read. Throws
+ * GroupNotOpened (the caller resets `out` to where the group began). Its key must be known to `keyFor`.
  */
-export function renderShipped(
-  groups: readonly LogGroup[],
-  keyFor: KeyLookup,
-  target: SealedFor,
-  view: CompiledView,
-  trackFields: readonly string[] = [],
-  expectedBytes?: number,
-): RenderedGroups {
-  const out = new OutputBuilder(view.format === 'count' ? 0 : expectedBytes);
-  const fields = new FieldTracker(trackFields);
-  let logs = 0;
-  let opened = 0;
-  let failure: string | undefined;
-  for (const shipped of groups) {
-    // A group's output stays only once all of it opened and decoded.
-    const mark = out.mark();
-    try {
-      const key = checkedKey(shipped, keyFor);
-      const records: OpenedRecords = notOpened(() => openRecords(shipped, () => key, target));
-      try {
-        logs += renderRecords(records, view.format, view.keepLookup, out, trackFields.length > 0 ? fields : undefined);
-      } catch (err) {
-        if (!(err instanceof NotFastPath)) throw err;
-        out.reset(mark);
-        for (const g of openShipped(shipped, keyFor, target)) {
-          logs += g.logs.length;
-          renderGroup(g, view.format, view.keep, out, fields);
-        }
-      }
-    } catch (err) {
-      if (!(err instanceof GroupNotOpened)) throw err;
-      out.reset(mark);
-      failure = err.message;
-      break;
+export function renderOneShipped(shipped: LogGroup, keyFor: KeyLookup, target: SealedFor, view: CompiledView, fields: FieldTracker, tracking: boolean, out: OutputBuilder): number {
+  const key = checkedKey(shipped, keyFor);
+  const records: OpenedRecords = notOpened(() => openRecords(shipped, () => key, target));
+  const mark = out.mark();
+  try {
+    return renderRecords(records, view.format, view.keepLookup, out, tracking ? fields : undefined);
+  } catch (err) {
+    if (!(err instanceof NotFastPath)) throw err;
+    out.reset(mark);
+    let logs = 0;
+    for (const g of openShipped(shipped, keyFor, target)) {
+      logs += g.logs.length;
+      renderGroup(g, view.format, view.keep, out, fields);
     }
-    opened++;
+    return logs;
   }
-  return { out: out.finish(), lines: out.lines, logs, groups: opened, seen: fields.seen, ...(failure !== undefined ? { failure } : {}) };
 }
 
 /** The plaintext logs of one shipped group (a LogGroup, or its protobuf bytes); throws GroupNotOpened. */

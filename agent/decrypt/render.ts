@@ -13,9 +13,15 @@ export class OutputBuilder {
   buf: Buffer;
   pos = 0;
 
-  /** `expected`: a guess of the output size, so that the buffer rarely has to grow (each growth is a copy). */
-  constructor(expected = 64 * 1024) {
-    this.buf = Buffer.allocUnsafeSlow(Math.min(Math.max(expected, 4096), 64 * 2 ** 20));
+  private readonly given: Buffer | undefined;
+
+  /**
+   * `expected`: a guess of the output size, so that the buffer rarely has to grow (each growth is a copy). `into`: a
+   * buffer to write into instead (shared memory the reader hands out and takes back), kept as long as it has room.
+   */
+  constructor(expected = 64 * 1024, into?: Buffer) {
+    this.given = into;
+    this.buf = into ?? Buffer.allocUnsafeSlow(Math.min(Math.max(expected, 4096), 64 * 2 ** 20));
   }
 
   /** Room for `n` more bytes at `pos`. */
@@ -47,9 +53,15 @@ export class OutputBuilder {
     this.lines = m.lines;
   }
 
-  /** The bytes written, in an ArrayBuffer of their own (it is moved between threads). */
+  /** The bytes written: in the given buffer while it had room, otherwise in an ArrayBuffer of their own (it is moved between threads). */
   finish(): Buffer {
+    if (this.buf === this.given) return this.buf.subarray(0, this.pos);
     return this.pos * 2 < this.buf.length ? Buffer.from(this.buf.subarray(0, this.pos)) : this.buf.subarray(0, this.pos);
+  }
+
+  /** True while the output is in the buffer given to the constructor. */
+  get inGiven(): boolean {
+    return this.buf === this.given;
   }
 }
 

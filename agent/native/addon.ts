@@ -39,6 +39,18 @@ export interface NativeAddon {
    * triples (field index, value start, value end) in `out` in first-seen order; returns their number, -1 if `out` is full.
    */
   fieldValues(bytes: Uint8Array, spans: Uint32Array, names: Uint8Array, nameEnds: Uint32Array, out: Uint32Array): number;
+  /**
+   * The LogGroups of a LogGroupList (open-group.c): five numbers each in `out` (start, end, `__seal_dk__` blob start and
+   * end, flags: 1 SM4, 2 mode `log`, 4 LZ4, 0xffffffff header not read). Returns their number, -1 if `out` is too
+   * small, -2 if the list is not one it reads.
+   */
+  pageGroups(list: Uint8Array, out: Uint32Array): number;
+  /**
+   * Opens the shipped group list[start, end) under `key` and writes its logs at out[st[0]] in `format` (0 NDJSON,
+   * 1 raw, 2 count), adding lines and logs to st[1] and st[2]. Returns 0 (done), 1 (`out` too small) or 2 (the group
+   * is left to JavaScript); nothing counts unless 0. `target` = "<project>|<logstore>|".
+   */
+  openSealedGroup(suite: number, key: Uint8Array, list: Uint8Array, start: number, end: number, target: Uint8Array, format: number, out: Uint8Array, st: Float64Array): number;
 }
 
 const ADDON = path.join('build', 'Release', 'logseal_native.node');

@@ -49,6 +49,28 @@ static inline int get_bytes_of(napi_env env, const char *what, napi_value v, con
   return 1;
 }
 
+#define ANY_LENGTH ((size_t)-1)
+
+/* A Uint32Array or Float64Array argument of exactly `want` elements (or ANY_LENGTH); its
+   length in *length when it is not NULL. 0 after throwing a TypeError. */
+static inline int get_numbers(napi_env env, const char *what, napi_value v, const char *name, napi_typedarray_type type, size_t want,
+                              void **data, size_t *length) {
+  bool is_typed = false;
+  napi_typedarray_type t;
+  size_t len = 0;
+  char msg[112];
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, v, &t, &len, data, NULL, NULL) != napi_ok || t != type || (want != ANY_LENGTH && len != want)) {
+    const char *kind = type == napi_uint32_array ? "Uint32Array" : "Float64Array";
+    if (want != ANY_LENGTH) snprintf(msg, sizeof msg, "%s: %s must be a %s of %zu elements", what, name, kind, want);
+    else snprintf(msg, sizeof msg, "%s: %s must be a %s", what, name, kind);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+    return 0;
+  }
+  if (length) *length = len;
+  return 1;
+}
+
 /* Exactly `want` arguments into argv, or 0 after throwing a TypeError. */
 static inline int get_args(napi_env env, const char *what, napi_callback_info info, size_t want, napi_value *argv) {
   size_t argc = want;
@@ -79,5 +101,7 @@ napi_value sm4_backend_js(napi_env env, napi_callback_info info);
 napi_value seal_log_records(napi_env env, napi_callback_info info);
 napi_value seal_batch_suites(napi_env env, napi_callback_info info);
 napi_value field_values(napi_env env, napi_callback_info info);
+napi_value open_sealed_group(napi_env env, napi_callback_info info);
+napi_value page_groups(napi_env env, napi_callback_info info);
 
 #endif

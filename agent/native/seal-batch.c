@@ -4,32 +4,13 @@
 // functions, found at load time), SM4-GCM runs sm4.c.
 
 #include "napi-args.h"
+#include "evp.h"
+#include "sealed.h"
 #include "sm4.h"
 #include <stdlib.h>
 #include <string.h>
 
-#define SUITE_AES_256_GCM 0
-#define SUITE_SM4_128_GCM 1
-#define NONCE 12
-#define TAG 16
-
 #ifdef LOGSEAL_OPENSSL
-#include <openssl/evp.h>
-// Weak references: an addon loaded into a Node whose binary does not export OpenSSL still loads, with AES batches
-// off (sealBatchSuites() then leaves AES out and the record layer seals those one at a time through node:crypto).
-#pragma weak EVP_CIPHER_CTX_new
-#pragma weak EVP_CIPHER_CTX_free
-#pragma weak EVP_CIPHER_CTX_ctrl
-#pragma weak EVP_aes_256_gcm
-#pragma weak EVP_EncryptInit_ex
-#pragma weak EVP_EncryptUpdate
-#pragma weak EVP_EncryptFinal_ex
-
-static bool openssl_linked(void) {
-  return EVP_CIPHER_CTX_new && EVP_CIPHER_CTX_free && EVP_CIPHER_CTX_ctrl && EVP_aes_256_gcm && EVP_EncryptInit_ex &&
-         EVP_EncryptUpdate && EVP_EncryptFinal_ex;
-}
-
 /* nonce || ciphertext || tag of one record into `sealed`; false if OpenSSL reports an error. */
 static bool aes_seal(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *in, size_t n, const uint8_t *aad, size_t aad_len,
                      uint8_t *sealed) {
@@ -42,39 +23,9 @@ static bool aes_seal(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *i
          EVP_EncryptFinal_ex(ctx, sealed + NONCE + len, &fin) == 1 && (size_t)(len + fin) == n &&
          EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG, sealed + NONCE + n) == 1;
 }
-#else
-static bool openssl_linked(void) { return false; }
 #endif
 
-/* Decimal digits of v at p; returns the position after them. */
-static uint8_t *write_decimal(uint8_t *p, uint64_t v) {
-  uint8_t digits[20];
-  int k = 0;
-  do {
-    digits[k++] = (uint8_t)('0' + v % 10);
-    v /= 10;
-  } while (v > 0);
-  while (k > 0) *p++ = digits[--k];
-  return p;
-}
-
 static bool whole(double d) { return d >= 0 && d <= 9007199254740991.0 && d == (double)(uint64_t)d; }
-
-/* A Uint32Array or Float64Array argument of exactly `want` elements; 0 after throwing. */
-static int get_numbers(napi_env env, napi_value v, const char *name, napi_typedarray_type type, size_t want, void **data) {
-  bool is_typed = false;
-  napi_typedarray_type t;
-  size_t len = 0;
-  char msg[112];
-  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, v, &t, &len, data, NULL, NULL) != napi_ok || t != type || len != want) {
-    snprintf(msg, sizeof msg, "sealLogRecords: %s must be a %s of %zu elements", name,
-             type == napi_uint32_array ? "Uint32Array" : "Float64Array", want);
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
-    return 0;
-  }
-  return 1;
-}
 
 /*
  * sealLogRecords(suite: 0 = AES_256_GCM | 1 = SM4_128_GCM, key, src, ranges: Uint32Array, times: Float64Array,
@@ -108,8 +59,8 @@ napi_value seal_log_records(napi_env env, napi_callback_info info) {
   size_t count = nonces_len / NONCE;
   uint32_t *ranges;
   double *times;
-  if (!get_numbers(env, argv[3], "ranges", napi_uint32_array, 2 * count, (void **)&ranges) ||
-      !get_numbers(env, argv[4], "times", napi_float64_array, 2 * count, (void **)&times))
+  if (!get_numbers(env, "sealLogRecords", argv[3], "ranges", napi_uint32_array, 2 * count, (void **)&ranges, NULL) ||
+      !get_numbers(env, "sealLogRecords", argv[4], "times", napi_float64_array, 2 * count, (void **)&times, NULL))
     return NULL;
 
   // Everything is checked before anything is sealed: a bad batch writes nothing.

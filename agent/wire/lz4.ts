@@ -43,9 +43,14 @@ export function lz4CompressInto(input: Uint8Array, out: Buffer, at: number): num
 
 /** Decompresses an LZ4 block whose uncompressed size is known (`x-log-bodyrawsize`, `__raw__`). */
 export function lz4Decompress(input: Uint8Array, rawSize: number): Buffer {
-  if (rawSize === 0) return Buffer.alloc(0);
-  const out = Buffer.allocUnsafe(rawSize);
-  const n = lz4.decodeBlock(asBuffer(input), out);
+  return lz4DecompressInto(input, rawSize, rawSize === 0 ? Buffer.alloc(0) : Buffer.allocUnsafe(rawSize));
+}
+
+/** lz4Decompress into the start of `out` (at least rawSize bytes, e.g. a buffer reused from call to call); the bytes written. */
+export function lz4DecompressInto(input: Uint8Array, rawSize: number, out: Buffer): Buffer {
+  if (rawSize === 0) return out.subarray(0, 0);
+  if (out.length < rawSize) throw new RangeError('lz4: output is smaller than the raw size');
+  const n = lz4.decodeBlock(asBuffer(input), out.subarray(0, rawSize));
   if (n !== rawSize) throw new Error(`lz4: expected ${rawSize} bytes, block holds ${n < 0 ? 'corrupt data' : n}`);
-  return out;
+  return out.subarray(0, rawSize);
 }

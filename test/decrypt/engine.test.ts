@@ -86,6 +86,31 @@ describe('DecryptEngine', () => {
     expect(engine.stats.lines).toBe(480);
   });
 
+  it('writes from its reused output memory to a sink that copies on write, and copies for one that keeps chunks', async () => {
+    const logstore = 'eng-reuse';
+    await s.sls.createLogstore({ logstoreName: logstore, ttl: 7, shardCount: 2 });
+    const a = makeGroups('r', 40, 25);
+    await Promise.all([shipGroups(s, world, logstore, a.slice(0, 20), { hashKey: FIRST_SHARD }), shipGroups(s, world, logstore, a.slice(20), { hashKey: LAST_SHARD })]);
+    // A sink like a pipe or a file: the bytes are taken by the time it calls back, a little later.
+    const copied: Buffer[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    const copying = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        buffers.add(chunk.buffer);
+        setImmediate(() => (copied.push(Buffer.from(chunk)), cb()));
+      },
+    });
+    await readAll(logstore, { format: 'ndjson' }, copying, { outCopiesOnCallback: true, maxInFlight: 2 });
+    const keeping = new Collect();
+    await readAll(logstore, { format: 'ndjson' }, keeping, { maxInFlight: 2 });
+    const lines = (b: Buffer) => b.toString('utf8').split('\n').filter(Boolean).sort();
+    expect(lines(Buffer.concat(copied))).toEqual(lines(keeping.bytes));
+    expect(lines(keeping.bytes)).toHaveLength(1000);
+    // 20 pages per shard went through two pieces of shared memory.
+    expect(buffers.size).toBeLessThanOrEqual(2);
+    expect([...buffers].every((b) => b instanceof SharedArrayBuffer)).toBe(true);
+  });
+
   it('applies the view: time window, topic, tag and --where', async () => {
     const logstore = 'eng-filter';
     await s.sls.createLogstore({ logstoreName: logstore, ttl: 7, shardCount: 1 });

@@ -158,6 +158,8 @@ export async function decryptCommand(flags: DecryptFlags, stdout: NodeJS.Writabl
       project: config.sls.project,
       view: p.view,
       out,
+      // The process's stdout and the --out file are done with a chunk when they call back; another stream may keep it.
+      outCopiesOnCallback: out === process.stdout || file !== undefined,
       trackFields: fields,
       ...(p.threads ? { threads: p.threads } : {}),
     });

@@ -1,0 +1,130 @@
+// One PullLogs page (a LogGroupList) opened and rendered: a shipped group per addon call where the addon can
+// (agent/native/open-group.c), the JavaScript record layer for every other group. The output bytes are the same
+// either way; the addon only leaves out the strings and objects of the decoded page.
+import { nativeAddon } from '../native/addon.js';
+import { decodeLogGroup, decodeLogGroupList, type LogGroup } from '../wire/loggroup.js';
+import { GroupNotOpened, missingBlobs, renderOneShipped, type KeyLookup, type RenderedGroups, type SealedFor } from './open-groups.js';
+import { FieldTracker, OutputBuilder } from './render.js';
+import type { CompiledView } from './view.js';
+
+const addon = nativeAddon?.openSealedGroup ? nativeAddon : undefined;
+// AES needs Node's own OpenSSL from the addon: where it cannot reach it, AES groups go the JavaScript way.
+const nativeSuites = new Set(addon?.sealBatchSuites() ?? []);
+const FORMAT_CODES = { ndjson: 0, raw: 1, count: 2 } as const;
+const FIELDS = 5; // per group from pageGroups: start, end, blob start, blob end, flags
+const UNKNOWN = 0xffffffff;
+const SM4 = 1;
+const OPEN_DONE = 0;
+const OPEN_NO_ROOM = 1;
+const EMPTY = Buffer.alloc(0);
+
+/** A group of a page: where in the list the addon opens it, or decoded for the record layer. */
+export type PageGroup = { start: number; end: number; suite: number; blob: string } | { group: LogGroup };
+
+/** The addon opens groups only for a view without filters (they need the decoded fields of each log). */
+export function nativeView(view: CompiledView, trackFields: readonly string[]): boolean {
+  return addon !== undefined && view.keepLookup === undefined && trackFields.length === 0;
+}
+
+/** The groups of a LogGroupList, located by the addon when `native`, otherwise decoded. */
+export function pageGroups(list: Buffer, native: boolean): PageGroup[] {
+  if (!addon || !native) return decodeLogGroupList(list).map((group) => ({ group }));
+  let spans = new Uint32Array(FIELDS * 256);
+  let n = addon.pageGroups(list, spans);
+  while (n === -1) {
+    spans = new Uint32Array(spans.length * 4);
+    n = addon.pageGroups(list, spans);
+  }
+  if (n < 0) return decodeLogGroupList(list).map((group) => ({ group }));
+  const groups: PageGroup[] = [];
+  for (let i = 0; i < n; i++) {
+    const at = FIELDS * i;
+    const start = spans[at]!, end = spans[at + 1]!, flags = spans[at + 4]!;
+    const suite = flags & SM4 ? 'SM4_128_GCM' : 'AES_256_GCM';
+    if (flags === UNKNOWN || !nativeSuites.has(suite)) groups.push({ group: decodeLogGroup(list.subarray(start, end)) });
+    else groups.push({ start, end, suite: flags & SM4, blob: list.toString('utf8', spans[at + 2]!, spans[at + 3]!) });
+  }
+  return groups;
+}
+
+/** The `__seal_dk__` blobs of the page that `keyFor` does not know yet, each once. */
+export function missingPageBlobs(groups: readonly PageGroup[], keyFor: KeyLookup): string[] {
+  const missing = new Set<string>();
+  for (const g of groups) {
+    if ('group' in g) for (const blob of missingBlobs([g.group], keyFor)) missing.add(blob);
+    else if (!keyFor(g.blob)) missing.add(g.blob);
+  }
+  return [...missing];
+}
+
+/**
+ * Opens `groups` in order and renders the logs the view keeps. Stops at the first group that does not open; the
+ * output up to it stays valid. Every group's key must be known to `keyFor` (see missingBlobs).
+ */
+export function renderShipped(
+  groups: readonly LogGroup[],
+  keyFor: KeyLookup,
+  target: SealedFor,
+  view: CompiledView,
+  trackFields: readonly string[] = [],
+  expectedBytes?: number,
+): RenderedGroups {
+  return renderPage(EMPTY, groups.map((group) => ({ group })), keyFor, target, view, trackFields, expectedBytes);
+}
+
+/**
+ * Opens the page's groups in order and renders the logs the view keeps; stops at the first group that does not open,
+ * as renderShipped does. Every group's key must be known to `keyFor` (see missingPageBlobs).
+ */
+export function renderPage(
+  list: Buffer,
+  groups: readonly PageGroup[],
+  keyFor: KeyLookup,
+  target: SealedFor,
+  view: CompiledView,
+  trackFields: readonly string[],
+  expectedBytes?: number,
+  into?: Buffer,
+): RenderedGroups {
+  const out = new OutputBuilder(view.format === 'count' ? 0 : expectedBytes, view.format === 'count' ? undefined : into);
+  const fields = new FieldTracker(trackFields);
+  const tracking = trackFields.length > 0;
+  const targetBytes = Buffer.from(`${target.project}|${target.logstore}|`, 'utf8');
+  const st = new Float64Array(3);
+  let logs = 0;
+  let opened = 0;
+  let failure: string | undefined;
+  for (const g of groups) {
+    const mark = out.mark();
+    try {
+      if ('group' in g) {
+        logs += renderOneShipped(g.group, keyFor, target, view, fields, tracking, out);
+      } else {
+        const key = keyFor(g.blob);
+        if (!key) throw new RangeError('renderPage: no data key for the group: load it first');
+        let result: number;
+        do {
+          st[0] = out.pos;
+          st[1] = 0;
+          st[2] = 0;
+          result = addon!.openSealedGroup(g.suite, key, list, g.start, g.end, targetBytes, FORMAT_CODES[view.format], out.buf, st);
+          if (result === OPEN_NO_ROOM) out.ensure(out.buf.length - out.pos + 1); // twice the size
+        } while (result === OPEN_NO_ROOM);
+        if (result === OPEN_DONE) {
+          out.pos = st[0]!;
+          out.lines += st[1]!;
+          logs += st[2]!;
+        } else {
+          logs += renderOneShipped(decodeLogGroup(list.subarray(g.start, g.end)), keyFor, target, view, fields, tracking, out);
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof GroupNotOpened)) throw err;
+      out.reset(mark);
+      failure = err.message;
+      break;
+    }
+    opened++;
+  }
+  return { out: out.finish(), lines: out.lines, logs, groups: opened, seen: fields.seen, ...(failure !== undefined ? { failure } : {}) };
+}

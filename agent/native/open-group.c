@@ -1,0 +1,716 @@
+// Shipped (sealed) LogGroups opened and printed in one call per group: the decrypt worker's fast path. For each record
+// of a FORMAT.md v1 group it decodes the base64, authenticates and decrypts (AES-256-GCM through Node's OpenSSL,
+// SM4-GCM through sm4.c), decompresses the LZ4 block of mode `group` (the lz4 library's own decoder), and writes the
+// logs as `logseal decrypt` prints them: NDJSON, raw `content`, or only counted.
+//
+// The bytes are exactly those of the JavaScript path (agent/decrypt/render-bytes.ts and render.ts: JSON.stringify of
+// each log's object). Whatever this file does not handle the same way for certain, it leaves to JavaScript, whole
+// group at a time, without having written anything that counts (OPEN_NOT_FAST): a record that does not authenticate
+// or decode, a header it does not know, text that is not valid UTF-8, keys that a JavaScript object would reorder
+// (integer-like, `__proto__`, repeated), more than 64 contents or tags. JavaScript then reports errors in its words.
+#include "napi-args.h"
+#include "evp.h"
+#include "lz4.h"
+#include "sealed.h"
+#include "sm4.h"
+#include <stdlib.h>
+#include <string.h>
+
+enum { FORMAT_NDJSON = 0, FORMAT_RAW = 1, FORMAT_COUNT = 2 };
+enum { OPEN_DONE = 0, OPEN_NO_ROOM = 1, OPEN_NOT_FAST = 2 };
+enum { ST_POS, ST_LINES, ST_LOGS, ST_FIELDS };
+// pageGroups: five numbers a group (start, end, blob start, blob end, flags).
+enum { PG_START, PG_END, PG_BLOB_START, PG_BLOB_END, PG_FLAGS, PG_FIELDS };
+#define FLAG_SM4 1u
+#define FLAG_LOG 2u
+#define FLAG_LZ4 4u
+#define FLAG_UNKNOWN 0xffffffffu
+#define MAX_PAIRS 64
+#define MAX_RAW (256u << 20) /* larger `__raw__` counts go to JavaScript, which reports them */
+
+typedef struct {
+  uint32_t ks, ke, vs, ve;
+} span;
+
+/* ---- protobuf, read the way render-bytes.ts reads it ---- */
+
+/* A varint of at most five bytes, kept to its low 32 bits; false when longer or cut off. */
+static bool varint(const uint8_t *p, size_t *at, size_t end, uint32_t *v) {
+  uint64_t x = 0;
+  for (int shift = 0; shift < 35; shift += 7) {
+    if (*at >= end) return false;
+    uint8_t b = p[(*at)++];
+    x |= (uint64_t)(b & 0x7f) << shift;
+    if (b < 0x80) {
+      *v = (uint32_t)x;
+      return true;
+    }
+  }
+  return false;
+}
+
+/* A length-delimited field's bytes [*s, *e); *at moves past them. */
+static bool bytes_field(const uint8_t *p, size_t *at, size_t end, uint32_t *s, uint32_t *e) {
+  uint32_t n;
+  if (!varint(p, at, end, &n) || n > end - *at) return false;
+  *s = (uint32_t)*at;
+  *at += n;
+  *e = (uint32_t)*at;
+  return true;
+}
+
+static bool skip(const uint8_t *p, size_t *at, size_t end, uint32_t key) {
+  uint32_t s, e;
+  switch (key & 7) {
+    case 0:
+      return varint(p, at, end, &s);
+    case 1:
+      if (end - *at < 8) return false;
+      *at += 8;
+      return true;
+    case 2:
+      return bytes_field(p, at, end, &s, &e);
+    case 5:
+      if (end - *at < 4) return false;
+      *at += 4;
+      return true;
+    default:
+      return false;
+  }
+}
+
+/* A Content or LogTag: its Key (1) and Value (2), both required. */
+static bool pair(const uint8_t *p, size_t at, size_t end, span *o) {
+  bool has_key = false, has_value = false;
+  while (at < end) {
+    uint32_t key;
+    if (!varint(p, &at, end, &key)) return false;
+    if (key == 0x0a) {
+      if (!bytes_field(p, &at, end, &o->ks, &o->ke)) return false;
+      has_key = true;
+    } else if (key == 0x12) {
+      if (!bytes_field(p, &at, end, &o->vs, &o->ve)) return false;
+      has_value = true;
+    } else if (key >> 3 <= 2 || !skip(p, &at, end, key)) {
+      return false;
+    }
+  }
+  return has_key && has_value;
+}
+
+typedef struct {
+  span pairs[MAX_PAIRS];
+  uint32_t count;
+  bool has_time, has_time_ns;
+  uint32_t time, time_ns;
+} log_fields;
+
+/* A Log's fields in [at, end): Time (1), Contents (2), Time_ns (4). */
+static bool scan_log(const uint8_t *p, size_t at, size_t end, log_fields *log) {
+  log->count = 0;
+  log->has_time = log->has_time_ns = false;
+  while (at < end) {
+    uint32_t key, s, e;
+    if (!varint(p, &at, end, &key)) return false;
+    if (key == 0x08) {
+      if (!varint(p, &at, end, &log->time)) return false;
+      log->has_time = true;
+    } else if (key == 0x12) {
+      if (log->count == MAX_PAIRS || !bytes_field(p, &at, end, &s, &e) || !pair(p, s, e, &log->pairs[log->count])) return false;
+      log->count++;
+    } else if (key == 0x25) {
+      if (end - at < 4) return false;
+      log->time_ns = (uint32_t)p[at] | (uint32_t)p[at + 1] << 8 | (uint32_t)p[at + 2] << 16 | (uint32_t)p[at + 3] << 24;
+      log->has_time_ns = true;
+      at += 4;
+    } else if (key >> 3 == 0 || key >> 3 == 1 || key >> 3 == 2 || key >> 3 == 4 || !skip(p, &at, end, key)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+typedef struct {
+  const uint8_t *p;
+  size_t logs_start, end; /* the group's fields, from its first byte */
+  bool has_topic, has_source;
+  span topic, source; /* the text in vs, ve */
+  span tags[MAX_PAIRS];
+  uint32_t tag_count;
+} group_fields;
+
+/* A LogGroup's Topic (3), Source (4) and LogTags (6); Logs (1) are walked again by the caller. */
+static bool scan_group(const uint8_t *p, size_t start, size_t end, group_fields *g) {
+  size_t at = start;
+  g->p = p;
+  g->logs_start = start;
+  g->end = end;
+  g->has_topic = g->has_source = false;
+  g->topic = g->source = (span){0, 0, 0, 0};
+  g->tag_count = 0;
+  while (at < end) {
+    uint32_t key, s, e;
+    if (!varint(p, &at, end, &key)) return false;
+    if (key == 0x0a) {
+      if (!bytes_field(p, &at, end, &s, &e)) return false;
+    } else if (key == 0x1a || key == 0x22) {
+      if (!bytes_field(p, &at, end, &s, &e)) return false;
+      span *t = key == 0x1a ? &g->topic : &g->source;
+      t->vs = s;
+      t->ve = e;
+      if (key == 0x1a) g->has_topic = true;
+      else g->has_source = true;
+    } else if (key == 0x32) {
+      if (g->tag_count == MAX_PAIRS || !bytes_field(p, &at, end, &s, &e) || !pair(p, s, e, &g->tags[g->tag_count])) return false;
+      g->tag_count++;
+    } else if (key >> 3 == 0 || (key >> 3 <= 6 && (key & 7) != 2) || !skip(p, &at, end, key)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/* The next Log of a group after *at, or false at the end. Assumes scan_group accepted the group. */
+static bool next_log(const uint8_t *p, size_t *at, size_t end, uint32_t *s, uint32_t *e) {
+  while (*at < end) {
+    uint32_t key;
+    if (!varint(p, at, end, &key)) return false;
+    if (key == 0x0a) return bytes_field(p, at, end, s, e);
+    if (!skip(p, at, end, key)) return false;
+  }
+  return false;
+}
+
+static bool equals(const uint8_t *p, span r, const char *s) {
+  size_t n = strlen(s);
+  return r.ke - r.ks == n && memcmp(p + r.ks, s, n) == 0;
+}
+
+static bool value_is(const uint8_t *p, span r, const char *s) {
+  size_t n = strlen(s);
+  return r.ve - r.vs == n && memcmp(p + r.vs, s, n) == 0;
+}
+
+/* ---- JSON text, byte for byte as JSON.stringify writes it ---- */
+
+/* The length of the valid UTF-8 sequence (2 to 4 bytes) at s, or 0 (overlong, surrogate, beyond U+10FFFF, cut). */
+static size_t utf8_sequence(const uint8_t *s, size_t rem) {
+  uint8_t c = s[0];
+  if (c >= 0xc2 && c <= 0xdf) return rem >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    if (rem < 3 || (s[2] & 0xc0) != 0x80) return 0;
+    uint8_t lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+    return s[1] >= lo && s[1] <= hi ? 3 : 0;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    if (rem < 4 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80) return 0;
+    uint8_t lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+    return s[1] >= lo && s[1] <= hi ? 4 : 0;
+  }
+  return 0;
+}
+
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+/* True when one of the eight bytes in w is zero. */
+#define HAS_ZERO(w) ((((w) - ONES) & ~(w) & HIGHS) != 0)
+
+/* Most room a JSON string of n bytes takes: every byte escaped as \u00XX, and the quotes. */
+static size_t json_bound(size_t n) { return 6 * n + 2; }
+
+/* s[0, n) as a JSON string at o; NULL when it is not valid UTF-8 (JavaScript's decoder would replace bytes). */
+static uint8_t *json_string(uint8_t *o, const uint8_t *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  size_t i = 0;
+  *o++ = '"';
+  while (i < n) {
+    // Eight printable ASCII bytes with no quote or backslash are copied as they are.
+    while (i + 8 <= n) {
+      uint64_t w;
+      memcpy(&w, s + i, 8);
+      if ((w & HIGHS) || HAS_ZERO(w & (ONES * 0xe0)) || HAS_ZERO(w ^ (ONES * '"')) || HAS_ZERO(w ^ (ONES * '\\'))) break;
+      memcpy(o, &w, 8);
+      o += 8;
+      i += 8;
+    }
+    if (i >= n) break;
+    uint8_t c = s[i];
+    if (c >= 0x80) {
+      size_t len = utf8_sequence(s + i, n - i);
+      if (len == 0) return NULL;
+      memcpy(o, s + i, len);
+      o += len;
+      i += len;
+      continue;
+    }
+    i++;
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      *o++ = c;
+      continue;
+    }
+    *o++ = '\\';
+    switch (c) {
+      case '"': *o++ = '"'; break;
+      case '\\': *o++ = '\\'; break;
+      case '\b': *o++ = 'b'; break;
+      case '\f': *o++ = 'f'; break;
+      case '\n': *o++ = 'n'; break;
+      case '\r': *o++ = 'r'; break;
+      case '\t': *o++ = 't'; break;
+      default:
+        *o++ = 'u';
+        *o++ = '0';
+        *o++ = '0';
+        *o++ = (uint8_t)hex[c >> 4];
+        *o++ = (uint8_t)hex[c & 15];
+    }
+  }
+  *o++ = '"';
+  return o;
+}
+
+/*
+ * True when an object built by assigning these keys in order keeps them in that order, each once: no integer-like
+ * key (JavaScript puts those first; any key starting with a digit is left to it), no `__proto__` (no own key at all),
+ * no key twice.
+ */
+static bool keys_in_order(const uint8_t *p, const span *kv, uint32_t n) {
+  for (uint32_t j = 0; j < n; j++) {
+    uint32_t ks = kv[j].ks, len = kv[j].ke - ks;
+    if (len > 0 && p[ks] >= '0' && p[ks] <= '9') return false;
+    if (len == 9 && memcmp(p + ks, "__proto__", 9) == 0) return false;
+    for (uint32_t k = 0; k < j; k++) {
+      if (kv[k].ke - kv[k].ks == len && memcmp(p + kv[k].ks, p + ks, len) == 0) return false;
+    }
+  }
+  return true;
+}
+
+/* `{"k":"v",…}` of the pairs at o; NULL when a key or value is not valid UTF-8. Room: object_bound. */
+static uint8_t *json_object(uint8_t *o, const uint8_t *p, const span *kv, uint32_t n) {
+  *o++ = '{';
+  for (uint32_t j = 0; j < n && o; j++) {
+    if (j > 0) *o++ = ',';
+    o = json_string(o, p + kv[j].ks, kv[j].ke - kv[j].ks);
+    if (!o) return NULL;
+    *o++ = ':';
+    o = json_string(o, p + kv[j].vs, kv[j].ve - kv[j].vs);
+  }
+  if (o) *o++ = '}';
+  return o;
+}
+
+static size_t object_bound(const span *kv, uint32_t n) {
+  size_t b = 2;
+  for (uint32_t j = 0; j < n; j++) b += json_bound(kv[j].ke - kv[j].ks) + json_bound(kv[j].ve - kv[j].vs) + 2;
+  return b;
+}
+
+/* ---- output ---- */
+
+typedef struct {
+  int format;
+  uint8_t *out;
+  size_t pos, cap;
+  double lines, logs;
+  /* `,"topic":…,"source":…,"tags":{…},"contents":` of the group being written */
+  uint8_t *group_json;
+  size_t group_len, group_cap;
+} writer;
+
+/* The group's part of every line, from its Topic, Source and the tags [0, n). */
+static bool set_group_json(writer *w, const uint8_t *p, const group_fields *g, const span *tags, uint32_t n) {
+  if (w->format != FORMAT_NDJSON) return true;
+  if (!keys_in_order(p, tags, n)) return false;
+  size_t topic_len = g->has_topic ? g->topic.ve - g->topic.vs : 0, source_len = g->has_source ? g->source.ve - g->source.vs : 0;
+  size_t need = 64 + json_bound(topic_len) + json_bound(source_len) + object_bound(tags, n);
+  if (need > w->group_cap) {
+    uint8_t *b = realloc(w->group_json, need);
+    if (!b) return false;
+    w->group_json = b;
+    w->group_cap = need;
+  }
+  uint8_t *o = w->group_json;
+  memcpy(o, ",\"topic\":", 9);
+  o = json_string(o + 9, p + g->topic.vs, topic_len);
+  if (!o) return false;
+  memcpy(o, ",\"source\":", 10);
+  o = json_string(o + 10, p + g->source.vs, source_len);
+  if (!o) return false;
+  memcpy(o, ",\"tags\":", 8);
+  o = json_object(o + 8, p, tags, n);
+  if (!o) return false;
+  memcpy(o, ",\"contents\":", 12);
+  w->group_len = (size_t)(o + 12 - w->group_json);
+  return true;
+}
+
+/* One log as the format prints it; OPEN_NO_ROOM when `out` is full. */
+static int emit(writer *w, const uint8_t *p, const log_fields *log, uint32_t time, bool has_time_ns, uint32_t time_ns) {
+  w->logs++;
+  if (w->format == FORMAT_COUNT) {
+    w->lines++;
+    return OPEN_DONE;
+  }
+  if (w->format == FORMAT_RAW) {
+    for (uint32_t j = log->count; j-- > 0;) {
+      if (!equals(p, log->pairs[j], "content")) continue;
+      size_t n = log->pairs[j].ve - log->pairs[j].vs;
+      if (n + 1 > w->cap - w->pos) return OPEN_NO_ROOM;
+      memcpy(w->out + w->pos, p + log->pairs[j].vs, n);
+      w->pos += n;
+      w->out[w->pos++] = '\n';
+      w->lines++;
+      break;
+    }
+    return OPEN_DONE;
+  }
+  if (!keys_in_order(p, log->pairs, log->count)) return OPEN_NOT_FAST;
+  if (48 + w->group_len + object_bound(log->pairs, log->count) > w->cap - w->pos) return OPEN_NO_ROOM;
+  uint8_t *o = w->out + w->pos;
+  memcpy(o, "{\"time\":", 8);
+  o = write_decimal(o + 8, time);
+  if (has_time_ns) {
+    memcpy(o, ",\"time_ns\":", 11);
+    o = write_decimal(o + 11, time_ns);
+  }
+  memcpy(o, w->group_json, w->group_len);
+  o = json_object(o + w->group_len, p, log->pairs, log->count);
+  if (!o) return OPEN_NOT_FAST;
+  *o++ = '}';
+  *o++ = '\n';
+  w->pos = (size_t)(o - w->out);
+  w->lines++;
+  return OPEN_DONE;
+}
+
+/* The logs of a plaintext LogGroup (mode `group`); its logs' smallest Time must be the record's Time. */
+static int write_plain_group(writer *w, const uint8_t *p, size_t n, uint32_t record_time, log_fields *log) {
+  group_fields g;
+  if (!scan_group(p, 0, n, &g) || !set_group_json(w, p, &g, g.tags, g.tag_count)) return OPEN_NOT_FAST;
+  size_t at = 0;
+  uint32_t s, e, min_time = 0;
+  bool any = false;
+  while (next_log(p, &at, n, &s, &e)) {
+    if (!scan_log(p, s, e, log) || !log->has_time) return OPEN_NOT_FAST;
+    if (!any || log->time < min_time) min_time = log->time;
+    any = true;
+    int r = emit(w, p, log, log->time, log->has_time_ns, log->time_ns);
+    if (r != OPEN_DONE) return r;
+  }
+  return any && min_time != record_time ? OPEN_NOT_FAST : OPEN_DONE;
+}
+
+/* ---- records ---- */
+
+/* Strict standard base64 (length a multiple of four, padding only at the end) into out; false for anything else. */
+static bool base64_read(const uint8_t *s, size_t n, uint8_t *out, size_t *len) {
+  static int8_t table[256];
+  static bool ready;
+  if (!ready) { // idempotent: threads that race here write the same values
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 256; i++) table[i] = -1;
+    for (int i = 0; i < 64; i++) table[(uint8_t)alphabet[i]] = (int8_t)i;
+    ready = true;
+  }
+  if (n % 4 != 0) return false;
+  size_t pad = n >= 1 && s[n - 1] == '=' ? (n >= 2 && s[n - 2] == '=' ? 2 : 1) : 0;
+  size_t full = (n - pad) / 4 * 4, o = 0;
+  for (size_t i = 0; i < full; i += 4) {
+    int a = table[s[i]], b = table[s[i + 1]], c = table[s[i + 2]], d = table[s[i + 3]];
+    if ((a | b | c | d) < 0) return false;
+    uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+    out[o++] = (uint8_t)(v >> 16);
+    out[o++] = (uint8_t)(v >> 8);
+    out[o++] = (uint8_t)v;
+  }
+  if (pad > 0) {
+    int a = table[s[full]], b = table[s[full + 1]], c = pad == 1 ? table[s[full + 2]] : 0;
+    if ((a | b | c) < 0) return false;
+    uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6;
+    out[o++] = (uint8_t)(v >> 16);
+    if (pad == 1) out[o++] = (uint8_t)(v >> 8);
+  }
+  *len = o;
+  return true;
+}
+
+typedef struct {
+  int suite;
+  sm4_gcm_key *sm4;
+#ifdef LOGSEAL_OPENSSL
+  EVP_CIPHER_CTX *aes;
+#endif
+} opener;
+
+/* Authenticates nonce || ciphertext || tag (len bytes) and writes the plaintext (len - 28 bytes) to out. */
+static bool open_record(opener *k, const uint8_t *sealed, size_t len, const uint8_t *aad, size_t aad_len, uint8_t *out) {
+  if (len < NONCE + TAG) return false;
+  size_t n = len - NONCE - TAG;
+  if (k->suite == SUITE_SM4_128_GCM) return sm4_gcm_open(k->sm4, sealed, sealed + NONCE, n, aad, aad_len, out);
+#ifdef LOGSEAL_OPENSSL
+  int got = 0, fin = 0;
+  uint8_t tag[TAG];
+  memcpy(tag, sealed + NONCE + n, TAG);
+  return n <= 0x7fffffff && aad_len <= 0x7fffffff && EVP_DecryptInit_ex(k->aes, NULL, NULL, NULL, sealed) == 1 &&
+         EVP_DecryptUpdate(k->aes, NULL, &got, aad, (int)aad_len) == 1 && EVP_DecryptUpdate(k->aes, out, &got, sealed + NONCE, (int)n) == 1 &&
+         EVP_CIPHER_CTX_ctrl(k->aes, EVP_CTRL_GCM_SET_TAG, TAG, tag) == 1 && EVP_DecryptFinal_ex(k->aes, out + got, &fin) == 1 &&
+         (size_t)(got + fin) == n;
+#else
+  (void)aad;
+  (void)aad_len;
+  (void)out;
+  return false;
+#endif
+}
+
+/* Per-thread buffers that grow to the largest record seen (a decrypt worker opens one group after another). */
+typedef struct {
+  uint8_t *data;
+  size_t cap;
+} scratch;
+static _Thread_local scratch sealed_buf, plain_buf, text_buf;
+
+static uint8_t *room(scratch *b, size_t n) {
+  if (n <= b->cap) return b->data;
+  uint8_t *d = realloc(b->data, n);
+  if (!d) return NULL;
+  b->data = d;
+  b->cap = n;
+  return d;
+}
+
+/* A header tag: key i of the shipped group's tags. */
+static bool tag_is(const uint8_t *p, const group_fields *g, uint32_t i, const char *key) { return i < g->tag_count && equals(p, g->tags[i], key); }
+
+typedef struct {
+  uint32_t flags, tag_count;
+  span blob;
+} header;
+
+/* The FORMAT.md v1 header of a shipped group; false for anything else. */
+static bool read_header(const uint8_t *p, const group_fields *g, header *h) {
+  if (!tag_is(p, g, 0, "__seal_v__") || !value_is(p, g->tags[0], "1") || !tag_is(p, g, 1, "__seal_alg__") ||
+      !tag_is(p, g, 2, "__seal_mode__") || !tag_is(p, g, 3, "__seal_cmk__") || !tag_is(p, g, 4, "__seal_dk__"))
+    return false;
+  h->flags = 0;
+  if (value_is(p, g->tags[1], "SM4_128_GCM")) h->flags |= FLAG_SM4;
+  else if (!value_is(p, g->tags[1], "AES_256_GCM")) return false;
+  h->tag_count = 5;
+  if (value_is(p, g->tags[2], "log")) {
+    h->flags |= FLAG_LOG;
+  } else {
+    if (!value_is(p, g->tags[2], "group") || !tag_is(p, g, 5, "__seal_zip__")) return false;
+    if (value_is(p, g->tags[5], "lz4")) h->flags |= FLAG_LZ4;
+    else if (!value_is(p, g->tags[5], "none")) return false;
+    h->tag_count = 6;
+  }
+  if (tag_is(p, g, h->tag_count, "__seal_bi__")) h->tag_count++;
+  h->blob = g->tags[4];
+  return true;
+}
+
+/* A token content `__bi_<field>__` with a plain ASCII field name (anything else is left to JavaScript's check). */
+static bool token_key(const uint8_t *p, span r) {
+  uint32_t n = r.ke - r.ks;
+  if (n < 8 || memcmp(p + r.ks, "__bi_", 5) != 0 || memcmp(p + r.ke - 2, "__", 2) != 0) return false;
+  for (uint32_t i = r.ks + 5; i < r.ke - 2; i++) {
+    if (p[i] < 0x20 || p[i] > 0x7e) return false;
+  }
+  return true;
+}
+
+/* `__raw__`: 0 or a decimal without leading zeros of at most 16 digits. */
+static bool raw_count(const uint8_t *p, span r, uint64_t *n) {
+  uint32_t len = r.ve - r.vs;
+  if (len == 0 || len > 16 || (len > 1 && p[r.vs] == '0')) return false;
+  uint64_t v = 0;
+  for (uint32_t i = r.vs; i < r.ve; i++) {
+    if (p[i] < '0' || p[i] > '9') return false;
+    v = v * 10 + (uint64_t)(p[i] - '0');
+  }
+  *n = v;
+  return true;
+}
+
+/* Every record of the shipped group [start, end) of p, written by w. */
+static int open_group(writer *w, opener *k, const uint8_t *p, size_t start, size_t end, const uint8_t *target, size_t target_len) {
+  group_fields g;
+  header h;
+  if (!scan_group(p, start, end, &g) || !read_header(p, &g, &h)) return OPEN_NOT_FAST;
+  if ((int)(h.flags & FLAG_SM4 ? SUITE_SM4_128_GCM : SUITE_AES_256_GCM) != k->suite) return OPEN_NOT_FAST;
+  bool log_mode = h.flags & FLAG_LOG;
+  // Mode `log` keeps Topic, Source and the tags after the header in the clear: every line shares them.
+  if (log_mode && !set_group_json(w, p, &g, g.tags + h.tag_count, g.tag_count - h.tag_count)) return OPEN_NOT_FAST;
+
+  uint8_t aad[600];
+  int prefix = snprintf((char *)aad, sizeof aad, "logseal/1|%s|%s|", log_mode ? "log" : "group", k->suite == SUITE_SM4_128_GCM ? "SM4_128_GCM" : "AES_256_GCM");
+  if (prefix < 0 || (size_t)prefix + target_len + 48 > sizeof aad) return OPEN_NOT_FAST;
+  memcpy(aad + prefix, target, target_len);
+  size_t aad_fixed = (size_t)prefix + target_len;
+
+  log_fields shipped, plain;
+  size_t at = start;
+  uint32_t s, e;
+  while (next_log(p, &at, end, &s, &e)) {
+    if (!scan_log(p, s, e, &shipped) || !shipped.has_time) return OPEN_NOT_FAST;
+    uint32_t fixed = log_mode ? 1 : 2;
+    if (shipped.count < fixed || !equals(p, shipped.pairs[0], "__sealed__") || (!log_mode && !equals(p, shipped.pairs[1], "__raw__"))) return OPEN_NOT_FAST;
+    for (uint32_t j = fixed; j < shipped.count; j++) {
+      if (!token_key(p, shipped.pairs[j])) return OPEN_NOT_FAST;
+    }
+    uint64_t raw = 0;
+    if (!log_mode && (!raw_count(p, shipped.pairs[1], &raw) || raw > MAX_RAW)) return OPEN_NOT_FAST;
+
+    span rec = shipped.pairs[0];
+    size_t text_len = rec.ve - rec.vs, sealed_len;
+    uint8_t *sealed = room(&sealed_buf, text_len / 4 * 3 + 3);
+    if (!sealed || !base64_read(p + rec.vs, text_len, sealed, &sealed_len) || sealed_len < NONCE + TAG) return OPEN_NOT_FAST;
+    uint8_t *a = write_decimal(aad + aad_fixed, shipped.time);
+    *a++ = '|';
+    a = write_decimal(a, log_mode ? (shipped.has_time_ns ? shipped.time_ns : 0) : raw);
+    size_t body_len = sealed_len - NONCE - TAG;
+    uint8_t *body = room(&plain_buf, body_len + 1);
+    if (!body || !open_record(k, sealed, sealed_len, aad, (size_t)(a - aad), body)) return OPEN_NOT_FAST;
+
+    int r;
+    if (log_mode) {
+      // The plaintext is the Log's Contents alone: a Time in it is not the shipped one, left to JavaScript.
+      if (!scan_log(body, 0, body_len, &plain) || plain.has_time || plain.has_time_ns) return OPEN_NOT_FAST;
+      r = emit(w, body, &plain, shipped.time, shipped.has_time_ns, shipped.time_ns);
+    } else {
+      const uint8_t *text = body;
+      if (h.flags & FLAG_LZ4) {
+        if (raw > 0) {
+          uint8_t *t = room(&text_buf, (size_t)raw);
+          if (!t || body_len > 0x7fffffff || LZ4_decompress_safe((const char *)body, (char *)t, (int)body_len, (int)raw) != (int)raw) return OPEN_NOT_FAST;
+          text = t;
+        }
+      } else if (body_len != raw) {
+        return OPEN_NOT_FAST;
+      }
+      r = write_plain_group(w, text, (size_t)raw, shipped.time, &plain);
+    }
+    if (r != OPEN_DONE) return r;
+  }
+  return OPEN_DONE;
+}
+
+/*
+ * openSealedGroup(suite, key, list, start, end, target, format, out, st): number
+ * Opens the shipped LogGroup at list[start, end) under `key` (suite 0 = AES_256_GCM, 1 = SM4_128_GCM; `target` =
+ * "<project>|<logstore>|") and writes its logs in `format` (0 NDJSON, 1 raw, 2 count) at out[st[0]], adding to st[1]
+ * (lines written) and st[2] (logs read). Returns OPEN_DONE (st updated), OPEN_NO_ROOM (out too small: nothing
+ * counts, st untouched) or OPEN_NOT_FAST (the group is JavaScript's to open: nothing counts, st untouched).
+ */
+napi_value open_sealed_group(napi_env env, napi_callback_info info) {
+  static const char *what = "openSealedGroup";
+  napi_value argv[9];
+  if (!get_args(env, what, info, 9, argv)) return NULL;
+  uint32_t suite, start, end, format;
+  if (napi_get_value_uint32(env, argv[0], &suite) != napi_ok || suite > SUITE_SM4_128_GCM ||
+      napi_get_value_uint32(env, argv[3], &start) != napi_ok || napi_get_value_uint32(env, argv[4], &end) != napi_ok ||
+      napi_get_value_uint32(env, argv[6], &format) != napi_ok || format > FORMAT_COUNT) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "openSealedGroup: suite, start, end and format must be small whole numbers");
+    return NULL;
+  }
+  uint8_t *key, *list, *target, *out;
+  size_t key_len, list_len, target_len, out_len;
+  double *st;
+  if (!get_bytes(env, what, argv[1], "key", &key, &key_len) || !get_bytes(env, what, argv[2], "list", &list, &list_len) ||
+      !get_bytes(env, what, argv[5], "target", &target, &target_len) || !get_bytes(env, what, argv[7], "out", &out, &out_len) ||
+      !get_numbers(env, what, argv[8], "st", napi_float64_array, ST_FIELDS, (void **)&st, NULL))
+    return NULL;
+  if (key_len != (suite == SUITE_AES_256_GCM ? 32u : 16u) || start > end || end > list_len || !(st[ST_POS] >= 0 && st[ST_POS] <= (double)out_len)) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "openSealedGroup: key length, group range or output position out of range");
+    return NULL;
+  }
+  writer w = {.format = (int)format, .out = out, .pos = (size_t)st[ST_POS], .cap = out_len};
+  opener k = {.suite = (int)suite};
+  int result = OPEN_NOT_FAST;
+  if (suite == SUITE_SM4_128_GCM) {
+    k.sm4 = malloc(sizeof *k.sm4);
+    if (k.sm4 && sm4_gcm_key_init(k.sm4, key, 0)) result = OPEN_DONE;
+  } else {
+#ifdef LOGSEAL_OPENSSL
+    if (openssl_linked() && (k.aes = EVP_CIPHER_CTX_new()) && EVP_DecryptInit_ex(k.aes, EVP_aes_256_gcm(), NULL, key, NULL) == 1 &&
+        EVP_CIPHER_CTX_ctrl(k.aes, EVP_CTRL_GCM_SET_IVLEN, NONCE, NULL) == 1)
+      result = OPEN_DONE;
+#endif
+  }
+  if (result == OPEN_DONE) result = open_group(&w, &k, list, start, end, target, target_len);
+#ifdef LOGSEAL_OPENSSL
+  if (k.aes) EVP_CIPHER_CTX_free(k.aes); // cleanses the key schedule
+#endif
+  if (k.sm4) {
+    memset(k.sm4, 0, sizeof *k.sm4);
+    free(k.sm4);
+  }
+  free(w.group_json);
+  // A rare huge record should not stay with the thread.
+  if (text_buf.cap > (16u << 20)) {
+    free(text_buf.data);
+    text_buf = (scratch){NULL, 0};
+  }
+  if (result == OPEN_DONE) {
+    st[ST_POS] = (double)w.pos;
+    st[ST_LINES] += w.lines;
+    st[ST_LOGS] += w.logs;
+  }
+  napi_value r;
+  CHECK("openSealedGroup", napi_create_uint32(env, (uint32_t)result, &r));
+  return r;
+}
+
+/*
+ * pageGroups(list, out: Uint32Array): number
+ * The LogGroups of a LogGroupList, five numbers each in `out`: start, end, where the `__seal_dk__` blob lies (start,
+ * end), and flags (1 SM4, 2 mode `log`, 4 LZ4; 0xffffffff for a group whose header this file does not read, whose
+ * blob is then 0, 0). Returns the number of groups; -1 when `out` has no room for them all, -2 when the list itself
+ * is not one this file reads (JavaScript's decoder then reads the page).
+ */
+napi_value page_groups(napi_env env, napi_callback_info info) {
+  static const char *what = "pageGroups";
+  napi_value argv[2];
+  if (!get_args(env, what, info, 2, argv)) return NULL;
+  uint8_t *list;
+  size_t list_len, out_len;
+  uint32_t *out;
+  if (!get_bytes(env, what, argv[0], "list", &list, &list_len) ||
+      !get_numbers(env, what, argv[1], "out", napi_uint32_array, ANY_LENGTH, (void **)&out, &out_len))
+    return NULL;
+  int64_t count = 0;
+  size_t at = 0;
+  group_fields *g = malloc(sizeof *g);
+  if (!g || list_len > 0xffffffffu) count = -2;
+  while (count >= 0 && at < list_len) {
+    uint32_t key, s, e;
+    if (!varint(list, &at, list_len, &key)) {
+      count = -2;
+    } else if (key != 0x0a) {
+      if (key >> 3 == 0 || key >> 3 == 1 || !skip(list, &at, list_len, key)) count = -2;
+    } else if (!bytes_field(list, &at, list_len, &s, &e)) {
+      count = -2;
+    } else if ((size_t)(count + 1) * PG_FIELDS > out_len) {
+      count = -1;
+    } else {
+      uint32_t *o = out + count * PG_FIELDS;
+      header h;
+      o[PG_START] = s;
+      o[PG_END] = e;
+      if (scan_group(list, s, e, g) && read_header(list, g, &h)) {
+        o[PG_BLOB_START] = h.blob.vs;
+        o[PG_BLOB_END] = h.blob.ve;
+        o[PG_FLAGS] = h.flags;
+      } else {
+        o[PG_BLOB_START] = o[PG_BLOB_END] = 0;
+        o[PG_FLAGS] = FLAG_UNKNOWN;
+      }
+      count++;
+    }
+  }
+  free(g);
+  napi_value r;
+  CHECK("pageGroups", napi_create_int64(env, count, &r));
+  return r;
+}

@@ -1,0 +1,150 @@
+// The addon's page opener (open-group.c through open-page.ts) writes exactly what the JavaScript record layer
+// writes, for both suites, both modes, every format, with and without tokens; it leaves to JavaScript every group
+// it cannot print the same way for certain, and a record that does not authenticate is never printed.
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { compileView, type ReadView } from '../../agent/decrypt/index.js';
+import { pageGroups, renderPage, renderShipped } from '../../agent/decrypt/open-page.js';
+import { nativeAddon } from '../../agent/native/addon.js';
+import { cipherFor, sealGroup, type DataKey, type SealTarget } from '../../agent/seal/index.js';
+import type { SealAlgorithm } from '../../agent/seal/aead.js';
+import { decodeLogGroupList, encodeLogGroupList, type ContentValue, type LogGroup } from '../../agent/wire/loggroup.js';
+
+const target = { project: 'proj-1', logstore: 'store.a' };
+const keys: Record<SealAlgorithm, DataKey> = {
+  AES_256_GCM: { algorithm: 'AES_256_GCM', plaintext: new Uint8Array(randomBytes(32)), cmkId: 'cmk', blob: 'blob-aes' },
+  SM4_128_GCM: { algorithm: 'SM4_128_GCM', plaintext: new Uint8Array(randomBytes(16)), cmkId: 'cmk', blob: 'blob-sm4' },
+};
+const keyFor = (blob: string) => Object.values(keys).find((k) => k.blob === blob)?.plaintext;
+
+// Text the addon prints itself: escapes, every control character, non-ASCII up to 4-byte sequences, long runs.
+const CLEAN: string[] = [
+  'plain',
+  '',
+  'quote " and \\ backslash / slash',
+  Array.from({ length: 32 }, (_, c) => String.fromCharCode(c)).join('') + '\u007f',
+  'ünïcødé ✓ 日本語 😀 \u2028 \u2029 \u00a0',
+  '{"json":"inside","n":1}',
+  'x'.repeat(200) + '"' + 'y'.repeat(37),
+];
+// What it leaves to JavaScript: invalid UTF-8, and keys an object would reorder or drop.
+const ODD_VALUES: ContentValue[] = [Uint8Array.from([0xff, 0x41]), Uint8Array.from([0xc3, 0x28]), Uint8Array.from([0xed, 0xa0, 0x80]), Uint8Array.from([0xf0, 0x9f, 0x98])];
+const ODD_KEYS = ['0', '42', '__proto__', 'level'];
+
+function group(seed: number, odd: boolean): LogGroup {
+  let x = seed;
+  const next = (n: number) => ((x = (x * 1103515245 + 12345) % 2 ** 31), x % n);
+  const keysOf = ['content', 'level', 'msg', 'k"q', 'ключ'];
+  return {
+    topic: seed % 2 ? 'topic "t"' : '',
+    ...(seed % 3 ? { source: 'src ✓' } : {}),
+    logTags: [{ key: 'env', value: seed % 3 ? 'prod' : 'dev\n' }, { key: '__path__', value: '/var/log/a.log' }],
+    logs: Array.from({ length: 30 }, (_, i) => ({
+      time: 1_700_000_000 + next(5),
+      ...(i % 4 ? { timeNs: next(1_000_000_000) } : {}),
+      contents: Array.from({ length: 1 + next(3) }, (_, j) => {
+        if (odd && i === 7 && j === 0) return { key: 'content', value: ODD_VALUES[seed % ODD_VALUES.length]! };
+        if (odd && i === 9) return { key: j === 0 ? 'content' : ODD_KEYS[seed % ODD_KEYS.length]!, value: 'v' };
+        return { key: j === 0 ? 'content' : keysOf[j + next(3)]!, value: CLEAN[next(CLEAN.length)]! };
+      }),
+    })),
+  };
+}
+
+function shippedList(algorithm: SealAlgorithm, mode: SealTarget['mode'], zip: SealTarget['zip'], groups: LogGroup[], index = false): Buffer {
+  const t: SealTarget = { ...target, mode, zip };
+  const options = index ? { index: { key: new Uint8Array(32).fill(3), fields: ['level', 'content'], blob: 'index-blob' } } : {};
+  return Buffer.from(encodeLogGroupList(groups.map((g) => sealGroup(g, keys[algorithm], t, cipherFor(algorithm), options))));
+}
+
+/** The addon's way and the record layer's way over the same page. */
+function both(list: Buffer, view: ReadView) {
+  const compiled = compileView(view);
+  const groups = pageGroups(list, true);
+  const native = renderPage(list, groups, keyFor, target, compiled, [], 1024);
+  const js = renderShipped(decodeLogGroupList(list), keyFor, target, compiled, [], 1024);
+  return { native, js, addonGroups: groups.filter((g) => !('group' in g)).length };
+}
+
+const CASES = [
+  ['AES_256_GCM', 'group', 'lz4'],
+  ['AES_256_GCM', 'group', 'none'],
+  ['AES_256_GCM', 'log', 'none'],
+  ['SM4_128_GCM', 'group', 'lz4'],
+  ['SM4_128_GCM', 'log', 'none'],
+] as const;
+
+describe.skipIf(!nativeAddon?.openSealedGroup)('the addon page opener', () => {
+  for (const [algorithm, mode, zip] of CASES) {
+    it(`prints what the record layer prints: ${algorithm} mode ${mode} zip ${zip}, every format, tokens or not`, () => {
+      for (const index of [false, true]) {
+        const groups = Array.from({ length: 12 }, (_, i) => group(i + 1, i % 3 === 2));
+        const list = shippedList(algorithm, mode, zip, groups, index);
+        for (const format of ['ndjson', 'raw', 'count'] as const) {
+          const { native, js, addonGroups } = both(list, { format });
+          expect(addonGroups).toBe(12);
+          expect(native.failure).toBeUndefined();
+          expect([native.lines, native.logs, native.groups]).toEqual([js.lines, js.logs, js.groups]);
+          expect(native.out.equals(js.out)).toBe(true);
+        }
+      }
+    });
+  }
+
+  it('opens clean groups itself and leaves odd ones to JavaScript', () => {
+    const addon = nativeAddon!;
+    for (const [algorithm, mode, zip] of CASES) {
+      const list = shippedList(algorithm, mode, zip, [group(4, false), group(5, true)]);
+      const spans = new Uint32Array(10);
+      expect(addon.pageGroups(list, spans)).toBe(2);
+      const suite = algorithm === 'SM4_128_GCM' ? 1 : 0;
+      const open = (i: number) => {
+        const st = new Float64Array(3);
+        const code = addon.openSealedGroup(suite, keys[algorithm].plaintext, list, spans[5 * i]!, spans[5 * i + 1]!, Buffer.from('proj-1|store.a|'), 0, Buffer.alloc(1 << 20), st);
+        return [code, st[1]];
+      };
+      expect(open(0)).toEqual([0, 30]);
+      expect(open(1)[0]).toBe(2);
+    }
+  });
+
+  it('asks for more room rather than writing past the end of out', () => {
+    const list = shippedList('AES_256_GCM', 'group', 'lz4', [group(1, false)]);
+    const spans = new Uint32Array(5);
+    nativeAddon!.pageGroups(list, spans);
+    const st = new Float64Array(3);
+    const out = Buffer.alloc(64, 0xaa);
+    expect(nativeAddon!.openSealedGroup(0, keys.AES_256_GCM.plaintext, list, spans[0]!, spans[1]!, Buffer.from('proj-1|store.a|'), 0, out.subarray(0, 32), st)).toBe(1);
+    expect([...st]).toEqual([0, 0, 0]);
+    expect(out.subarray(32).every((b) => b === 0xaa)).toBe(true);
+    // And grows its output from a tiny guess to the whole page.
+    const { native, js } = both(shippedList('SM4_128_GCM', 'group', 'lz4', Array.from({ length: 5 }, (_, i) => group(i, false))), { format: 'ndjson' });
+    expect(native.out.equals(js.out)).toBe(true);
+  });
+
+  for (const mode of ['group', 'log'] as const) {
+    it(`stops at a record that does not authenticate, in the record layer's words: mode ${mode}`, () => {
+      const list = shippedList('AES_256_GCM', mode, mode === 'group' ? 'lz4' : 'none', [group(1, false), group(2, false), group(3, false)]);
+      // One base64 character of the second group's first record, changed.
+      const groups = pageGroups(list, true);
+      const second = groups[1]!;
+      if ('group' in second) throw new Error('expected the addon to locate the group');
+      const at = list.indexOf('__sealed__', second.start) + 20;
+      list[at] = list[at] === 0x41 ? 0x42 : 0x41;
+      const { native, js } = both(list, { format: 'ndjson' });
+      expect(native.failure).toBeDefined();
+      expect(native.failure).toBe(js.failure);
+      expect(native.groups).toBe(1);
+      expect(native.out.equals(js.out)).toBe(true);
+    });
+  }
+
+  it('reads the same under the wrong project: nothing opens', () => {
+    const list = shippedList('SM4_128_GCM', 'group', 'lz4', [group(1, false)]);
+    const compiled = compileView({ format: 'ndjson' });
+    const r = renderPage(list, pageGroups(list, true), keyFor, { project: 'other', logstore: 'store.a' }, compiled, [], 1024);
+    expect(r.groups).toBe(0);
+    expect(r.out.length).toBe(0);
+    expect(r.failure).toMatch(/authenticate/);
+  });
+});
