@@ -5,8 +5,11 @@ import type { RenderedGroups, SealedFor } from './open-groups.js';
 import { missingPageBlobs, nativeView, pageGroups, renderPage } from './open-page.js';
 import { compileView, type CompiledView, type ReadView } from './view.js';
 
+/** The body moved here, or where it lies in the pool's shared memory. */
+type PageSource = Pick<PulledBody, 'compressType' | 'rawSize'> & ({ body: Uint8Array } | { bodySlot: number; length: number });
+
 export interface PageTask {
-  page: Pick<PulledBody, 'body' | 'compressType' | 'rawSize'>;
+  page: PageSource;
   target: SealedFor;
   view: ReadView;
   trackFields: string[];
@@ -19,19 +22,22 @@ export interface PageTask {
 /** What the pool shares with every thread once, when it starts (piscina's workerData). */
 export interface DecryptWorkerData {
   slots: SharedArrayBuffer[];
+  bodySlots: SharedArrayBuffer[];
 }
 
 /**
  * Either the page's output (`out`, moved here, or the first `length` bytes of `slot`), or the blobs whose keys the
- * main thread must load first (the body handed back).
+ * main thread must load first (the body handed back when it was moved here).
  */
 export type PageOutcome =
   | ({ kind: 'done' } & Omit<RenderedGroups, 'out' | 'release'> & ({ out: Buffer } | { slot: number; length: number }))
-  | { kind: 'keys'; blobs: string[]; body: Uint8Array };
+  | { kind: 'keys'; blobs: string[]; body?: Uint8Array };
 
 const keys = new Map<string, Uint8Array>();
 const compiled = new Map<string, CompiledView>();
-const slots = (workerData as DecryptWorkerData | undefined)?.slots ?? [];
+const shared = workerData as DecryptWorkerData | undefined;
+const slots = shared?.slots ?? [];
+const bodySlots = shared?.bodySlots ?? [];
 
 function filterFor(view: ReadView): CompiledView {
   const id = JSON.stringify(view);
@@ -58,13 +64,15 @@ function outputGuess(task: PageTask): number {
 
 export default function openPageInWorker(task: PageTask): unknown {
   for (const { blob, key } of task.keys) keys.set(blob, key);
-  const list = decompressBody(task.page, scratchOf);
+  const source = task.page;
+  const body = 'body' in source ? source.body : Buffer.from(bodySlots[source.bodySlot]!, 0, source.length);
+  const list = decompressBody({ body, compressType: source.compressType, rawSize: source.rawSize }, scratchOf);
   const view = filterFor(task.view);
   const groups = pageGroups(list, nativeView(view, task.trackFields));
   const keyFor = (blob: string) => keys.get(blob);
   const blobs = missingPageBlobs(groups, keyFor);
   if (blobs.length > 0) {
-    const body = task.page.body;
+    if (!('body' in source)) return { kind: 'keys', blobs } satisfies PageOutcome;
     return move({ [transferableSymbol]: [body.buffer], [valueSymbol]: { kind: 'keys', blobs, body } } as unknown as Parameters<typeof move>[0]);
   }
   const slot = task.slot !== undefined ? slots[task.slot] : undefined;

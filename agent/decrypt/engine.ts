@@ -209,10 +209,16 @@ export class DecryptEngine {
         await run.slots.acquire();
         await this.global.acquire();
         let page;
+        const loan = this.pool.lendBody();
         try {
           if (run.stopped) throw new Halt();
-          page = await this.o.sls.pullLogsBody(logstore, shard, run.cursor, this.o.pullCount ?? 4, to, run.abort.signal);
+          page = await this.o.sls.pullLogsBody(logstore, shard, run.cursor, this.o.pullCount ?? 4, {
+            ...(to !== undefined ? { endCursor: to } : {}),
+            signal: run.abort.signal,
+            ...(loan ? { bodyInto: loan.bodyInto } : {}),
+          });
         } catch (err) {
+          this.pool.returnBody(loan);
           this.global.release();
           run.slots.release();
           if (err instanceof Halt || run.stopped) return;
@@ -222,6 +228,7 @@ export class DecryptEngine {
         first = false;
         const empty = page.count === 0 || (page.count < 0 && page.body.length === 0) || page.nextCursor === run.cursor;
         if (empty) {
+          this.pool.returnBody(loan);
           this.global.release();
           run.slots.release();
           if (to !== undefined) return;
@@ -233,7 +240,7 @@ export class DecryptEngine {
         const pulled: Pulled = {
           cursor: run.cursor,
           nextCursor: page.nextCursor,
-          result: this.pool.open(page, { project: this.o.project, logstore }, this.o.view, this.o.trackFields ?? []),
+          result: this.pool.open(page, { project: this.o.project, logstore }, this.o.view, this.o.trackFields ?? [], loan),
         };
         pulled.result.catch(() => {}); // awaited in order by the writer
         run.queue.push(pulled);

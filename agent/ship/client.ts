@@ -11,7 +11,7 @@ import { logstoreBody, parseLogstore, parseShards, type LogstoreSpec, type Shard
 import { retryPolicy, withRetry, type RetryPolicy } from './retry.js';
 import { getLogsQuery, indexBody, parseIndexKeys, parseQueriedLogs, type GetLogsPage, type GetLogsRequest } from './query.js';
 import { requestTarget, signedHeaders, type RequestToSign } from './signed-request.js';
-import { Transport, type HttpAnswer } from './transport.js';
+import { Transport, type HttpAnswer, type HttpCall } from './transport.js';
 
 export interface SlsClientOptions {
   /** `http://127.0.0.1:PORT`, `https://cn-hangzhou.log.aliyuncs.com`, or a bare host name (https). */
@@ -35,6 +35,14 @@ interface Call extends Omit<RequestToSign, 'host' | 'credentials' | 'date'> {
   /** Only calls that are safe to repeat are retried: PutLogs (SLS tolerates duplicates) and reads. */
   retry: boolean;
   signal?: AbortSignal;
+  bodyInto?: HttpCall['bodyInto'];
+}
+
+/** PullLogs as a reader asks for it: up to `endCursor`, abortable, the body into memory the reader gives. */
+export interface PullOptions {
+  endCursor?: string;
+  signal?: AbortSignal;
+  bodyInto?: HttpCall['bodyInto'];
 }
 
 const HASH_KEY = /^[0-9a-fA-F]{32}$/;
@@ -131,7 +139,7 @@ export class SlsClient {
     count: number,
     endCursor?: string,
   ): Promise<{ groups: LogGroup[]; nextCursor: string; count: number }> {
-    const page = await this.pullLogsBody(logstore, shard, cursor, count, endCursor);
+    const page = await this.pullLogsBody(logstore, shard, cursor, count, endCursor !== undefined ? { endCursor } : {});
     let groups: LogGroup[];
     try {
       groups = decodeLogGroupList(decompressBody(page));
@@ -145,7 +153,8 @@ export class SlsClient {
    * PullLogs as the service sent it: the LogGroupList body still compressed, for a reader that decodes it
    * elsewhere (a worker thread). `count` is the number of LogGroups in it.
    */
-  async pullLogsBody(logstore: string, shard: number, cursor: string, count: number, endCursor?: string, signal?: AbortSignal): Promise<PulledBody> {
+  async pullLogsBody(logstore: string, shard: number, cursor: string, count: number, options: PullOptions = {}): Promise<PulledBody> {
+    const { endCursor, signal, bodyInto } = options;
     const operation = `PullLogs ${logstore}/${shard}`;
     const query: Record<string, string> = { type: 'logs', cursor, count: String(count) };
     if (endCursor !== undefined) query.end_cursor = endCursor;
@@ -157,6 +166,7 @@ export class SlsClient {
       operation,
       retry: true,
       ...(signal ? { signal } : {}),
+      ...(bodyInto ? { bodyInto } : {}),
     });
     const nextCursor = headerOf(answer, 'x-log-cursor');
     if (nextCursor === undefined) throw invalidResponse(answer, operation, 'no x-log-cursor header');
@@ -302,6 +312,7 @@ export class SlsClient {
         ...(call.body ? { body: call.body } : {}),
         ...(this.servername ? { servername: this.servername } : {}),
         operation: call.operation,
+        ...(call.bodyInto ? { bodyInto: call.bodyInto } : {}),
       },
       call.signal,
     );

@@ -1,5 +1,5 @@
 // The ship stage's public surface: what the pipeline and the CLI import to talk to SLS.
-export { SlsClient, type SlsClientOptions } from './client.js';
+export { SlsClient, type PullOptions, type SlsClientOptions } from './client.js';
 export { decompressBody, type PulledBody } from './pull-body.js';
 export { SlsError } from './errors.js';
 export { isPermanentRefusal } from './refusal.js';

@@ -14,6 +14,11 @@ export interface HttpCall {
   servername?: string;
   /** Names the call in error messages, e.g. `PutLogs app`. */
   operation: string;
+  /**
+   * Memory for a successful answer's body, given its Content-Length (e.g. a buffer the reader reuses); undefined, or
+   * an answer without a length, gets a buffer of its own.
+   */
+  bodyInto?: (length: number) => Buffer | undefined;
 }
 
 export interface HttpAnswer {
@@ -118,12 +123,23 @@ export class Transport {
         gotResponse = true;
         const chunks: Buffer[] = [];
         let size = 0;
+        const length = Number(res.headers['content-length'] ?? NaN);
+        const status = res.statusCode ?? 0;
+        // The body is copied as it comes into the memory the caller gave, or gathered and joined at the end.
+        const into = status >= 200 && status < 300 && Number.isSafeInteger(length) && length >= 0 ? call.bodyInto?.(length) : undefined;
         res.on('data', (chunk: Buffer) => {
-          chunks.push(chunk);
+          if (into) {
+            if (size + chunk.length <= into.length) chunk.copy(into, size);
+          } else {
+            chunks.push(chunk);
+          }
           size += chunk.length;
         });
         res.on('error', (err) => settle(err));
-        res.on('end', () => settle(null, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks, size) }));
+        res.on('end', () => {
+          if (into && size !== length) settle(new Error(`the answer held ${size} bytes, its Content-Length says ${length}`));
+          else settle(null, { status, headers: res.headers, body: into ? into.subarray(0, size) : Buffer.concat(chunks, size) });
+        });
         res.on('close', () => settle(new Error('the connection closed before the response ended')));
       });
       req.end(call.body);
