@@ -11,7 +11,7 @@ import { cipherFor } from '../agent/seal/cipher.js';
 import { GhashKey } from '../agent/seal/ghash.js';
 import { nativeGhash } from '../agent/seal/ghash-native.js';
 import { SealPool, type SealJob } from '../agent/seal/pool.js';
-import { nativeTokenScan, type SearchIndex } from '../agent/seal/index-tokens.js';
+import { tokenPath, type SearchIndex } from '../agent/seal/index-tokens.js';
 import { sealEncodedGroup, type DataKey, type SealOptions, type SealTarget } from '../agent/seal/record.js';
 import { ghashBackend } from '../agent/seal/sm4-gcm.js';
 import { addonSm4GcmOn, addonSm4Path, type Sm4Path } from '../agent/seal/sm4-gcm-addon.js';
@@ -354,7 +354,7 @@ function indexTable(): void {
     ['user, level; cache emptied before every batch', () => ({ key: indexKey, fields: ['user', 'level'], blob: `cold-${blob++}` })],
     ['content (every line distinct), level; cache emptied every batch', () => ({ key: indexKey, fields: ['content', 'level'], blob: `cold-${blob++}` })],
   ];
-  console.log(`${encoded.length} batches of ${(bytes / MB).toFixed(2)} MB encoded (${structured(0).logs.length} logs each); MB of encoded batch per CPU-second; token scan: ${nativeTokenScan ? 'native addon' : 'JavaScript'}`);
+  console.log(`${encoded.length} batches of ${(bytes / MB).toFixed(2)} MB encoded (${structured(0).logs.length} logs each); MB of encoded batch per CPU-second; tokens: ${tokenPath}`);
   console.log(`${'indexed fields'.padEnd(66)} ${'plain'.padStart(8)} ${'indexed'.padStart(8)} ${'ratio'.padStart(6)}  ratio per round`);
   const rounds = quick ? 3 : 5;
   for (const [label, index] of cases) {

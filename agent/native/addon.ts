@@ -39,6 +39,17 @@ export interface NativeAddon {
    * triples (field index, value start, value end) in `out` in first-seen order; returns their number, -1 if `out` is full.
    */
   fieldValues(bytes: Uint8Array, spans: Uint32Array, names: Uint8Array, nameEnds: Uint32Array, out: Uint32Array): number;
+  /**
+   * The state fieldTokens computes tokens with (field-tokens.c): HMAC-SHA256 states of `key` per field (names joined,
+   * each ending at nameEnds[f]) and a cache of tokens; null when the addon cannot reach Node's OpenSSL SHA-256.
+   */
+  fieldTokensInit(key: Uint8Array, names: Uint8Array, nameEnds: Uint32Array): object | null;
+  /**
+   * For the Contents of Log spans `[start, end]*`: each field's distinct tokens in first-seen order joined by spaces,
+   * the fields one after the other in `out`, lens[f] = bytes of field f's list. Returns the bytes written, or minus
+   * the bytes needed (nothing written) when `out` is too small.
+   */
+  fieldTokens(state: object, bytes: Uint8Array, spans: Uint32Array, out: Uint8Array, lens: Uint32Array): number;
 }
 
 const ADDON = path.join('build', 'Release', 'logseal_native.node');

@@ -36,6 +36,23 @@ static inline int get_bytes(napi_env env, const char *what, napi_value v, const 
   return 1;
 }
 
+/* A Uint32Array argument; any byte offset. 0 after throwing a TypeError. */
+static inline int get_u32(napi_env env, const char *what, napi_value v, const char *name, uint32_t **data, size_t *len) {
+  bool is_typed = false;
+  napi_typedarray_type type;
+  void *p = NULL;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, v, &type, len, &p, NULL, NULL) != napi_ok || type != napi_uint32_array) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s: %s must be a Uint32Array", what, name);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+    return 0;
+  }
+  static uint32_t none;
+  *data = p ? (uint32_t *)p : &none;
+  return 1;
+}
+
 /* A Uint8Array argument of exactly `want` bytes; 0 after throwing (TypeError, or RangeError naming the length). */
 static inline int get_bytes_of(napi_env env, const char *what, napi_value v, const char *name, size_t want, uint8_t **data) {
   size_t len;
@@ -79,5 +96,7 @@ napi_value sm4_backend_js(napi_env env, napi_callback_info info);
 napi_value seal_log_records(napi_env env, napi_callback_info info);
 napi_value seal_batch_suites(napi_env env, napi_callback_info info);
 napi_value field_values(napi_env env, napi_callback_info info);
+napi_value field_tokens_init(napi_env env, napi_callback_info info);
+napi_value field_tokens(napi_env env, napi_callback_info info);
 
 #endif
