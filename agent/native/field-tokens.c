@@ -47,7 +47,7 @@ typedef struct {
   uint32_t *name_ends, fields;
   entry *entries;
   uint32_t count, entries_cap;
-  uint32_t *slots; /* 0 = empty, else 1 + index in entries */
+  uint64_t *slots; /* 0 = empty, else (1 + index in entries) | upper 32 bits of its hash << 32 */
   uint32_t slots_cap;
   uint8_t *arena; /* the cached values' bytes */
   size_t arena_used, arena_cap;
@@ -85,21 +85,51 @@ static void finalize(napi_env env, void *data, void *hint) {
   index_free(data);
 }
 
-/* A 64-bit hash of (field, value), eight bytes at a time: a Map key, not a MAC. */
-static uint64_t hash_value(uint32_t field, const uint8_t *v, size_t n) {
+static inline uint64_t load64(const uint8_t *p) {
+  uint64_t w;
+  memcpy(&w, p, 8);
+  return w;
+}
+
+static inline uint32_t load32(const uint8_t *p) {
+  uint32_t w;
+  memcpy(&w, p, 4);
+  return w;
+}
+
+/* The bytes of v (n of them) packed into at most 64 bits, from fixed-size loads that may overlap (the length is
+ * hashed beside them): variable-length copies stall the loads that follow them. For n <= 8 the packing is exact. */
+static inline uint64_t tail64(const uint8_t *v, size_t n) {
+  if (n >= 8) return load64(v + n - 8);
+  if (n >= 4) return (uint64_t)load32(v) << 32 | load32(v + n - 4);
+  if (n > 0) return (uint64_t)v[0] << 16 | (uint64_t)v[n >> 1] << 8 | v[n - 1];
+  return 0;
+}
+
+/* A 64-bit hash of (field, value), eight bytes at a time: a table key, not a MAC. */
+static inline uint64_t hash_value(uint32_t field, const uint8_t *v, size_t n) {
   const uint64_t k = 0x9e3779b97f4a7c15ull;
-  uint64_t h = (field + 1) * k ^ n;
+  uint64_t h = ((uint64_t)field << 32 | n) * k;
   size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    memcpy(&w, v + i, 8);
-    h = (h ^ w) * k;
+  for (; i + 8 < n; i += 8) {
+    h = (h ^ load64(v + i)) * k;
     h ^= h >> 29;
   }
-  uint64_t w = 0;
-  memcpy(&w, v + i, n - i);
-  h = (h ^ w) * k;
-  return h ^ (h >> 32);
+  h = (h ^ tail64(v + i, n - i)) * k;
+  h ^= h >> 33; // murmur3's finaliser: every bit of the input reaches the low bits the table is indexed by
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  return h ^ (h >> 33);
+}
+
+/* memcmp(a, b, n) == 0 for the short values fields mostly hold, without a call. */
+static inline bool same_bytes(const uint8_t *a, const uint8_t *b, size_t n) {
+  if (n <= 8) return tail64(a, n) == tail64(b, n);
+  size_t i = 0;
+  for (; i + 8 < n; i += 8)
+    if (load64(a + i) != load64(b + i)) return false;
+  return load64(a + n - 8) == load64(b + n - 8);
 }
 
 static bool hmac_init(token_index *ix, const uint8_t *key, size_t key_len) {
@@ -148,15 +178,17 @@ static void cache_clear(token_index *ix) {
   memset(ix->slots, 0, ix->slots_cap * sizeof *ix->slots);
 }
 
+static inline uint64_t slot_of(uint32_t e, uint64_t hash) { return (uint64_t)(e + 1) | (hash >> 32 << 32); }
+
 /* Twice the slots, every entry placed again; false when out of memory. */
 static bool grow_slots(token_index *ix) {
   uint32_t cap = ix->slots_cap * 2;
-  uint32_t *slots = calloc(cap, sizeof *slots);
+  uint64_t *slots = calloc(cap, sizeof *slots);
   if (!slots) return false;
   for (uint32_t e = 0; e < ix->count; e++) {
     size_t i = ix->entries[e].hash & (cap - 1);
     while (slots[i] != 0) i = (i + 1) & (cap - 1);
-    slots[i] = e + 1;
+    slots[i] = slot_of(e, ix->entries[e].hash);
   }
   free(ix->slots);
   ix->slots = slots;
@@ -165,12 +197,14 @@ static bool grow_slots(token_index *ix) {
 }
 
 /* The entry of (field, value), computed and cached if new; -1 when out of memory. */
-static int64_t lookup(token_index *ix, uint32_t field, const uint8_t *value, uint32_t n) {
+static inline int64_t lookup(token_index *ix, uint32_t field, const uint8_t *value, uint32_t n) {
   uint64_t h = hash_value(field, value, n);
-  size_t i = h & (ix->slots_cap - 1);
-  for (; ix->slots[i] != 0; i = (i + 1) & (ix->slots_cap - 1)) {
-    const entry *e = &ix->entries[ix->slots[i] - 1];
-    if (e->hash == h && e->field == field && e->value_len == n && memcmp(ix->arena + e->value_off, value, n) == 0) return ix->slots[i] - 1;
+  size_t mask = ix->slots_cap - 1, i = h & mask;
+  for (uint64_t slot; (slot = ix->slots[i]) != 0; i = (i + 1) & mask) {
+    if ((slot ^ h) >> 32 != 0) continue;
+    uint32_t e = (uint32_t)slot - 1;
+    const entry *x = &ix->entries[e];
+    if (x->hash == h && x->field == field && x->value_len == n && same_bytes(ix->arena + x->value_off, value, n)) return e;
   }
   if (ix->count == ix->entries_cap) {
     uint32_t cap = ix->entries_cap * 2;
@@ -197,7 +231,7 @@ static int64_t lookup(token_index *ix, uint32_t field, const uint8_t *value, uin
   memcpy(ix->arena + ix->arena_used, value, n);
   ix->arena_used += n;
   hmac_token(ix, field, value, n, x->token);
-  ix->slots[i] = e + 1;
+  ix->slots[i] = slot_of(e, h);
   if ((size_t)ix->count * 2 > ix->slots_cap && !grow_slots(ix)) return -1;
   return e;
 }
@@ -311,7 +345,7 @@ napi_value field_tokens(napi_env env, napi_callback_info info) {
       uint32_t key_len, value_len;
       if (!next_content(&p, end, &key, &key_len, &value, &value_len)) break;
       for (uint32_t f = 0, from = 0; f < ix->fields; from = ix->name_ends[f], f++) {
-        if (ix->name_ends[f] - from != key_len || memcmp(ix->names + from, key, key_len) != 0) continue;
+        if (ix->name_ends[f] - from != key_len || (key_len > 0 && (key[0] != ix->names[from] || memcmp(ix->names + from, key, key_len) != 0))) continue;
         int64_t e = lookup(ix, f, value, value_len);
         if (e < 0) {
           ok = false;
