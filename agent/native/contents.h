@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 /* A varint of at most 5 bytes at *p (< end) into *v; 0 when it runs past end or is too long. */
-static inline int read_varint(const uint8_t **p, const uint8_t *end, uint32_t *v) {
+static int read_varint_long(const uint8_t **p, const uint8_t *end, uint32_t *v) {
   uint64_t x = 0;
   for (int shift = 0; shift < 35 && *p < end; shift += 7) {
     uint8_t b = *(*p)++;
@@ -19,6 +19,15 @@ static inline int read_varint(const uint8_t **p, const uint8_t *end, uint32_t *v
     }
   }
   return 0;
+}
+
+/* read_varint_long with the one-byte case (keys, and values under 128 bytes) in line. */
+static inline int read_varint(const uint8_t **p, const uint8_t *end, uint32_t *v) {
+  if (*p < end && **p < 0x80) {
+    *v = *(*p)++;
+    return 1;
+  }
+  return read_varint_long(p, end, v);
 }
 
 /* The Content at *p (< end): its key and value, *p moved past it. 0 on malformed bytes (the encoder wrote them, so

@@ -263,6 +263,39 @@ static token_index *index_new(const uint8_t *key, size_t key_len, const uint8_t 
   }
   return ix;
 }
+
+/* Appends to ix->order the entries of the fields' values in the Contents of the spans, each once per call (mark);
+ * false when out of memory. Kept apart from the argument handling so that the walk has the registers. */
+static bool list_tokens(token_index *ix, const uint8_t *bytes, size_t len, const uint32_t *spans, size_t spans_len, uint32_t mark, size_t *listed) {
+  const uint8_t *names = ix->names;
+  const uint32_t *name_ends = ix->name_ends, fields = ix->fields;
+  size_t n = *listed;
+  for (size_t s = 0; s + 1 < spans_len; s += 2) {
+    if (spans[s] > spans[s + 1] || spans[s + 1] > len) break;
+    const uint8_t *p = bytes + spans[s], *end = bytes + spans[s + 1];
+    while (p < end) {
+      const uint8_t *key, *value;
+      uint32_t key_len, value_len;
+      if (!next_content(&p, end, &key, &key_len, &value, &value_len)) break;
+      for (uint32_t f = 0, from = 0; f < fields; from = name_ends[f], f++) {
+        if (name_ends[f] - from != key_len || (key_len > 0 && (key[0] != names[from] || memcmp(names + from, key, key_len) != 0))) continue;
+        int64_t e = lookup(ix, f, value, value_len);
+        if (e < 0) return false;
+        if (ix->entries[e].mark == mark) continue;
+        ix->entries[e].mark = mark;
+        if (n == ix->order_cap) {
+          uint32_t *order = realloc(ix->order, 2 * ix->order_cap * sizeof *order);
+          if (!order) return false;
+          ix->order = order;
+          ix->order_cap *= 2;
+        }
+        ix->order[n++] = (uint32_t)e;
+        *listed = n;
+      }
+    }
+  }
+  return true;
+}
 #endif
 
 /* fieldTokensInit(key: Uint8Array, names: Uint8Array, nameEnds: Uint32Array): the index state for fieldTokens, or
@@ -336,36 +369,7 @@ napi_value field_tokens(napi_env env, napi_callback_info info) {
     mark = ix->mark = 1;
   }
   size_t listed = 0;
-  bool ok = true;
-  for (size_t s = 0; ok && s + 1 < spans_len; s += 2) {
-    if (spans[s] > spans[s + 1] || spans[s + 1] > len) break;
-    const uint8_t *p = bytes + spans[s], *end = bytes + spans[s + 1];
-    while (ok && p < end) {
-      const uint8_t *key, *value;
-      uint32_t key_len, value_len;
-      if (!next_content(&p, end, &key, &key_len, &value, &value_len)) break;
-      for (uint32_t f = 0, from = 0; f < ix->fields; from = ix->name_ends[f], f++) {
-        if (ix->name_ends[f] - from != key_len || (key_len > 0 && (key[0] != ix->names[from] || memcmp(ix->names + from, key, key_len) != 0))) continue;
-        int64_t e = lookup(ix, f, value, value_len);
-        if (e < 0) {
-          ok = false;
-          break;
-        }
-        if (ix->entries[e].mark == mark) continue;
-        ix->entries[e].mark = mark;
-        if (listed == ix->order_cap) {
-          uint32_t *order = realloc(ix->order, 2 * ix->order_cap * sizeof *order);
-          if (!order) {
-            ok = false;
-            break;
-          }
-          ix->order = order;
-          ix->order_cap *= 2;
-        }
-        ix->order[listed++] = (uint32_t)e;
-      }
-    }
-  }
+  bool ok = list_tokens(ix, bytes, len, spans, spans_len, mark, &listed);
   if (!ok) {
     cache_clear(ix);
     napi_throw_error(env, NULL, "fieldTokens: out of memory");
