@@ -42,8 +42,9 @@ export interface NativeAddon {
   /**
    * The state fieldTokens computes tokens with (field-tokens.c): HMAC-SHA256 states of `key` per field (names joined,
    * each ending at nameEnds[f]) and a cache of tokens; null when the addon cannot reach Node's OpenSSL SHA-256.
+   * With `reuse` (a state it returned), that state is set to the new key and fields, its cache emptied, and returned.
    */
-  fieldTokensInit(key: Uint8Array, names: Uint8Array, nameEnds: Uint32Array): object | null;
+  fieldTokensInit(key: Uint8Array, names: Uint8Array, nameEnds: Uint32Array, reuse?: object): object | null;
   /**
    * For the Contents of Log spans `[start, end]*`: each field's distinct tokens in first-seen order joined by spaces,
    * the fields one after the other in `out`, lens[f] = bytes of field f's list. Returns the bytes written, or minus

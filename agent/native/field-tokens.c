@@ -29,7 +29,7 @@ static bool sha256_linked(void) { return SHA256_Init && SHA256_Update && SHA256_
 
 /* Bounds of the cache of one index: entries, and bytes of the values they keep. */
 #define CACHE_ENTRIES 65536u
-#define CACHE_BYTES (8u << 20)
+#define CACHE_BYTES (4u << 20)
 #define TOKEN_HEX 32
 
 typedef struct {
@@ -58,16 +58,17 @@ typedef struct {
 
 static const napi_type_tag TOKEN_INDEX_TAG = {0x6c6f677365616c31ull, 0x6669656c64746f6bull};
 
-/* memset that the compiler cannot drop: the states are as secret as the key. */
+/* memset that the compiler cannot drop: the HMAC states are as secret as the key. */
 static void cleanse(void *p, size_t n) {
-  volatile uint8_t *v = p;
-  while (n--) *v++ = 0;
+  memset(p, 0, n);
+  __asm__ __volatile__("" : : "r"(p) : "memory");
 }
 
+// Only the key's HMAC states are cleansed: the tokens are shipped anyway, and the cached values are log contents,
+// which the batch buffers hold in the clear as well.
 static void index_free(token_index *ix) {
   if (!ix) return;
   if (ix->inner) cleanse(ix->inner, ix->fields * sizeof *ix->inner);
-  if (ix->entries) cleanse(ix->entries, ix->entries_cap * sizeof *ix->entries);
   cleanse(&ix->outer, sizeof ix->outer);
   free(ix->inner);
   free(ix->names);
@@ -236,13 +237,26 @@ static inline int64_t lookup(token_index *ix, uint32_t field, const uint8_t *val
   return e;
 }
 
-static token_index *index_new(const uint8_t *key, size_t key_len, const uint8_t *names, size_t names_len, const uint32_t *name_ends, size_t fields) {
-  token_index *ix = calloc(1, sizeof *ix);
-  if (!ix) return NULL;
+/* Sets ix to index `fields` under `key`, with its cache emptied (its memory kept); false when out of memory. */
+static bool index_key(token_index *ix, const uint8_t *key, size_t key_len, const uint8_t *names, size_t names_len, const uint32_t *name_ends, size_t fields) {
+  if (ix->inner) cleanse(ix->inner, ix->fields * sizeof *ix->inner);
+  free(ix->inner);
+  free(ix->names);
+  free(ix->name_ends);
   ix->fields = (uint32_t)fields;
   ix->inner = calloc(fields ? fields : 1, sizeof *ix->inner);
   ix->names = malloc(names_len ? names_len : 1);
   ix->name_ends = malloc((fields ? fields : 1) * sizeof *ix->name_ends);
+  if (!ix->inner || !ix->names || !ix->name_ends) return false;
+  memcpy(ix->names, names, names_len);
+  memcpy(ix->name_ends, name_ends, fields * sizeof *name_ends);
+  cache_clear(ix);
+  return hmac_init(ix, key, key_len);
+}
+
+static token_index *index_new(void) {
+  token_index *ix = calloc(1, sizeof *ix);
+  if (!ix) return NULL;
   ix->entries_cap = 1024;
   ix->entries = malloc(ix->entries_cap * sizeof *ix->entries);
   ix->slots_cap = 2048;
@@ -251,14 +265,23 @@ static token_index *index_new(const uint8_t *key, size_t key_len, const uint8_t 
   ix->arena = malloc(ix->arena_cap);
   ix->order_cap = 1024;
   ix->order = malloc(ix->order_cap * sizeof *ix->order);
-  if (!ix->inner || !ix->names || !ix->name_ends || !ix->entries || !ix->slots || !ix->arena || !ix->order) {
+  if (!ix->entries || !ix->slots || !ix->arena || !ix->order) {
     index_free(ix);
     return NULL;
   }
-  memcpy(ix->names, names, names_len);
-  memcpy(ix->name_ends, name_ends, fields * sizeof *name_ends);
-  if (!hmac_init(ix, key, key_len)) {
-    index_free(ix);
+  return ix;
+}
+
+/* The state `v` holds if fieldTokensInit made it, else NULL after throwing a TypeError. */
+static token_index *index_of(napi_env env, const char *what, napi_value v) {
+  bool ours = false;
+  token_index *ix = NULL;
+  napi_valuetype type;
+  if (napi_typeof(env, v, &type) != napi_ok || type != napi_external || napi_check_object_type_tag(env, v, &TOKEN_INDEX_TAG, &ours) != napi_ok ||
+      !ours || napi_get_value_external(env, v, (void **)&ix) != napi_ok) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s: index must come from fieldTokensInit", what);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
     return NULL;
   }
   return ix;
@@ -298,11 +321,18 @@ static bool list_tokens(token_index *ix, const uint8_t *bytes, size_t len, const
 }
 #endif
 
-/* fieldTokensInit(key: Uint8Array, names: Uint8Array, nameEnds: Uint32Array): the index state for fieldTokens, or
- * null when this build cannot compute tokens (no OpenSSL SHA-256 reachable). */
+/* fieldTokensInit(key: Uint8Array, names: Uint8Array, nameEnds: Uint32Array, reuse?): the index state for
+ * fieldTokens, or null when this build cannot compute tokens (no OpenSSL SHA-256 reachable). With `reuse` (a state
+ * it returned before), that state is set to the new key and fields, its cache emptied, and returned: its memory is
+ * kept rather than allocated (and its pages cleared by the kernel) again. */
 napi_value field_tokens_init(napi_env env, napi_callback_info info) {
-  napi_value argv[3], result;
-  if (!get_args(env, "fieldTokensInit", info, 3, argv)) return NULL;
+  napi_value argv[4], result;
+  size_t argc = 4;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 3) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "fieldTokensInit: too few arguments");
+    return NULL;
+  }
   uint8_t *key, *names;
   uint32_t *name_ends;
   size_t key_len, names_len, fields;
@@ -317,17 +347,29 @@ napi_value field_tokens_init(napi_env env, napi_callback_info info) {
   }
 #ifdef LOGSEAL_OPENSSL
   if (sha256_linked()) {
-    token_index *ix = index_new(key, key_len, names, names_len, name_ends, fields);
-    if (!ix) {
+    napi_valuetype reuse = napi_undefined;
+    if (argc > 3 && napi_typeof(env, argv[3], &reuse) != napi_ok) return NULL;
+    token_index *ix;
+    if (reuse != napi_undefined && reuse != napi_null) {
+      if (!(ix = index_of(env, "fieldTokensInit", argv[3]))) return NULL;
+      result = argv[3];
+    } else {
+      if (!(ix = index_new())) {
+        napi_throw_error(env, NULL, "fieldTokensInit: out of memory");
+        return NULL;
+      }
+      if (napi_create_external(env, ix, finalize, NULL, &result) != napi_ok) {
+        index_free(ix);
+        napi_throw_error(env, NULL, "fieldTokensInit: napi_create_external");
+        return NULL;
+      }
+      CHECK("fieldTokensInit", napi_type_tag_object(env, result, &TOKEN_INDEX_TAG));
+    }
+    if (!index_key(ix, key, key_len, names, names_len, name_ends, fields)) {
+      ix->fields = 0; // a state without fields lists nothing rather than tokens of a half-set key
       napi_throw_error(env, NULL, "fieldTokensInit: out of memory");
       return NULL;
     }
-    if (napi_create_external(env, ix, finalize, NULL, &result) != napi_ok) {
-      index_free(ix);
-      napi_throw_error(env, NULL, "fieldTokensInit: napi_create_external");
-      return NULL;
-    }
-    CHECK("fieldTokensInit", napi_type_tag_object(env, result, &TOKEN_INDEX_TAG));
     return result;
   }
 #endif
@@ -343,15 +385,8 @@ napi_value field_tokens(napi_env env, napi_callback_info info) {
   napi_value argv[5], result;
   if (!get_args(env, "fieldTokens", info, 5, argv)) return NULL;
 #ifdef LOGSEAL_OPENSSL
-  bool ours = false;
-  token_index *ix = NULL;
-  napi_valuetype type;
-  if (napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
-      napi_check_object_type_tag(env, argv[0], &TOKEN_INDEX_TAG, &ours) != napi_ok || !ours ||
-      napi_get_value_external(env, argv[0], (void **)&ix) != napi_ok) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "fieldTokens: index must come from fieldTokensInit");
-    return NULL;
-  }
+  token_index *ix = index_of(env, "fieldTokens", argv[0]);
+  if (!ix) return NULL;
   uint8_t *bytes, *out;
   uint32_t *spans, *lens;
   size_t len, spans_len, out_len, lens_len;

@@ -15,8 +15,8 @@ export const nativeTokens: boolean = (() => {
   }
 })();
 
-// The state for the index key in use on this thread (its HMAC states and cache of tokens), made again when the key
-// (told by its blob) or the fields change.
+// The state for the index key in use on this thread (its HMAC states and cache of tokens), set again (in place, its
+// memory kept) when the key (told by its blob) or the fields change.
 let current: { blob: string; fields: string; state: object } | undefined;
 
 function stateFor(index: SearchIndex): object {
@@ -25,7 +25,7 @@ function stateFor(index: SearchIndex): object {
     const names = index.fields.map((f) => Buffer.from(f, 'utf8'));
     const nameEnds = new Uint32Array(names.length);
     names.reduce((end, n, f) => (nameEnds[f] = end + n.length), 0);
-    current = { blob: index.blob, fields, state: addon!.fieldTokensInit(index.key, Buffer.concat(names), nameEnds)! };
+    current = { blob: index.blob, fields, state: addon!.fieldTokensInit(index.key, Buffer.concat(names), nameEnds, current?.state)! };
   }
   return current.state;
 }

@@ -164,13 +164,17 @@ describe('tokens computed by the addon (field-tokens.c)', () => {
     expect(Buffer.from(some[0].value as Uint8Array).toString('latin1')).toBe(tokens('user', values.slice(69_990)));
   });
 
-  it.runIf(native)('keeps the tokens of one index key apart from another\'s', () => {
-    const logs = [{ time: 1_700_000_000, contents: [{ key: 'user', value: 'alice' }] }];
+  it.runIf(native)('keeps the tokens of one index key apart from another\'s when its state is set to a new key', () => {
+    const logs = [{ time: 1_700_000_000, contents: [{ key: 'user', value: 'alice' }, { key: 'level', value: 'alice' }] }];
     const bytes = encodeLogGroup({ logs, logTags: [] });
     const otherKey = Uint8Array.from({ length: 32 }, (_, i) => 255 - i);
     const other = createHmac('sha256', otherKey).update('user\0alice').digest('hex').slice(0, 32);
-    expect(contentsOf(bytes, logs, { key: indexKey, fields: ['user'], blob: 'key-a' })).toEqual([['__bi_user__', tokens('user', ['alice'])]]);
+    const a = { key: indexKey, fields: ['user'], blob: 'key-a' };
+    expect(contentsOf(bytes, logs, a)).toEqual([['__bi_user__', tokens('user', ['alice'])]]);
     expect(contentsOf(bytes, logs, { key: otherKey, fields: ['user'], blob: 'key-b' })).toEqual([['__bi_user__', other]]);
+    expect(contentsOf(bytes, logs, a)).toEqual([['__bi_user__', tokens('user', ['alice'])]]);
+    // Same key, other fields: field 0 is now `level`, whose token of the same value differs.
+    expect(contentsOf(bytes, logs, { ...a, fields: ['level'] })).toEqual([['__bi_level__', tokens('level', ['alice'])]]);
   });
 
   it.runIf(native)('refuses a state it did not make', () => {
