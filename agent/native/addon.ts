@@ -46,11 +46,11 @@ export interface NativeAddon {
    */
   fieldTokensInit(key: Uint8Array, names: Uint8Array, nameEnds: Uint32Array, reuse?: object): object | null;
   /**
-   * For the Contents of Log spans `[start, end]*`: each field's distinct tokens in first-seen order joined by spaces,
-   * the fields one after the other in `out`, lens[f] = bytes of field f's list. Returns the bytes written, or minus
-   * the bytes needed (nothing written) when `out` is too small.
+   * For the Log fields (whole ones, as encodeLogGroup writes them) at bytes[start, end): each field's distinct tokens
+   * in first-seen order joined by spaces, the fields one after the other in `out`, lens[f] = bytes of field f's list.
+   * Returns the bytes written, or minus the bytes needed (nothing written) when `out` is too small.
    */
-  fieldTokens(state: object, bytes: Uint8Array, spans: Uint32Array, out: Uint8Array, lens: Uint32Array): number;
+  fieldTokens(state: object, bytes: Uint8Array, start: number, end: number, out: Uint8Array, lens: Uint32Array): number;
 }
 
 const ADDON = path.join('build', 'Release', 'logseal_native.node');

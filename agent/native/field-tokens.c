@@ -287,19 +287,27 @@ static token_index *index_of(napi_env env, const char *what, napi_value v) {
   return ix;
 }
 
-/* Appends to ix->order the entries of the fields' values in the Contents of the spans, each once per call (mark);
- * false when out of memory. Kept apart from the argument handling so that the walk has the registers. */
-static bool list_tokens(token_index *ix, const uint8_t *bytes, size_t len, const uint32_t *spans, size_t spans_len, uint32_t mark, size_t *listed) {
+/* Appends to ix->order the entries of the fields' values in the Contents of the Log fields (0x0a len { 0x08 Time,
+ * 0x12 Content..., 0x25 Time_ns }) at [q, end), each once per call (mark); false when out of memory. Kept apart from
+ * the argument handling so that the walk has the registers. */
+static bool list_tokens(token_index *ix, const uint8_t *q, const uint8_t *end, uint32_t mark, size_t *listed) {
   const uint8_t *names = ix->names;
   const uint32_t *name_ends = ix->name_ends, fields = ix->fields;
   size_t n = *listed;
-  for (size_t s = 0; s + 1 < spans_len; s += 2) {
-    if (spans[s] > spans[s + 1] || spans[s + 1] > len) break;
-    const uint8_t *p = bytes + spans[s], *end = bytes + spans[s + 1];
-    while (p < end) {
+  while (q < end) {
+    uint32_t log_len;
+    if (*q++ != 0x0a || !read_varint(&q, end, &log_len) || log_len > (size_t)(end - q)) break;
+    const uint8_t *p = q, *log_end = q + log_len;
+    q = log_end;
+    if (p < log_end && *p == 0x08) { // Time: a varint, skipped
+      for (p++; p < log_end && (*p & 0x80); p++) {
+      }
+      p++;
+    }
+    while (p < log_end && *p == 0x12) {
       const uint8_t *key, *value;
       uint32_t key_len, value_len;
-      if (!next_content(&p, end, &key, &key_len, &value, &value_len)) break;
+      if (!next_content(&p, log_end, &key, &key_len, &value, &value_len)) break;
       for (uint32_t f = 0, from = 0; f < fields; from = name_ends[f], f++) {
         if (name_ends[f] - from != key_len || (key_len > 0 && (key[0] != names[from] || memcmp(names + from, key, key_len) != 0))) continue;
         int64_t e = lookup(ix, f, value, value_len);
@@ -377,22 +385,27 @@ napi_value field_tokens_init(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* fieldTokens(index, bytes, spans: Uint32Array [start, end]*, out: Uint8Array, lens: Uint32Array): for each field in
- * order, its distinct tokens in first-seen order joined by single spaces, written one field after the other at the
- * start of `out`, lens[f] = the bytes of field f's list (0 when the field does not occur). Returns the bytes written,
- * or minus the bytes needed when `out` is too small (nothing written then; the call may be repeated). */
+/* fieldTokens(index, bytes, start, end, out: Uint8Array, lens: Uint32Array): for the Log fields (whole ones, as
+ * encodeLogGroup writes them) at bytes[start, end), each field's distinct tokens in first-seen order joined by single
+ * spaces, the fields one after the other at the start of `out`, lens[f] = the bytes of field f's list (0 when the
+ * field does not occur). Returns the bytes written, or minus the bytes needed when `out` is too small (nothing
+ * written then; the call may be repeated). */
 napi_value field_tokens(napi_env env, napi_callback_info info) {
-  napi_value argv[5], result;
-  if (!get_args(env, "fieldTokens", info, 5, argv)) return NULL;
+  napi_value argv[6], result;
+  if (!get_args(env, "fieldTokens", info, 6, argv)) return NULL;
 #ifdef LOGSEAL_OPENSSL
   token_index *ix = index_of(env, "fieldTokens", argv[0]);
   if (!ix) return NULL;
   uint8_t *bytes, *out;
-  uint32_t *spans, *lens;
-  size_t len, spans_len, out_len, lens_len;
-  if (!get_bytes(env, "fieldTokens", argv[1], "bytes", &bytes, &len) || !get_u32(env, "fieldTokens", argv[2], "spans", &spans, &spans_len) ||
-      !get_bytes(env, "fieldTokens", argv[3], "out", &out, &out_len) || !get_u32(env, "fieldTokens", argv[4], "lens", &lens, &lens_len))
+  uint32_t *lens, start, end;
+  size_t len, out_len, lens_len;
+  if (!get_bytes(env, "fieldTokens", argv[1], "bytes", &bytes, &len) || !get_bytes(env, "fieldTokens", argv[4], "out", &out, &out_len) ||
+      !get_u32(env, "fieldTokens", argv[5], "lens", &lens, &lens_len))
     return NULL;
+  if (napi_get_value_uint32(env, argv[2], &start) != napi_ok || napi_get_value_uint32(env, argv[3], &end) != napi_ok || start > end || end > len) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "fieldTokens: start and end must be offsets in bytes, start <= end");
+    return NULL;
+  }
   if (lens_len < ix->fields) {
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "fieldTokens: lens must hold one length per field");
     return NULL;
@@ -404,7 +417,7 @@ napi_value field_tokens(napi_env env, napi_callback_info info) {
     mark = ix->mark = 1;
   }
   size_t listed = 0;
-  bool ok = list_tokens(ix, bytes, len, spans, spans_len, mark, &listed);
+  bool ok = list_tokens(ix, bytes + start, bytes + end, mark, &listed);
   if (!ok) {
     cache_clear(ix);
     napi_throw_error(env, NULL, "fieldTokens: out of memory");

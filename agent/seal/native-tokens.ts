@@ -1,7 +1,7 @@
 // Tokens of searchable fields computed by the addon (field-tokens.c): scan, HMAC with precomputed SHA-256 states,
 // per-thread cache and the joined lists, in one call per shipped Log.
 import { nativeAddon } from '../native/addon.js';
-import { contentSpans, type LogSpan } from './encoded-group.js';
+import type { LogSpan } from './encoded-group.js';
 import type { SearchIndex } from './search-token.js';
 
 const addon = nativeAddon;
@@ -30,26 +30,27 @@ function stateFor(index: SearchIndex): object {
   return current.state;
 }
 
-let out = Buffer.allocUnsafe(64 * 1024);
+let out = new Uint8Array(64 * 1024);
 let lens = new Uint32Array(0);
 
 /**
  * For each indexed field, in configured order, its distinct tokens in logs [from, to) in first-seen order joined by
  * spaces, or undefined when the field does not occur there. Only when `nativeTokens`.
  */
-export function nativeTokenLists(index: SearchIndex, bytes: Uint8Array, logs: readonly LogSpan[], from: number, to: number): (Buffer | undefined)[] {
+export function nativeTokenLists(index: SearchIndex, bytes: Uint8Array, logs: readonly LogSpan[], from: number, to: number): (Uint8Array | undefined)[] {
   const state = stateFor(index);
   if (lens.length < index.fields.length) lens = new Uint32Array(index.fields.length);
-  const spans = contentSpans(logs, from, to);
-  let n = addon!.fieldTokens(state, bytes, spans, out, lens);
+  // Logs [from, to) lie one after the other in the encoded group.
+  const start = logs[from].start, end = logs[to - 1].end;
+  let n = addon!.fieldTokens(state, bytes, start, end, out, lens);
   if (n < 0) {
-    out = Buffer.allocUnsafe(Math.max(-n, 2 * out.length));
-    n = addon!.fieldTokens(state, bytes, spans, out, lens);
+    out = new Uint8Array(Math.max(-n, 2 * out.length));
+    n = addon!.fieldTokens(state, bytes, start, end, out, lens);
   }
-  const lists: (Buffer | undefined)[] = [];
+  const lists: (Uint8Array | undefined)[] = [];
   for (let f = 0, p = 0; f < index.fields.length; p += lens[f], f++) {
     // Copied: `out` is reused by the next call, the contents live until the shipped group is encoded.
-    lists.push(lens[f] > 0 ? Buffer.from(out.subarray(p, p + lens[f])) : undefined);
+    lists.push(lens[f] > 0 ? out.subarray(p, p + lens[f]).slice() : undefined);
   }
   return lists;
 }

@@ -60,7 +60,7 @@ export function cachedTokenLists(
   from: number,
   to: number,
   scan: 'values' | 'js',
-): (Buffer | undefined)[] {
+): (Uint8Array | undefined)[] {
   const names = index.fields.map((f) => Buffer.from(f, 'utf8'));
   const byField = cacheFor(index);
   const mark = ++calls;

@@ -114,6 +114,7 @@ describe('the native scan of field values', () => {
       const r = randomBytes(400);
       const logs = Array.from({ length: 1 + (r[0] % 60) }, (_, i) => ({
         time: 1_700_000_000 + r[i + 1],
+        ...(r[i + 2] % 2 === 0 ? { timeNs: r[i + 3] * 3_000_000 } : {}),
         contents: Array.from({ length: r[i + 100] % 5 }, (_, j) => ({
           key: pick(['user', 'u', 'us', 'level', 'x.y', 'content', ''], r[i + j + 200]),
           value: r[i + j + 300] % 7 === 0 ? 'v'.repeat(200) : pick(['a', 'b', '', 'ünï', 'a b', 'A'], r[i + j + 150]),
@@ -123,9 +124,12 @@ describe('the native scan of field values', () => {
       const g = scanGroup(bytes);
       const idx = { key: indexKey, fields, blob: `cross-${round}` };
       for (const [from, to] of [[0, g.logs.length], [0, 1], [Math.floor(g.logs.length / 2), g.logs.length]]) {
-        const js = tokenContents(idx, bytes, g.logs, from, to, 'js');
-        expect(tokenContents(idx, bytes, g.logs, from, to, 'values'), `round ${round}`).toEqual(js);
-        expect(tokenContents(idx, bytes, g.logs, from, to), `round ${round}`).toEqual(js);
+        // As text: the paths hand back their bytes in Buffers or Uint8Arrays.
+        const text = (path?: 'js' | 'values') =>
+          tokenContents(idx, bytes, g.logs, from, to, path).map((c) => [c.key, Buffer.from(c.value as Uint8Array).toString('latin1')]);
+        const js = text('js');
+        expect(text('values'), `round ${round}`).toEqual(js);
+        expect(text(), `round ${round}`).toEqual(js);
       }
     }
   });
@@ -178,7 +182,7 @@ describe('tokens computed by the addon (field-tokens.c)', () => {
   });
 
   it.runIf(native)('refuses a state it did not make', () => {
-    expect(() => nativeAddon!.fieldTokens({}, new Uint8Array(0), new Uint32Array(0), new Uint8Array(0), new Uint32Array(1))).toThrow(
+    expect(() => nativeAddon!.fieldTokens({}, new Uint8Array(0), 0, 0, new Uint8Array(0), new Uint32Array(1))).toThrow(
       /fieldTokens: index must come from fieldTokensInit/,
     );
   });
