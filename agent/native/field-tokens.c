@@ -8,7 +8,7 @@
 // thousands of logs. The cache is bounded (entries and value bytes) and emptied when a call starts above the bounds.
 //
 // Without LOGSEAL_OPENSSL, or when Node's binary does not export the SHA-256 functions, fieldTokensInit returns null
-// and JavaScript computes the tokens with node:crypto (agent/seal/index-tokens.ts).
+// and JavaScript computes the tokens with node:crypto (agent/seal/token-cache.ts).
 #include "contents.h"
 #include "napi-args.h"
 #include <stdlib.h>

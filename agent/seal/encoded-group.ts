@@ -93,7 +93,8 @@ function readVarint(b: Uint8Array, p: number, end: number): number {
   throw new EncodedGroupLayoutError('bad varint');
 }
 
-// Reused by contentSpans: the token scans ask for one per shipped Log, thousands per batch in mode `log`.
+// Reused by contentSpans: the scan of values (token-cache.ts) asks for one per shipped Log, thousands per batch in
+// mode `log`.
 let spans = new Uint32Array(0);
 
 /**
