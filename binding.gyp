@@ -1,20 +1,21 @@
 # logseal's native addon (agent/native/*.c), plain C against Node-API, built with node-gyp at install time: SM4 and
 # GHASH for SM4-GCM, mode `log` records sealed a batch per call, base64 into a buffer, raw lines (plain or CRI
-# container lines) framed as protobuf, and the values of searchable fields. Each has a JavaScript (or node:crypto)
-# equivalent, used without it.
+# container lines) framed as protobuf, the values and tokens of searchable fields, and shipped groups opened for
+# `logseal decrypt`. Each has a JavaScript (or node:crypto) equivalent, used without it.
 {
   'targets': [
     {
       'target_name': 'logseal_native',
       'sources': ['agent/native/addon.c', 'agent/native/ghash.c', 'agent/native/base64.c', 'agent/native/frame.c',
                   'agent/native/sm4.c', 'agent/native/seal-batch.c', 'agent/native/field-values.c',
-                  'agent/native/open-group.c',
+                  'agent/native/field-tokens.c', 'agent/native/open-group.c',
                   # The LZ4 block decoder of the lz4 package's own copy of the library, for mode `group` records.
                   'node_modules/lz4/deps/lz4/lib/lz4.c'],
       'include_dirs': ['node_modules/lz4/deps/lz4/lib'],
       'defines': ['NAPI_VERSION=8'],
       'conditions': [
-        # Node's own OpenSSL, whose headers ship with Node's: AES batches for mode `log` call it (seal-batch.c).
+        # Node's own OpenSSL, whose headers ship with Node's: AES batches for mode `log` call it (seal-batch.c), and
+        # SHA-256 for the tokens of searchable fields (field-tokens.c).
         ['node_use_openssl=="true" and node_shared_openssl=="false"', { 'defines': ['LOGSEAL_OPENSSL'] }],
       ],
       # cflags_c comes after node's own -O3 on the command line, so this -O2 is the one in force.

@@ -51,6 +51,18 @@ export interface NativeAddon {
    * is left to JavaScript); nothing counts unless 0. `target` = "<project>|<logstore>|".
    */
   openSealedGroup(suite: number, key: Uint8Array, list: Uint8Array, start: number, end: number, target: Uint8Array, format: number, out: Uint8Array, st: Float64Array): number;
+  /**
+   * The state fieldTokens computes tokens with (field-tokens.c): HMAC-SHA256 states of `key` per field (names joined,
+   * each ending at nameEnds[f]) and a cache of tokens; null when the addon cannot reach Node's OpenSSL SHA-256.
+   * With `reuse` (a state it returned), that state is set to the new key and fields, its cache emptied, and returned.
+   */
+  fieldTokensInit(key: Uint8Array, names: Uint8Array, nameEnds: Uint32Array, reuse?: object): object | null;
+  /**
+   * For the Log fields (whole ones, as encodeLogGroup writes them) at bytes[start, end): each field's distinct tokens
+   * in first-seen order joined by spaces, the fields one after the other in `out`, lens[f] = bytes of field f's list.
+   * Returns the bytes written, or minus the bytes needed (nothing written) when `out` is too small.
+   */
+  fieldTokens(state: object, bytes: Uint8Array, start: number, end: number, out: Uint8Array, lens: Uint32Array): number;
 }
 
 const ADDON = path.join('build', 'Release', 'logseal_native.node');

@@ -4,40 +4,10 @@
 // key is one of the field names writes (field, valueStart, valueEnd) to `out` the first time that (field, value)
 // occurs in the call. JavaScript then turns only these distinct values into tokens. Malformed bytes end the walk of
 // that Log (the encoder wrote them, so this does not happen), never a read past the buffer.
+#include "contents.h"
 #include "napi-args.h"
 #include <stdlib.h>
 #include <string.h>
-
-static int get_u32(napi_env env, napi_value v, const char *name, uint32_t **data, size_t *len) {
-  bool is_typed = false;
-  napi_typedarray_type type;
-  void *p = NULL;
-  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, v, &type, len, &p, NULL, NULL) != napi_ok || type != napi_uint32_array) {
-    char msg[96];
-    snprintf(msg, sizeof msg, "fieldValues: %s must be a Uint32Array", name);
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
-    return 0;
-  }
-  static uint32_t none;
-  *data = p ? (uint32_t *)p : &none;
-  return 1;
-}
-
-/* A varint of at most 5 bytes at *p (< end) into *v; 0 when it runs past end or is too long. */
-static int read_varint(const uint8_t **p, const uint8_t *end, uint32_t *v) {
-  uint64_t x = 0;
-  for (int shift = 0; shift < 35 && *p < end; shift += 7) {
-    uint8_t b = *(*p)++;
-    x |= (uint64_t)(b & 0x7f) << shift;
-    if (b < 0x80) {
-      if (x > 0xffffffffu) return 0;
-      *v = (uint32_t)x;
-      return 1;
-    }
-  }
-  return 0;
-}
 
 static uint32_t hash_value(uint32_t field, const uint8_t *v, size_t n) {
   uint32_t h = 0x811c9dc5u ^ field;
@@ -53,9 +23,9 @@ napi_value field_values(napi_env env, napi_callback_info info) {
   uint8_t *bytes, *names;
   uint32_t *spans, *name_ends, *out;
   size_t len, spans_len, names_len, fields, out_len;
-  if (!get_bytes(env, "fieldValues", argv[0], "bytes", &bytes, &len) || !get_u32(env, argv[1], "spans", &spans, &spans_len) ||
-      !get_bytes(env, "fieldValues", argv[2], "names", &names, &names_len) || !get_u32(env, argv[3], "nameEnds", &name_ends, &fields) ||
-      !get_u32(env, argv[4], "out", &out, &out_len))
+  if (!get_bytes(env, "fieldValues", argv[0], "bytes", &bytes, &len) || !get_u32(env, "fieldValues", argv[1], "spans", &spans, &spans_len) ||
+      !get_bytes(env, "fieldValues", argv[2], "names", &names, &names_len) || !get_u32(env, "fieldValues", argv[3], "nameEnds", &name_ends, &fields) ||
+      !get_u32(env, "fieldValues", argv[4], "out", &out, &out_len))
     return NULL;
   for (size_t f = 0; f < fields; f++) {
     if (name_ends[f] > names_len || (f > 0 && name_ends[f] < name_ends[f - 1])) {
@@ -75,15 +45,9 @@ napi_value field_values(napi_env env, napi_callback_info info) {
     if (spans[s] > spans[s + 1] || spans[s + 1] > len) break;
     const uint8_t *p = bytes + spans[s], *end = bytes + spans[s + 1];
     while (p < end && written >= 0) {
-      uint32_t n, key_len, value_len;
-      if (*p++ != 0x12 || !read_varint(&p, end, &n) || n > (size_t)(end - p)) break;
-      const uint8_t *content_end = p + n;
-      if (p >= content_end || *p++ != 0x0a || !read_varint(&p, content_end, &key_len) || key_len > (size_t)(content_end - p)) break;
-      const uint8_t *key = p;
-      p += key_len;
-      if (p >= content_end || *p++ != 0x12 || !read_varint(&p, content_end, &value_len) || value_len > (size_t)(content_end - p)) break;
-      const uint8_t *value = p;
-      p = content_end;
+      const uint8_t *key, *value;
+      uint32_t key_len, value_len;
+      if (!next_content(&p, end, &key, &key_len, &value, &value_len)) break;
       for (uint32_t f = 0, from = 0; f < fields; from = name_ends[f], f++) {
         if (name_ends[f] - from != key_len || memcmp(names + from, key, key_len) != 0) continue;
         uint32_t h = hash_value(f, value, value_len);

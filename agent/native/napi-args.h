@@ -71,6 +71,15 @@ static inline int get_numbers(napi_env env, const char *what, napi_value v, cons
   return 1;
 }
 
+/* A Uint32Array argument of any length; an empty or detached one gets a valid pointer. 0 after throwing a TypeError. */
+static inline int get_u32(napi_env env, const char *what, napi_value v, const char *name, uint32_t **data, size_t *len) {
+  void *p = NULL;
+  if (!get_numbers(env, what, v, name, napi_uint32_array, ANY_LENGTH, &p, len)) return 0;
+  static uint32_t none;
+  *data = p ? (uint32_t *)p : &none;
+  return 1;
+}
+
 /* Exactly `want` arguments into argv, or 0 after throwing a TypeError. */
 static inline int get_args(napi_env env, const char *what, napi_callback_info info, size_t want, napi_value *argv) {
   size_t argc = want;
@@ -103,5 +112,7 @@ napi_value seal_batch_suites(napi_env env, napi_callback_info info);
 napi_value field_values(napi_env env, napi_callback_info info);
 napi_value open_sealed_group(napi_env env, napi_callback_info info);
 napi_value page_groups(napi_env env, napi_callback_info info);
+napi_value field_tokens_init(napi_env env, napi_callback_info info);
+napi_value field_tokens(napi_env env, napi_callback_info info);
 
 #endif

@@ -92,3 +92,21 @@ function readVarint(b: Uint8Array, p: number, end: number): number {
   }
   throw new EncodedGroupLayoutError('bad varint');
 }
+
+// Reused by contentSpans: the scan of values (token-cache.ts) asks for one per shipped Log, thousands per batch in
+// mode `log`.
+let spans = new Uint32Array(0);
+
+/**
+ * The Contents ranges of logs [from, to) as pairs [contentsStart, contentsEnd] (what the addon's scans take): a view
+ * valid until the next call.
+ */
+export function contentSpans(logs: readonly LogSpan[], from: number, to: number): Uint32Array {
+  const count = to - from;
+  if (spans.length < 2 * count) spans = new Uint32Array(Math.max(2 * count, 2 * spans.length));
+  for (let i = 0; i < count; i++) {
+    spans[2 * i] = logs[from + i].contentsStart;
+    spans[2 * i + 1] = logs[from + i].contentsEnd;
+  }
+  return spans.subarray(0, 2 * count);
+}

@@ -3,7 +3,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cipherFor } from '../../agent/seal/cipher.js';
 import { scanGroup } from '../../agent/seal/encoded-group.js';
-import { indexToken, nativeTokenScan, tokenContents, type SearchIndex } from '../../agent/seal/index-tokens.js';
+import { indexToken, tokenContents, tokenPath, type SearchIndex } from '../../agent/seal/index-tokens.js';
+import { nativeAddon } from '../../agent/native/addon.js';
 import { SealPool } from '../../agent/seal/pool.js';
 import { openGroup, sealGroup, type DataKey, type SealTarget } from '../../agent/seal/record.js';
 import { decodeLogGroup, encodeLogGroup, type LogGroup } from '../../agent/wire/loggroup.js';
@@ -106,13 +107,14 @@ describe('a shipped group with searchable fields', () => {
 });
 
 describe('the native scan of field values', () => {
-  it.runIf(nativeTokenScan)('gives the same tokens as the JavaScript scan on random groups', () => {
+  it.runIf(tokenPath !== 'js')('gives the same tokens as the JavaScript scan on random groups', () => {
     const fields = ['user', 'u', 'level', 'x.y'];
     const pick = (xs: string[], i: number) => xs[i % xs.length];
     for (let round = 0; round < 30; round++) {
       const r = randomBytes(400);
       const logs = Array.from({ length: 1 + (r[0] % 60) }, (_, i) => ({
         time: 1_700_000_000 + r[i + 1],
+        ...(r[i + 2] % 2 === 0 ? { timeNs: r[i + 3] * 3_000_000 } : {}),
         contents: Array.from({ length: r[i + 100] % 5 }, (_, j) => ({
           key: pick(['user', 'u', 'us', 'level', 'x.y', 'content', ''], r[i + j + 200]),
           value: r[i + j + 300] % 7 === 0 ? 'v'.repeat(200) : pick(['a', 'b', '', 'ünï', 'a b', 'A'], r[i + j + 150]),
@@ -122,9 +124,67 @@ describe('the native scan of field values', () => {
       const g = scanGroup(bytes);
       const idx = { key: indexKey, fields, blob: `cross-${round}` };
       for (const [from, to] of [[0, g.logs.length], [0, 1], [Math.floor(g.logs.length / 2), g.logs.length]]) {
-        expect(tokenContents(idx, bytes, g.logs, from, to), `round ${round}`).toEqual(tokenContents(idx, bytes, g.logs, from, to, 'js'));
+        // As text: the paths hand back their bytes in Buffers or Uint8Arrays.
+        const text = (path?: 'js' | 'values') =>
+          tokenContents(idx, bytes, g.logs, from, to, path).map((c) => [c.key, Buffer.from(c.value as Uint8Array).toString('latin1')]);
+        const js = text('js');
+        expect(text('values'), `round ${round}`).toEqual(js);
+        expect(text(), `round ${round}`).toEqual(js);
       }
     }
+  });
+});
+
+describe('tokens computed by the addon (field-tokens.c)', () => {
+  const native = tokenPath === 'native';
+  const contentsOf = (bytes: Uint8Array, logs: LogGroup['logs'], idx: SearchIndex) => {
+    const g = scanGroup(bytes);
+    return tokenContents(idx, bytes, g.logs, 0, logs.length, 'native').map((c) => [c.key, Buffer.from(c.value as Uint8Array).toString('latin1')]);
+  };
+
+  it.runIf(native)('match an independent HMAC for values of every length across SHA-256 blocks and multi-byte length prefixes', () => {
+    // A field name of 62 bytes puts `field || 0x00` across the first block boundary; values up to 300 bytes take
+    // several blocks and two-byte protobuf lengths.
+    const long = 'f'.repeat(62);
+    const values = Array.from({ length: 301 }, (_, n) => 'ü'.repeat(n >> 1) + 'x'.repeat(n & 1));
+    const logs = values.map((v, i) => ({ time: 1_700_000_000 + i, contents: [{ key: long, value: v }, { key: 'user', value: v }] }));
+    const bytes = encodeLogGroup({ logs, logTags: [] });
+    expect(contentsOf(bytes, logs, { key: indexKey, fields: ['user', long], blob: 'lengths' })).toEqual([
+      ['__bi_user__', tokens('user', values)],
+      [`__bi_${long}__`, tokens(long, values)],
+    ]);
+  });
+
+  it.runIf(native)('lists more tokens than its first output buffer holds, and stays right once its cache is emptied', () => {
+    // 70,000 distinct values: more than the cache keeps (65,536) and ~2.3 MB of tokens in one list.
+    const values = Array.from({ length: 70_000 }, (_, i) => `user-${i}`);
+    const logs = values.map((v) => ({ time: 1_700_000_000, contents: [{ key: 'user', value: v }] }));
+    const bytes = encodeLogGroup({ logs, logTags: [] });
+    const idx = { key: indexKey, fields: ['user'], blob: 'many' };
+    expect(contentsOf(bytes, logs, idx)).toEqual([['__bi_user__', tokens('user', values)]]);
+    // The next call starts with the cache emptied (it is over its bound).
+    const g = scanGroup(bytes);
+    const some = tokenContents(idx, bytes, g.logs, 69_990, 70_000, 'native');
+    expect(Buffer.from(some[0].value as Uint8Array).toString('latin1')).toBe(tokens('user', values.slice(69_990)));
+  });
+
+  it.runIf(native)('keeps the tokens of one index key apart from another\'s when its state is set to a new key', () => {
+    const logs = [{ time: 1_700_000_000, contents: [{ key: 'user', value: 'alice' }, { key: 'level', value: 'alice' }] }];
+    const bytes = encodeLogGroup({ logs, logTags: [] });
+    const otherKey = Uint8Array.from({ length: 32 }, (_, i) => 255 - i);
+    const other = createHmac('sha256', otherKey).update('user\0alice').digest('hex').slice(0, 32);
+    const a = { key: indexKey, fields: ['user'], blob: 'key-a' };
+    expect(contentsOf(bytes, logs, a)).toEqual([['__bi_user__', tokens('user', ['alice'])]]);
+    expect(contentsOf(bytes, logs, { key: otherKey, fields: ['user'], blob: 'key-b' })).toEqual([['__bi_user__', other]]);
+    expect(contentsOf(bytes, logs, a)).toEqual([['__bi_user__', tokens('user', ['alice'])]]);
+    // Same key, other fields: field 0 is now `level`, whose token of the same value differs.
+    expect(contentsOf(bytes, logs, { ...a, fields: ['level'] })).toEqual([['__bi_level__', tokens('level', ['alice'])]]);
+  });
+
+  it.runIf(native)('refuses a state it did not make', () => {
+    expect(() => nativeAddon!.fieldTokens({}, new Uint8Array(0), 0, 0, new Uint8Array(0), new Uint32Array(1))).toThrow(
+      /fieldTokens: index must come from fieldTokensInit/,
+    );
   });
 });
 
