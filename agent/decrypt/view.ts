@@ -35,9 +35,15 @@ export interface CompiledView {
   format: OutputFormat;
   keep: (log: PlainLogLine) => boolean;
   keepLookup: ((get: FieldLookup) => boolean) | undefined;
+  /** The logs kept are those with from <= time < to, and no other filter applies (a view of --from/--to alone). */
+  timeOnly?: { from: number; to: number };
 }
 
 export function compileView(view: ReadView): CompiledView {
   const expr = viewExpr(view);
-  return { format: view.format, keep: expr ? compileWhere(expr) : () => true, keepLookup: expr ? compileWhereLookup(expr) : undefined };
+  const compiled: CompiledView = { format: view.format, keep: expr ? compileWhere(expr) : () => true, keepLookup: expr ? compileWhereLookup(expr) : undefined };
+  if (view.where === undefined && view.topic === undefined && view.source === undefined && (view.tags ?? []).length === 0) {
+    compiled.timeOnly = { from: view.fromTime ?? -Infinity, to: view.toTime ?? Infinity };
+  }
+  return compiled;
 }

@@ -310,6 +310,7 @@ static size_t object_bound(const span *kv, uint32_t n) {
 
 typedef struct {
   int format;
+  double from, to; /* logs with from <= Time < to are written */
   uint8_t *out;
   size_t pos, cap;
   double lines, logs;
@@ -348,6 +349,7 @@ static bool set_group_json(writer *w, const uint8_t *p, const group_fields *g, c
 /* One log as the format prints it; OPEN_NO_ROOM when `out` is full. */
 static int emit(writer *w, const uint8_t *p, const log_fields *log, uint32_t time, bool has_time_ns, uint32_t time_ns) {
   w->logs++;
+  if (!((double)time >= w->from && (double)time < w->to)) return OPEN_DONE;
   if (w->format == FORMAT_COUNT) {
     w->lines++;
     return OPEN_DONE;
@@ -597,16 +599,16 @@ static int open_group(writer *w, opener *k, const uint8_t *p, size_t start, size
 }
 
 /*
- * openSealedGroup(suite, key, list, start, end, target, format, out, st): number
+ * openSealedGroup(suite, key, list, start, end, target, format, from, to, out, st): number
  * Opens the shipped LogGroup at list[start, end) under `key` (suite 0 = AES_256_GCM, 1 = SM4_128_GCM; `target` =
- * "<project>|<logstore>|") and writes its logs in `format` (0 NDJSON, 1 raw, 2 count) at out[st[0]], adding to st[1]
- * (lines written) and st[2] (logs read). Returns OPEN_DONE (st updated), OPEN_NO_ROOM (out too small: nothing
+ * "<project>|<logstore>|") and writes its logs with from <= Time < to in `format` (0 NDJSON, 1 raw, 2 count) at
+ * out[st[0]], adding to st[1] (lines written) and st[2] (logs read). Returns OPEN_DONE (st updated), OPEN_NO_ROOM (out too small: nothing
  * counts, st untouched) or OPEN_NOT_FAST (the group is JavaScript's to open: nothing counts, st untouched).
  */
 napi_value open_sealed_group(napi_env env, napi_callback_info info) {
   static const char *what = "openSealedGroup";
-  napi_value argv[9];
-  if (!get_args(env, what, info, 9, argv)) return NULL;
+  napi_value argv[11];
+  if (!get_args(env, what, info, 11, argv)) return NULL;
   uint32_t suite, start, end, format;
   if (napi_get_value_uint32(env, argv[0], &suite) != napi_ok || suite > SUITE_SM4_128_GCM ||
       napi_get_value_uint32(env, argv[3], &start) != napi_ok || napi_get_value_uint32(env, argv[4], &end) != napi_ok ||
@@ -614,18 +616,23 @@ napi_value open_sealed_group(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "openSealedGroup: suite, start, end and format must be small whole numbers");
     return NULL;
   }
+  double from, to;
+  if (napi_get_value_double(env, argv[7], &from) != napi_ok || napi_get_value_double(env, argv[8], &to) != napi_ok || from != from || to != to) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "openSealedGroup: from and to must be numbers (or infinities)");
+    return NULL;
+  }
   uint8_t *key, *list, *target, *out;
   size_t key_len, list_len, target_len, out_len;
   double *st;
   if (!get_bytes(env, what, argv[1], "key", &key, &key_len) || !get_bytes(env, what, argv[2], "list", &list, &list_len) ||
-      !get_bytes(env, what, argv[5], "target", &target, &target_len) || !get_bytes(env, what, argv[7], "out", &out, &out_len) ||
-      !get_numbers(env, what, argv[8], "st", napi_float64_array, ST_FIELDS, (void **)&st, NULL))
+      !get_bytes(env, what, argv[5], "target", &target, &target_len) || !get_bytes(env, what, argv[9], "out", &out, &out_len) ||
+      !get_numbers(env, what, argv[10], "st", napi_float64_array, ST_FIELDS, (void **)&st, NULL))
     return NULL;
   if (key_len != (suite == SUITE_AES_256_GCM ? 32u : 16u) || start > end || end > list_len || !(st[ST_POS] >= 0 && st[ST_POS] <= (double)out_len)) {
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "openSealedGroup: key length, group range or output position out of range");
     return NULL;
   }
-  writer w = {.format = (int)format, .out = out, .pos = (size_t)st[ST_POS], .cap = out_len};
+  writer w = {.format = (int)format, .from = from, .to = to, .out = out, .pos = (size_t)st[ST_POS], .cap = out_len};
   opener k = {.suite = (int)suite};
   int result = OPEN_NOT_FAST;
   if (suite == SUITE_SM4_128_GCM) {

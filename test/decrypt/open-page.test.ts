@@ -3,8 +3,8 @@
 // it cannot print the same way for certain, and a record that does not authenticate is never printed.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { compileView, type ReadView } from '../../agent/decrypt/index.js';
-import { pageGroups, renderPage, renderShipped } from '../../agent/decrypt/open-page.js';
+import { compileView, parseWhere, type ReadView } from '../../agent/decrypt/index.js';
+import { nativeView, pageGroups, renderPage, renderShipped } from '../../agent/decrypt/open-page.js';
 import { nativeAddon } from '../../agent/native/addon.js';
 import { cipherFor, sealGroup, type DataKey, type SealTarget } from '../../agent/seal/index.js';
 import type { SealAlgorithm } from '../../agent/seal/aead.js';
@@ -80,8 +80,8 @@ describe.skipIf(!nativeAddon?.openSealedGroup)('the addon page opener', () => {
       for (const index of [false, true]) {
         const groups = Array.from({ length: 12 }, (_, i) => group(i + 1, i % 3 === 2));
         const list = shippedList(algorithm, mode, zip, groups, index);
-        for (const format of ['ndjson', 'raw', 'count'] as const) {
-          const { native, js, addonGroups } = both(list, { format });
+        for (const view of [{ format: 'ndjson' }, { format: 'raw' }, { format: 'count' }, { format: 'ndjson', fromTime: 1_700_000_001, toTime: 1_700_000_003 }] as ReadView[]) {
+          const { native, js, addonGroups } = both(list, view);
           expect(addonGroups).toBe(12);
           expect(native.failure).toBeUndefined();
           expect([native.lines, native.logs, native.groups]).toEqual([js.lines, js.logs, js.groups]);
@@ -90,6 +90,23 @@ describe.skipIf(!nativeAddon?.openSealedGroup)('the addon page opener', () => {
       }
     });
   }
+
+  it('applies a time window itself, and leaves any other filter to JavaScript', () => {
+    const list = shippedList('SM4_128_GCM', 'log', 'none', [group(4, false), group(5, false)]);
+    const window = compileView({ format: 'ndjson', fromTime: 1_700_000_002 });
+    const where = compileView({ format: 'ndjson', where: parseWhere('level = "ERROR" or content ~ "t"') });
+    expect(nativeView(window, [])).toBe(true);
+    expect(nativeView(where, [])).toBe(false);
+    expect(nativeView(compileView({ format: 'ndjson' }), ['level'])).toBe(false);
+    for (const view of [window, where]) {
+      const native = renderPage(list, pageGroups(list, true), keyFor, target, view, [], 1024);
+      const js = renderShipped(decodeLogGroupList(list), keyFor, target, view, [], 1024);
+      expect(native.out.equals(js.out)).toBe(true);
+      expect([native.lines, native.logs]).toEqual([js.lines, js.logs]);
+      expect(native.lines).toBeLessThan(native.logs);
+      expect(native.lines).toBeGreaterThan(0);
+    }
+  });
 
   it('opens clean groups itself and leaves odd ones to JavaScript', () => {
     const addon = nativeAddon!;
@@ -100,7 +117,7 @@ describe.skipIf(!nativeAddon?.openSealedGroup)('the addon page opener', () => {
       const suite = algorithm === 'SM4_128_GCM' ? 1 : 0;
       const open = (i: number) => {
         const st = new Float64Array(3);
-        const code = addon.openSealedGroup(suite, keys[algorithm].plaintext, list, spans[5 * i]!, spans[5 * i + 1]!, Buffer.from('proj-1|store.a|'), 0, Buffer.alloc(1 << 20), st);
+        const code = addon.openSealedGroup(suite, keys[algorithm].plaintext, list, spans[5 * i]!, spans[5 * i + 1]!, Buffer.from('proj-1|store.a|'), 0, -Infinity, Infinity, Buffer.alloc(1 << 20), st);
         return [code, st[1]];
       };
       expect(open(0)).toEqual([0, 30]);
@@ -114,7 +131,7 @@ describe.skipIf(!nativeAddon?.openSealedGroup)('the addon page opener', () => {
     nativeAddon!.pageGroups(list, spans);
     const st = new Float64Array(3);
     const out = Buffer.alloc(64, 0xaa);
-    expect(nativeAddon!.openSealedGroup(0, keys.AES_256_GCM.plaintext, list, spans[0]!, spans[1]!, Buffer.from('proj-1|store.a|'), 0, out.subarray(0, 32), st)).toBe(1);
+    expect(nativeAddon!.openSealedGroup(0, keys.AES_256_GCM.plaintext, list, spans[0]!, spans[1]!, Buffer.from('proj-1|store.a|'), 0, -Infinity, Infinity, out.subarray(0, 32), st)).toBe(1);
     expect([...st]).toEqual([0, 0, 0]);
     expect(out.subarray(32).every((b) => b === 0xaa)).toBe(true);
     // And grows its output from a tiny guess to the whole page.
