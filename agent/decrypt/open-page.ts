@@ -21,9 +21,9 @@ const EMPTY = Buffer.alloc(0);
 /** A group of a page: where in the list the addon opens it, or decoded for the record layer. */
 export type PageGroup = { start: number; end: number; suite: number; blob: string } | { group: LogGroup };
 
-/** The addon opens groups for a view without filters or with a time window alone (others need each log's decoded fields). */
+/** The addon opens groups for a view without --where (which needs each log's decoded fields): see CompiledView.groupLevel. */
 export function nativeView(view: CompiledView, trackFields: readonly string[]): boolean {
-  return addon !== undefined && view.timeOnly !== undefined && trackFields.length === 0;
+  return addon !== undefined && view.groupLevel !== undefined && trackFields.length === 0;
 }
 
 /** The groups of a LogGroupList, located by the addon when `native`, otherwise decoded. */
@@ -91,7 +91,7 @@ export function renderPage(
   const tracking = trackFields.length > 0;
   const targetBytes = Buffer.from(`${target.project}|${target.logstore}|`, 'utf8');
   const st = new Float64Array(3);
-  const window = view.timeOnly ?? { from: -Infinity, to: Infinity };
+  const filter = view.groupLevel ?? { from: -Infinity, to: Infinity, conditions: EMPTY };
   const native = nativeView(view, trackFields);
   let logs = 0;
   let opened = 0;
@@ -110,7 +110,7 @@ export function renderPage(
           st[0] = out.pos;
           st[1] = 0;
           st[2] = 0;
-          result = addon!.openSealedGroup(g.suite, key, list, g.start, g.end, targetBytes, FORMAT_CODES[view.format], window.from, window.to, out.buf, st);
+          result = addon!.openSealedGroup(g.suite, key, list, g.start, g.end, targetBytes, FORMAT_CODES[view.format], filter.from, filter.to, filter.conditions, out.buf, st);
           if (result === OPEN_NO_ROOM) out.ensure(out.buf.length - out.pos + 1); // twice the size
         } while (result === OPEN_NO_ROOM);
         if (result === OPEN_DONE) {

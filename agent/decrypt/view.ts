@@ -35,15 +35,39 @@ export interface CompiledView {
   format: OutputFormat;
   keep: (log: PlainLogLine) => boolean;
   keepLookup: ((get: FieldLookup) => boolean) | undefined;
-  /** The logs kept are those with from <= time < to, and no other filter applies (a view of --from/--to alone). */
-  timeOnly?: { from: number; to: number };
+  /**
+   * The view as a page opener that reads no log's fields applies it, when it can (no --where): the logs kept are
+   * those with from <= time < to whose group meets `conditions` (topic, source and tag equalities, see conditionBytes).
+   */
+  groupLevel?: { from: number; to: number; conditions: Uint8Array };
+}
+
+/** Topic (t), source (s) and tag (g) equalities as entries of a kind byte, then key and value each as LE32 length + UTF-8. */
+function conditionBytes(view: ReadView): Uint8Array | undefined {
+  const entries: Array<[string, string, string]> = [];
+  if (view.topic !== undefined) entries.push(['t', '', view.topic]);
+  if (view.source !== undefined) entries.push(['s', '', view.source]);
+  for (const [k, v] of view.tags ?? []) entries.push(['g', k, v]);
+  const parts: Buffer[] = [];
+  for (const [kind, key, value] of entries) {
+    const k = Buffer.from(key, 'utf8');
+    const v = Buffer.from(value, 'utf8');
+    // A lone surrogate has no UTF-8: such a value is compared by the JavaScript path.
+    if (k.toString('utf8') !== key || v.toString('utf8') !== value) return undefined;
+    const head = Buffer.alloc(5);
+    head[0] = kind.charCodeAt(0);
+    head.writeUInt32LE(k.length, 1);
+    const mid = Buffer.alloc(4);
+    mid.writeUInt32LE(v.length, 0);
+    parts.push(head, k, mid, v);
+  }
+  return Buffer.concat(parts);
 }
 
 export function compileView(view: ReadView): CompiledView {
   const expr = viewExpr(view);
   const compiled: CompiledView = { format: view.format, keep: expr ? compileWhere(expr) : () => true, keepLookup: expr ? compileWhereLookup(expr) : undefined };
-  if (view.where === undefined && view.topic === undefined && view.source === undefined && (view.tags ?? []).length === 0) {
-    compiled.timeOnly = { from: view.fromTime ?? -Infinity, to: view.toTime ?? Infinity };
-  }
+  const conditions = view.where === undefined ? conditionBytes(view) : undefined;
+  if (conditions) compiled.groupLevel = { from: view.fromTime ?? -Infinity, to: view.toTime ?? Infinity, conditions };
   return compiled;
 }

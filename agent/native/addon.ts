@@ -46,11 +46,25 @@ export interface NativeAddon {
    */
   pageGroups(list: Uint8Array, out: Uint32Array): number;
   /**
-   * Opens the shipped group list[start, end) under `key` and writes its logs with from <= Time < to at out[st[0]] in
-   * `format` (0 NDJSON, 1 raw, 2 count), adding lines written and logs read to st[1] and st[2]. Returns 0 (done), 1
-   * (`out` too small) or 2 (the group is left to JavaScript); nothing counts unless 0. `target` = "<project>|<logstore>|".
+   * Opens the shipped group list[start, end) under `key` and writes its logs with from <= Time < to, whose group meets
+   * `conditions` (CompiledView.groupLevel), at out[st[0]] in `format` (0 NDJSON, 1 raw, 2 count), adding lines written
+   * and logs read to st[1] and st[2]. Returns 0 (done), 1 (`out` too small) or 2 (the group is left to JavaScript);
+   * nothing counts unless 0. `target` = "<project>|<logstore>|".
    */
-  openSealedGroup(suite: number, key: Uint8Array, list: Uint8Array, start: number, end: number, target: Uint8Array, format: number, from: number, to: number, out: Uint8Array, st: Float64Array): number;
+  openSealedGroup(
+    suite: number,
+    key: Uint8Array,
+    list: Uint8Array,
+    start: number,
+    end: number,
+    target: Uint8Array,
+    format: number,
+    from: number,
+    to: number,
+    conditions: Uint8Array,
+    out: Uint8Array,
+    st: Float64Array,
+  ): number;
   /**
    * The state fieldTokens computes tokens with (field-tokens.c): HMAC-SHA256 states of `key` per field (names joined,
    * each ending at nameEnds[f]) and a cache of tokens; null when the addon cannot reach Node's OpenSSL SHA-256.

@@ -311,6 +311,10 @@ static size_t object_bound(const span *kv, uint32_t n) {
 typedef struct {
   int format;
   double from, to; /* logs with from <= Time < to are written */
+  /* Conditions on the group's Topic, Source and tags (--topic, --source, --tag), all of which must hold. */
+  const uint8_t *conditions;
+  size_t conditions_len;
+  bool group_kept; /* whether the group being written meets them */
   uint8_t *out;
   size_t pos, cap;
   double lines, logs;
@@ -319,8 +323,68 @@ typedef struct {
   size_t group_len, group_cap;
 } writer;
 
-/* The group's part of every line, from its Topic, Source and the tags [0, n). */
+static bool valid_utf8(const uint8_t *s, size_t n) {
+  for (size_t i = 0; i < n;) {
+    if (s[i] < 0x80) {
+      i++;
+      continue;
+    }
+    size_t len = utf8_sequence(s + i, n - i);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
+static uint32_t read_le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+
+/*
+ * Whether the group meets every condition: entries of a kind byte ('t' Topic, 's' Source, 'g' tag), then the tag key
+ * and the value each as a little-endian 32-bit length and the bytes. A tag's value is that of the last tag with the
+ * key, as in the object JavaScript builds; `__proto__` is no tag there. False in *ok for text JavaScript would decode
+ * with replacement characters.
+ */
+static bool group_meets(const writer *w, const uint8_t *p, const group_fields *g, const span *tags, uint32_t n, bool *ok) {
+  *ok = true;
+  bool meets = true;
+  for (size_t at = 0; at + 9 <= w->conditions_len;) {
+    uint8_t kind = w->conditions[at];
+    uint32_t key_len = read_le32(w->conditions + at + 1);
+    const uint8_t *key = w->conditions + at + 5;
+    uint32_t value_len = read_le32(key + key_len);
+    const uint8_t *value = key + key_len + 4;
+    at += 9 + (size_t)key_len + value_len;
+    const uint8_t *text = NULL;
+    size_t text_len = 0;
+    bool present = true;
+    if (kind == 't' || kind == 's') {
+      const span *f = kind == 't' ? &g->topic : &g->source;
+      text = p + f->vs;
+      text_len = f->ve - f->vs; // an absent Topic or Source reads as ""
+    } else {
+      present = false;
+      if (!(key_len == 9 && memcmp(key, "__proto__", 9) == 0)) {
+        for (uint32_t j = n; j-- > 0;) {
+          if (tags[j].ke - tags[j].ks == key_len && memcmp(p + tags[j].ks, key, key_len) == 0) {
+            text = p + tags[j].vs;
+            text_len = tags[j].ve - tags[j].vs;
+            present = true;
+            break;
+          }
+        }
+      }
+    }
+    if (present && !valid_utf8(text, text_len)) *ok = false;
+    if (!present || text_len != value_len || memcmp(text, value, value_len) != 0) meets = false;
+  }
+  return meets;
+}
+
+/* The group's part of every line, from its Topic, Source and the tags [0, n), and whether it meets the conditions. */
 static bool set_group_json(writer *w, const uint8_t *p, const group_fields *g, const span *tags, uint32_t n) {
+  bool ok;
+  w->group_kept = group_meets(w, p, g, tags, n, &ok);
+  if (!ok) return false;
   if (w->format != FORMAT_NDJSON) return true;
   if (!keys_in_order(p, tags, n)) return false;
   size_t topic_len = g->has_topic ? g->topic.ve - g->topic.vs : 0, source_len = g->has_source ? g->source.ve - g->source.vs : 0;
@@ -349,7 +413,7 @@ static bool set_group_json(writer *w, const uint8_t *p, const group_fields *g, c
 /* One log as the format prints it; OPEN_NO_ROOM when `out` is full. */
 static int emit(writer *w, const uint8_t *p, const log_fields *log, uint32_t time, bool has_time_ns, uint32_t time_ns) {
   w->logs++;
-  if (!((double)time >= w->from && (double)time < w->to)) return OPEN_DONE;
+  if (!w->group_kept || !((double)time >= w->from && (double)time < w->to)) return OPEN_DONE;
   if (w->format == FORMAT_COUNT) {
     w->lines++;
     return OPEN_DONE;
@@ -599,16 +663,17 @@ static int open_group(writer *w, opener *k, const uint8_t *p, size_t start, size
 }
 
 /*
- * openSealedGroup(suite, key, list, start, end, target, format, from, to, out, st): number
+ * openSealedGroup(suite, key, list, start, end, target, format, from, to, conditions, out, st): number
  * Opens the shipped LogGroup at list[start, end) under `key` (suite 0 = AES_256_GCM, 1 = SM4_128_GCM; `target` =
- * "<project>|<logstore>|") and writes its logs with from <= Time < to in `format` (0 NDJSON, 1 raw, 2 count) at
- * out[st[0]], adding to st[1] (lines written) and st[2] (logs read). Returns OPEN_DONE (st updated), OPEN_NO_ROOM (out too small: nothing
+ * "<project>|<logstore>|") and writes its logs with from <= Time < to whose group meets `conditions` (see
+ * group_meets) in `format` (0 NDJSON, 1 raw, 2 count) at out[st[0]], adding to st[1] (lines written) and st[2] (logs
+ * read). Returns OPEN_DONE (st updated), OPEN_NO_ROOM (out too small: nothing
  * counts, st untouched) or OPEN_NOT_FAST (the group is JavaScript's to open: nothing counts, st untouched).
  */
 napi_value open_sealed_group(napi_env env, napi_callback_info info) {
   static const char *what = "openSealedGroup";
-  napi_value argv[11];
-  if (!get_args(env, what, info, 11, argv)) return NULL;
+  napi_value argv[12];
+  if (!get_args(env, what, info, 12, argv)) return NULL;
   uint32_t suite, start, end, format;
   if (napi_get_value_uint32(env, argv[0], &suite) != napi_ok || suite > SUITE_SM4_128_GCM ||
       napi_get_value_uint32(env, argv[3], &start) != napi_ok || napi_get_value_uint32(env, argv[4], &end) != napi_ok ||
@@ -621,18 +686,29 @@ napi_value open_sealed_group(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "openSealedGroup: from and to must be numbers (or infinities)");
     return NULL;
   }
-  uint8_t *key, *list, *target, *out;
-  size_t key_len, list_len, target_len, out_len;
+  uint8_t *key, *list, *target, *conditions, *out;
+  size_t key_len, list_len, target_len, conditions_len, out_len;
   double *st;
   if (!get_bytes(env, what, argv[1], "key", &key, &key_len) || !get_bytes(env, what, argv[2], "list", &list, &list_len) ||
-      !get_bytes(env, what, argv[5], "target", &target, &target_len) || !get_bytes(env, what, argv[9], "out", &out, &out_len) ||
-      !get_numbers(env, what, argv[10], "st", napi_float64_array, ST_FIELDS, (void **)&st, NULL))
+      !get_bytes(env, what, argv[5], "target", &target, &target_len) ||
+      !get_bytes(env, what, argv[9], "conditions", &conditions, &conditions_len) || !get_bytes(env, what, argv[10], "out", &out, &out_len) ||
+      !get_numbers(env, what, argv[11], "st", napi_float64_array, ST_FIELDS, (void **)&st, NULL))
     return NULL;
+  for (size_t at = 0; at < conditions_len;) {
+    uint32_t key_n = at + 9 <= conditions_len ? read_le32(conditions + at + 1) : 0, value_n = 0;
+    bool whole = at + 9 <= conditions_len && (conditions[at] == 't' || conditions[at] == 's' || conditions[at] == 'g') &&
+                 key_n <= conditions_len - at - 9 && (value_n = read_le32(conditions + at + 5 + key_n)) <= conditions_len - at - 9 - key_n;
+    if (!whole) {
+      napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "openSealedGroup: conditions must be whole entries (kind, key, value)");
+      return NULL;
+    }
+    at += 9 + (size_t)key_n + value_n;
+  }
   if (key_len != (suite == SUITE_AES_256_GCM ? 32u : 16u) || start > end || end > list_len || !(st[ST_POS] >= 0 && st[ST_POS] <= (double)out_len)) {
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "openSealedGroup: key length, group range or output position out of range");
     return NULL;
   }
-  writer w = {.format = (int)format, .from = from, .to = to, .out = out, .pos = (size_t)st[ST_POS], .cap = out_len};
+  writer w = {.format = (int)format, .from = from, .to = to, .conditions = conditions, .conditions_len = conditions_len, .group_kept = true, .out = out, .pos = (size_t)st[ST_POS], .cap = out_len};
   opener k = {.suite = (int)suite};
   int result = OPEN_NOT_FAST;
   if (suite == SUITE_SM4_128_GCM) {
