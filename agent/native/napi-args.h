@@ -95,6 +95,9 @@ static inline int get_args(napi_env env, const char *what, napi_callback_info in
 
 /* base64 (base64.c) of n bytes at out: 4 * ceil(n / 3) characters, the count returned. */
 size_t base64_write(const uint8_t *in, size_t n, uint8_t *out);
+/* Strict base64 (base64.c) of n characters into out, which has base64_read_room(n) bytes; false if it is not. */
+bool base64_read(const uint8_t *s, size_t n, uint8_t *out, size_t *len);
+size_t base64_read_room(size_t n);
 
 /* Functions of the addon, registered by addon.c. */
 napi_value ghash_init(napi_env env, napi_callback_info info);

@@ -469,38 +469,6 @@ static int write_plain_group(writer *w, const uint8_t *p, size_t n, uint32_t rec
 
 /* ---- records ---- */
 
-/* Strict standard base64 (length a multiple of four, padding only at the end) into out; false for anything else. */
-static bool base64_read(const uint8_t *s, size_t n, uint8_t *out, size_t *len) {
-  static int8_t table[256];
-  static bool ready;
-  if (!ready) { // idempotent: threads that race here write the same values
-    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (int i = 0; i < 256; i++) table[i] = -1;
-    for (int i = 0; i < 64; i++) table[(uint8_t)alphabet[i]] = (int8_t)i;
-    ready = true;
-  }
-  if (n % 4 != 0) return false;
-  size_t pad = n >= 1 && s[n - 1] == '=' ? (n >= 2 && s[n - 2] == '=' ? 2 : 1) : 0;
-  size_t full = (n - pad) / 4 * 4, o = 0;
-  for (size_t i = 0; i < full; i += 4) {
-    int a = table[s[i]], b = table[s[i + 1]], c = table[s[i + 2]], d = table[s[i + 3]];
-    if ((a | b | c | d) < 0) return false;
-    uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
-    out[o++] = (uint8_t)(v >> 16);
-    out[o++] = (uint8_t)(v >> 8);
-    out[o++] = (uint8_t)v;
-  }
-  if (pad > 0) {
-    int a = table[s[full]], b = table[s[full + 1]], c = pad == 1 ? table[s[full + 2]] : 0;
-    if ((a | b | c) < 0) return false;
-    uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6;
-    out[o++] = (uint8_t)(v >> 16);
-    if (pad == 1) out[o++] = (uint8_t)(v >> 8);
-  }
-  *len = o;
-  return true;
-}
-
 typedef struct {
   int suite;
   sm4_gcm_key *sm4;
@@ -630,7 +598,7 @@ static int open_group(writer *w, opener *k, const uint8_t *p, size_t start, size
 
     span rec = shipped.pairs[0];
     size_t text_len = rec.ve - rec.vs, sealed_len;
-    uint8_t *sealed = room(&sealed_buf, text_len / 4 * 3 + 3);
+    uint8_t *sealed = room(&sealed_buf, base64_read_room(text_len));
     if (!sealed || !base64_read(p + rec.vs, text_len, sealed, &sealed_len) || sealed_len < NONCE + TAG) return OPEN_NOT_FAST;
     uint8_t *a = write_decimal(aad + aad_fixed, shipped.time);
     *a++ = '|';

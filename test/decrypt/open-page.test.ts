@@ -135,6 +135,19 @@ describe.skipIf(!nativeAddon?.openSealedGroup)('the addon page opener', () => {
     }
   });
 
+  it('reads records of every length itself (base64 a step of 32 characters at a time, and the rest)', () => {
+    // Mode `log` seals each line as a record of its own: lines of 0 to 299 bytes give every length of base64 tail.
+    const lines: LogGroup = { logTags: [], logs: Array.from({ length: 300 }, (_, n) => ({ time: 1_700_000_000, contents: [{ key: 'content', value: 'é'.repeat(n >> 1) + 'x'.repeat(n & 1) }] })) };
+    for (const algorithm of ['AES_256_GCM', 'SM4_128_GCM'] as const) {
+      const list = shippedList(algorithm, 'log', 'none', [lines]);
+      const spans = new Uint32Array(5);
+      expect(nativeAddon!.pageGroups(list, spans)).toBe(1);
+      const st = new Float64Array(3);
+      const code = nativeAddon!.openSealedGroup(algorithm === 'SM4_128_GCM' ? 1 : 0, keys[algorithm].plaintext, list, spans[0]!, spans[1]!, Buffer.from('proj-1|store.a|'), 1, -Infinity, Infinity, new Uint8Array(0), Buffer.alloc(1 << 20), st);
+      expect([code, st[1]]).toEqual([0, 300]);
+    }
+  });
+
   it('asks for more room rather than writing past the end of out', () => {
     const list = shippedList('AES_256_GCM', 'group', 'lz4', [group(1, false)]);
     const spans = new Uint32Array(5);
