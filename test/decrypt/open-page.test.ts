@@ -1,14 +1,14 @@
 // The addon's page opener (open-group.c through open-page.ts) writes exactly what the JavaScript record layer
 // writes, for both suites, both modes, every format, with and without tokens; it leaves to JavaScript every group
 // it cannot print the same way for certain, and a record that does not authenticate is never printed.
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { compileView, parseWhere, type ReadView } from '../../agent/decrypt/index.js';
 import { nativeView, pageGroups, renderPage, renderShipped } from '../../agent/decrypt/open-page.js';
 import { nativeAddon } from '../../agent/native/addon.js';
 import { cipherFor, sealGroup, type DataKey, type SealTarget } from '../../agent/seal/index.js';
 import type { SealAlgorithm } from '../../agent/seal/aead.js';
-import { decodeLogGroupList, encodeLogGroupList, type ContentValue, type LogGroup } from '../../agent/wire/loggroup.js';
+import { decodeLogGroupList, encodeLogGroup, encodeLogGroupList, type ContentValue, type LogGroup } from '../../agent/wire/loggroup.js';
 
 const target = { project: 'proj-1', logstore: 'store.a' };
 const keys: Record<SealAlgorithm, DataKey> = {
@@ -146,6 +146,71 @@ describe.skipIf(!nativeAddon?.openSealedGroup)('the addon page opener', () => {
       const code = nativeAddon!.openSealedGroup(algorithm === 'SM4_128_GCM' ? 1 : 0, keys[algorithm].plaintext, list, spans[0]!, spans[1]!, Buffer.from('proj-1|store.a|'), 1, -Infinity, Infinity, new Uint8Array(0), Buffer.alloc(1 << 20), st);
       expect([code, st[1]]).toEqual([0, 300]);
     }
+  });
+
+  it('prints an authentic but malformed plaintext exactly as the record layer does, or leaves it to it', () => {
+    // Whoever holds the data key can seal any bytes: the parser behind the AEAD meets protobuf that is cut, padded
+    // and flipped. Each case goes both ways; whenever the addon prints, it prints what the record layer prints.
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const key = keys.AES_256_GCM.plaintext;
+    const seal = (plain: Buffer, aad: string): string => {
+      const nonce = randomBytes(12);
+      const c = createCipheriv('aes-256-gcm', key, nonce);
+      c.setAAD(Buffer.from(aad));
+      const ct = Buffer.concat([c.update(plain), c.final()]);
+      return Buffer.concat([nonce, ct, c.getAuthTag()]).toString('base64');
+    };
+    const mutate = (b: Uint8Array): Buffer => {
+      let m = Buffer.from(b);
+      for (let e = 1 + rnd(3); e > 0 && m.length > 0; e--) {
+        const k = rnd(4);
+        if (k === 0) m[rnd(m.length)] = rnd(256);
+        else if (k === 1) m[rnd(m.length)]! ^= 1 << rnd(8);
+        else if (k === 2) m = m.subarray(0, rnd(m.length + 1));
+        else {
+          const at = rnd(m.length);
+          m = Buffer.concat([m.subarray(0, at), randomBytes(rnd(6)), m.subarray(at)]);
+        }
+      }
+      return m;
+    };
+    const header = (mode: string) => [
+      { key: '__seal_v__', value: '1' },
+      { key: '__seal_alg__', value: 'AES_256_GCM' },
+      { key: '__seal_mode__', value: mode },
+      { key: '__seal_cmk__', value: 'cmk' },
+      { key: '__seal_dk__', value: keys.AES_256_GCM.blob },
+      ...(mode === 'group' ? [{ key: '__seal_zip__', value: 'none' }] : []),
+    ];
+    const plainGroup = encodeLogGroup(group(3, false));
+    const plainContents = encodeLogGroup({ logTags: [], logs: [{ time: 1, contents: [{ key: 'content', value: 'a "b" ✓' }, { key: 'level', value: 'x\ty' }] }] }).subarray(4);
+    let printed = 0;
+    for (let i = 0; i < 600; i++) {
+      const time = 1_700_000_000 + rnd(3);
+      let shipped: LogGroup;
+      if (i % 2) {
+        const plain = mutate(plainGroup);
+        shipped = { logTags: header('group'), logs: [{ time, contents: [{ key: '__sealed__', value: seal(plain, `logseal/1|group|AES_256_GCM|proj-1|store.a|${time}|${plain.length}`) }, { key: '__raw__', value: String(plain.length) }] }] };
+      } else {
+        const plain = mutate(plainContents);
+        shipped = { topic: 't', logTags: [...header('log'), { key: 'z', value: 'q' }], logs: [{ time, contents: [{ key: '__sealed__', value: seal(plain, `logseal/1|log|AES_256_GCM|proj-1|store.a|${time}|0`) }] }] };
+      }
+      const list = Buffer.from(encodeLogGroupList([shipped]));
+      for (const format of ['ndjson', 'raw', 'count'] as const) {
+        const view = compileView({ format });
+        const groups = pageGroups(list, true);
+        const native = renderPage(list, groups, keyFor, target, view, [], 64);
+        const js = renderShipped(decodeLogGroupList(list), keyFor, target, view, [], 64);
+        expect([native.out.equals(js.out), native.lines, native.logs, native.failure]).toEqual([true, js.lines, js.logs, js.failure]);
+        const spans = new Uint32Array(5);
+        nativeAddon!.pageGroups(list, spans);
+        const st = new Float64Array(3);
+        if (nativeAddon!.openSealedGroup(0, key, list, spans[0]!, spans[1]!, Buffer.from('proj-1|store.a|'), 0, -Infinity, Infinity, new Uint8Array(0), Buffer.alloc(1 << 16), st) === 0) printed++;
+      }
+    }
+    // Some of the damage leaves a well-formed plaintext the addon prints itself.
+    expect(printed).toBeGreaterThan(50);
   });
 
   it('asks for more room rather than writing past the end of out', () => {
