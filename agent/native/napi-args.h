@@ -115,6 +115,7 @@ napi_value seal_batch_suites(napi_env env, napi_callback_info info);
 napi_value field_values(napi_env env, napi_callback_info info);
 napi_value open_sealed_group(napi_env env, napi_callback_info info);
 napi_value page_groups(napi_env env, napi_callback_info info);
+napi_value copy_bytes(napi_env env, napi_callback_info info);
 napi_value field_tokens_init(napi_env env, napi_callback_info info);
 napi_value field_tokens(napi_env env, napi_callback_info info);
 

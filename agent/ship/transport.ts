@@ -2,6 +2,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Endpoint } from './endpoint.js';
+import { copyBytes } from '../native/copy-bytes.js';
 import { SlsError } from './errors.js';
 
 export interface HttpCall {
@@ -129,7 +130,7 @@ export class Transport {
         const into = status >= 200 && status < 300 && Number.isSafeInteger(length) && length >= 0 ? call.bodyInto?.(length) : undefined;
         res.on('data', (chunk: Buffer) => {
           if (into) {
-            if (size + chunk.length <= into.length) chunk.copy(into, size);
+            if (size + chunk.length <= into.length) copyBytes(chunk, into, size);
           } else {
             chunks.push(chunk);
           }
