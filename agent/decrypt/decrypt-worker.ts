@@ -2,7 +2,7 @@
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import { decompressBody, type PulledBody } from '../ship/pull-body.js';
 import type { RenderedGroups, SealedFor } from './open-groups.js';
-import { missingPageBlobs, nativeView, pageGroups, renderPage } from './open-page.js';
+import { missingPageBlobs, pageGroups, renderPage } from './open-page.js';
 import { compileView, type CompiledView, type ReadView } from './view.js';
 
 /** The body moved here, or where it lies in the pool's shared memory. */
@@ -68,7 +68,7 @@ export default function openPageInWorker(task: PageTask): unknown {
   const body = 'body' in source ? source.body : Buffer.from(bodySlots[source.bodySlot]!, 0, source.length);
   const list = decompressBody({ body, compressType: source.compressType, rawSize: source.rawSize }, scratchOf);
   const view = filterFor(task.view);
-  const groups = pageGroups(list, nativeView(view, task.trackFields));
+  const groups = pageGroups(list, true);
   const keyFor = (blob: string) => keys.get(blob);
   const blobs = missingPageBlobs(groups, keyFor);
   if (blobs.length > 0) {

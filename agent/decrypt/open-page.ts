@@ -1,25 +1,41 @@
 // One PullLogs page (a LogGroupList) opened and rendered: a shipped group per addon call where the addon can
-// (agent/native/open-group.c), the JavaScript record layer for every other group. The output bytes are the same
+// (agent/native/open-group.c), the JavaScript record layer for every other group. For a view with --where the addon
+// only opens the records and the byte renderer of the record layer filters them. The output bytes are the same
 // either way; the addon only leaves out the strings and objects of the decoded page.
 import { nativeAddon } from '../native/addon.js';
 import { decodeLogGroup, decodeLogGroupList, type LogGroup } from '../wire/loggroup.js';
+import type { OpenedRecords } from '../seal/index.js';
+import type { LogTag } from '../wire/loggroup.js';
+import { readUtf8 } from '../wire/utf8.js';
 import { GroupNotOpened, missingBlobs, renderOneShipped, type KeyLookup, type RenderedGroups, type SealedFor } from './open-groups.js';
 import { FieldTracker, OutputBuilder } from './render.js';
+import { NotFastPath, renderRecords } from './render-bytes.js';
 import type { CompiledView } from './view.js';
 
 const addon = nativeAddon?.openSealedGroup ? nativeAddon : undefined;
 // AES needs Node's own OpenSSL from the addon: where it cannot reach it, AES groups go the JavaScript way.
 const nativeSuites = new Set(addon?.sealBatchSuites() ?? []);
 const FORMAT_CODES = { ndjson: 0, raw: 1, count: 2 } as const;
+const FORMAT_OPENED = 3;
 const FIELDS = 5; // per group from pageGroups: start, end, blob start, blob end, flags
 const UNKNOWN = 0xffffffff;
 const SM4 = 1;
+const LOG_MODE = 2;
 const OPEN_DONE = 0;
 const OPEN_NO_ROOM = 1;
 const EMPTY = Buffer.alloc(0);
 
+/** A group the addon located in the list: where it lies, its suite and mode, and its data key's blob. */
+interface LocatedGroup {
+  start: number;
+  end: number;
+  suite: number;
+  log: boolean;
+  blob: string;
+}
+
 /** A group of a page: where in the list the addon opens it, or decoded for the record layer. */
-export type PageGroup = { start: number; end: number; suite: number; blob: string } | { group: LogGroup };
+export type PageGroup = LocatedGroup | { group: LogGroup };
 
 /** The addon opens groups for a view without --where (which needs each log's decoded fields): see CompiledView.groupLevel. */
 export function nativeView(view: CompiledView, trackFields: readonly string[]): boolean {
@@ -42,7 +58,7 @@ export function pageGroups(list: Buffer, native: boolean): PageGroup[] {
     const start = spans[at]!, end = spans[at + 1]!, flags = spans[at + 4]!;
     const suite = flags & SM4 ? 'SM4_128_GCM' : 'AES_256_GCM';
     if (flags === UNKNOWN || !nativeSuites.has(suite)) groups.push({ group: decodeLogGroup(list.subarray(start, end)) });
-    else groups.push({ start, end, suite: flags & SM4, blob: list.toString('utf8', spans[at + 2]!, spans[at + 3]!) });
+    else groups.push({ start, end, suite: flags & SM4, log: (flags & LOG_MODE) !== 0, blob: list.toString('utf8', spans[at + 2]!, spans[at + 3]!) });
   }
   return groups;
 }
@@ -72,6 +88,63 @@ export function renderShipped(
   return renderPage(EMPTY, groups.map((group) => ({ group })), keyFor, target, view, trackFields, expectedBytes);
 }
 
+// The opened records of one group (FORMAT_OPENED), reused from group to group.
+let opening = Buffer.alloc(0);
+
+/** The records of a located group opened by the addon, or undefined when it leaves the group to the record layer. */
+function openedByAddon(g: LocatedGroup, key: Uint8Array, list: Buffer, targetBytes: Buffer, st: Float64Array): OpenedRecords | undefined {
+  // A group's plaintext is a few times its sealed size (LZ4); the buffer doubles until it fits.
+  if (opening.length < 4 * (g.end - g.start)) opening = Buffer.allocUnsafeSlow(Math.max(1 << 16, 4 * (g.end - g.start)));
+  for (;;) {
+    st[0] = 0;
+    const result = addon!.openSealedGroup(g.suite, key, list, g.start, g.end, targetBytes, FORMAT_OPENED, -Infinity, Infinity, EMPTY, opening, st);
+    if (result === OPEN_DONE) return readOpened(opening, st[0]!, g.log);
+    if (result !== OPEN_NO_ROOM) return undefined;
+    opening = Buffer.allocUnsafeSlow(opening.length * 2);
+  }
+}
+
+/** FORMAT_OPENED as open-group.c lays it out: little-endian 32-bit numbers, texts as a length and their bytes. */
+function readOpened(b: Buffer, end: number, log: boolean): OpenedRecords {
+  let at = 0;
+  const u32 = (): number => {
+    at += 4;
+    return b.readUInt32LE(at - 4);
+  };
+  const bytes = (): Buffer => {
+    const n = u32();
+    at += n;
+    return b.subarray(at - n, at);
+  };
+  const text = (): string => {
+    const t = bytes();
+    return readUtf8(b, t.byteOffset - b.byteOffset, t.byteOffset - b.byteOffset + t.length);
+  };
+  if (!log) {
+    const records: Array<{ plaintext: Uint8Array; time: number }> = [];
+    while (at < end) {
+      const time = u32();
+      records.push({ time, plaintext: bytes() });
+    }
+    return { mode: 'group', records };
+  }
+  const hasTopic = u32() !== 0;
+  const topic = text();
+  const hasSource = u32() !== 0;
+  const source = text();
+  const logTags: LogTag[] = [];
+  for (let n = u32(); n > 0; n--) logTags.push({ key: text(), value: text() });
+  const records: Array<{ contents: Uint8Array; time: number; timeNs?: number }> = [];
+  while (at < end) {
+    const time = u32();
+    const hasNs = u32() !== 0;
+    const timeNs = u32();
+    const contents = bytes();
+    records.push(hasNs ? { contents, time, timeNs } : { contents, time });
+  }
+  return { mode: 'log', records, logTags, ...(hasTopic ? { topic } : {}), ...(hasSource ? { source } : {}) };
+}
+
 /**
  * Opens the page's groups in order and renders the logs the view keeps; stops at the first group that does not open,
  * as renderShipped does. Every group's key must be known to `keyFor` (see missingPageBlobs).
@@ -99,9 +172,24 @@ export function renderPage(
   for (const g of groups) {
     const mark = out.mark();
     try {
-      if ('group' in g || !native) {
-        const group = 'group' in g ? g.group : decodeLogGroup(list.subarray(g.start, g.end));
-        logs += renderOneShipped(group, keyFor, target, view, fields, tracking, out);
+      if ('group' in g) {
+        logs += renderOneShipped(g.group, keyFor, target, view, fields, tracking, out);
+      } else if (!native) {
+        // --where: the addon opens the records; the byte renderer filters and prints them, or else the record layer.
+        const key = keyFor(g.blob);
+        if (!key) throw new RangeError('renderPage: no data key for the group: load it first');
+        const records = openedByAddon(g, key, list, targetBytes, st);
+        let rendered = false;
+        if (records) {
+          try {
+            logs += renderRecords(records, view.format, view.keepLookup, out, tracking ? fields : undefined);
+            rendered = true;
+          } catch (err) {
+            if (!(err instanceof NotFastPath)) throw err;
+            out.reset(mark);
+          }
+        }
+        if (!rendered) logs += renderOneShipped(decodeLogGroup(list.subarray(g.start, g.end)), keyFor, target, view, fields, tracking, out);
       } else {
         const key = keyFor(g.blob);
         if (!key) throw new RangeError('renderPage: no data key for the group: load it first');

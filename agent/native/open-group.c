@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { FORMAT_NDJSON = 0, FORMAT_RAW = 1, FORMAT_COUNT = 2 };
+// FORMAT_OPENED: no lines, the records' plaintext for JavaScript to filter (--where needs each log's fields), laid out
+// as openedRecords in agent/decrypt/open-page.ts reads it.
+enum { FORMAT_NDJSON = 0, FORMAT_RAW = 1, FORMAT_COUNT = 2, FORMAT_OPENED = 3 };
 enum { OPEN_DONE = 0, OPEN_NO_ROOM = 1, OPEN_NOT_FAST = 2 };
 enum { ST_POS, ST_LINES, ST_LOGS, ST_FIELDS };
 // pageGroups: five numbers a group (start, end, blob start, blob end, flags).
@@ -450,6 +452,31 @@ static int emit(writer *w, const uint8_t *p, const log_fields *log, uint32_t tim
   return OPEN_DONE;
 }
 
+/* n bytes at the output position; false when out has no room. */
+static bool put(writer *w, const void *b, size_t n) {
+  if (n > w->cap - w->pos) return false;
+  memcpy(w->out + w->pos, b, n);
+  w->pos += n;
+  return true;
+}
+
+static bool put_u32(writer *w, uint32_t v) {
+  uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+  return put(w, b, 4);
+}
+
+/* FORMAT_OPENED, mode `log`: the group's Topic, Source and tags, each text as a length and its bytes. */
+static bool put_group_fields(writer *w, const uint8_t *p, const group_fields *g, const span *tags, uint32_t n) {
+  bool ok = put_u32(w, g->has_topic) && put_u32(w, g->topic.ve - g->topic.vs) && put(w, p + g->topic.vs, g->topic.ve - g->topic.vs) &&
+            put_u32(w, g->has_source) && put_u32(w, g->source.ve - g->source.vs) && put(w, p + g->source.vs, g->source.ve - g->source.vs) &&
+            put_u32(w, n);
+  for (uint32_t j = 0; ok && j < n; j++) {
+    ok = put_u32(w, tags[j].ke - tags[j].ks) && put(w, p + tags[j].ks, tags[j].ke - tags[j].ks) && put_u32(w, tags[j].ve - tags[j].vs) &&
+         put(w, p + tags[j].vs, tags[j].ve - tags[j].vs);
+  }
+  return ok;
+}
+
 /* The logs of a plaintext LogGroup (mode `group`); its logs' smallest Time must be the record's Time. */
 static int write_plain_group(writer *w, const uint8_t *p, size_t n, uint32_t record_time, log_fields *log) {
   group_fields g;
@@ -576,6 +603,7 @@ static int open_group(writer *w, opener *k, const uint8_t *p, size_t start, size
   bool log_mode = h.flags & FLAG_LOG;
   // Mode `log` keeps Topic, Source and the tags after the header in the clear: every line shares them.
   if (log_mode && !set_group_json(w, p, &g, g.tags + h.tag_count, g.tag_count - h.tag_count)) return OPEN_NOT_FAST;
+  if (log_mode && w->format == FORMAT_OPENED && !put_group_fields(w, p, &g, g.tags + h.tag_count, g.tag_count - h.tag_count)) return OPEN_NO_ROOM;
 
   uint8_t aad[600];
   int prefix = snprintf((char *)aad, sizeof aad, "logseal/1|%s|%s|", log_mode ? "log" : "group", k->suite == SUITE_SM4_128_GCM ? "SM4_128_GCM" : "AES_256_GCM");
@@ -608,7 +636,13 @@ static int open_group(writer *w, opener *k, const uint8_t *p, size_t start, size
     if (!body || !open_record(k, sealed, sealed_len, aad, (size_t)(a - aad), body)) return OPEN_NOT_FAST;
 
     int r;
-    if (log_mode) {
+    if (log_mode && w->format == FORMAT_OPENED) {
+      w->logs++;
+      r = put_u32(w, shipped.time) && put_u32(w, shipped.has_time_ns) && put_u32(w, shipped.time_ns) && put_u32(w, (uint32_t)body_len) &&
+                  put(w, body, body_len)
+              ? OPEN_DONE
+              : OPEN_NO_ROOM;
+    } else if (log_mode) {
       // The plaintext is the Log's Contents alone: a Time in it is not the shipped one, left to JavaScript.
       if (!scan_log(body, 0, body_len, &plain) || plain.has_time || plain.has_time_ns) return OPEN_NOT_FAST;
       r = emit(w, body, &plain, shipped.time, shipped.has_time_ns, shipped.time_ns);
@@ -623,7 +657,8 @@ static int open_group(writer *w, opener *k, const uint8_t *p, size_t start, size
       } else if (body_len != raw) {
         return OPEN_NOT_FAST;
       }
-      r = write_plain_group(w, text, (size_t)raw, shipped.time, &plain);
+      if (w->format == FORMAT_OPENED) r = put_u32(w, shipped.time) && put_u32(w, (uint32_t)raw) && put(w, text, (size_t)raw) ? OPEN_DONE : OPEN_NO_ROOM;
+      else r = write_plain_group(w, text, (size_t)raw, shipped.time, &plain);
     }
     if (r != OPEN_DONE) return r;
   }
@@ -634,8 +669,8 @@ static int open_group(writer *w, opener *k, const uint8_t *p, size_t start, size
  * openSealedGroup(suite, key, list, start, end, target, format, from, to, conditions, out, st): number
  * Opens the shipped LogGroup at list[start, end) under `key` (suite 0 = AES_256_GCM, 1 = SM4_128_GCM; `target` =
  * "<project>|<logstore>|") and writes its logs with from <= Time < to whose group meets `conditions` (see
- * group_meets) in `format` (0 NDJSON, 1 raw, 2 count) at out[st[0]], adding to st[1] (lines written) and st[2] (logs
- * read). Returns OPEN_DONE (st updated), OPEN_NO_ROOM (out too small: nothing
+ * group_meets) in `format` (0 NDJSON, 1 raw, 2 count; 3 the opened records instead, see FORMAT_OPENED) at out[st[0]],
+ * adding to st[1] (lines written) and st[2] (logs read). Returns OPEN_DONE (st updated), OPEN_NO_ROOM (out too small: nothing
  * counts, st untouched) or OPEN_NOT_FAST (the group is JavaScript's to open: nothing counts, st untouched).
  */
 napi_value open_sealed_group(napi_env env, napi_callback_info info) {
@@ -645,7 +680,7 @@ napi_value open_sealed_group(napi_env env, napi_callback_info info) {
   uint32_t suite, start, end, format;
   if (napi_get_value_uint32(env, argv[0], &suite) != napi_ok || suite > SUITE_SM4_128_GCM ||
       napi_get_value_uint32(env, argv[3], &start) != napi_ok || napi_get_value_uint32(env, argv[4], &end) != napi_ok ||
-      napi_get_value_uint32(env, argv[6], &format) != napi_ok || format > FORMAT_COUNT) {
+      napi_get_value_uint32(env, argv[6], &format) != napi_ok || format > FORMAT_OPENED) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "openSealedGroup: suite, start, end and format must be small whole numbers");
     return NULL;
   }

@@ -58,11 +58,11 @@ function shippedList(algorithm: SealAlgorithm, mode: SealTarget['mode'], zip: Se
 }
 
 /** The addon's way and the record layer's way over the same page. */
-function both(list: Buffer, view: ReadView) {
+function both(list: Buffer, view: ReadView, trackFields: string[] = []) {
   const compiled = compileView(view);
   const groups = pageGroups(list, true);
-  const native = renderPage(list, groups, keyFor, target, compiled, [], 1024);
-  const js = renderShipped(decodeLogGroupList(list), keyFor, target, compiled, [], 1024);
+  const native = renderPage(list, groups, keyFor, target, compiled, trackFields, 1024);
+  const js = renderShipped(decodeLogGroupList(list), keyFor, target, compiled, trackFields, 1024);
   return { native, js, addonGroups: groups.filter((g) => !('group' in g)).length };
 }
 
@@ -94,6 +94,11 @@ describe.skipIf(!nativeAddon?.openSealedGroup)('the addon page opener', () => {
           expect([native.lines, native.logs, native.groups]).toEqual([js.lines, js.logs, js.groups]);
           expect(native.out.equals(js.out)).toBe(true);
         }
+        // --where: the addon opens the records and the byte renderer filters them, the fields seen reported alike.
+        const where = { format: 'ndjson', where: parseWhere('level = "plain" or content ~ "ü" or __tag__:env = "dev\\n" or nothere = "x"') } as ReadView;
+        const { native, js } = both(list, where, ['level', 'nothere', 'msg']);
+        expect([native.out.equals(js.out), native.lines, native.logs, native.seen.sort()]).toEqual([true, js.lines, js.logs, js.seen.sort()]);
+        expect(native.lines).toBeGreaterThan(0);
       }
     });
   }
@@ -132,6 +137,10 @@ describe.skipIf(!nativeAddon?.openSealedGroup)('the addon page opener', () => {
       };
       expect(open(0)).toEqual([0, 30]);
       expect(open(1)[0]).toBe(2);
+      // The records alone, for a view with --where: opened by the addon too.
+      const st = new Float64Array(3);
+      expect(addon.openSealedGroup(suite, keys[algorithm].plaintext, list, spans[0]!, spans[1]!, Buffer.from('proj-1|store.a|'), 3, -Infinity, Infinity, new Uint8Array(0), Buffer.alloc(1 << 20), st)).toBe(0);
+      expect(st[0]).toBeGreaterThan(30 * 10);
     }
   });
 
