@@ -1,5 +1,6 @@
 // Footprint benchmark: the real agent idle, starting up, and shipping a fixed 10 MB/s of 512-byte lines, measured the
 // way log agents are compared (CPU % of one core, mean RSS), next to bare Node with two worker threads in the same run.
+// The agent's /metrics are scraped every 5 s during the fixed rate (its CPU and RSS are read from /proc every second).
 // Run: npx tsx native-bench/footprint.ts [--seconds 60] [--rate 10MB] [--line-bytes 512] [--algorithm aes|sm4]
 //      [--idle-seconds 10] [--json FILE] [--node-args=--max-semi-space-size=1]
 // Build the agent first: npx tsc -p tsconfig.json (the agent runs from dist/). MB = 10^6 bytes of log text on disk.
@@ -11,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { AgentProcess, type Algorithm } from './e2e/agent-process.js';
 import { machine, parseSize, repoRoot, revision } from './e2e/bench-env.js';
 import { LineDigest, type Dataset } from './e2e/dataset.js';
-import { cpuSeconds, memory } from './e2e/proc.js';
+import { memory, type ThreadCpu } from './e2e/proc.js';
 import { prepare, waitUntilShipped, type RunPlan } from './e2e/runs.js';
 
 const MB = 1e6;
@@ -89,12 +90,31 @@ interface Sample {
   t: number;
   cpu: number;
   rss: number;
-  heapTotal: number;
-  external: number;
+  heapTotal: number | undefined;
+  external: number | undefined;
   threads: number;
 }
 
+/** Seconds between two scrapes of the agent's /metrics during the fixed-rate run. */
+const SCRAPE_EVERY = 5;
+
 const threadCount = (pid: number): number => readdirSync(`/proc/${pid}/task`).length;
+
+/**
+ * CPU seconds per kind of thread between two readings (threads that appeared meanwhile count from 0): the main
+ * thread, V8's four platform threads created right after it (garbage collection, compilation), and the rest (the libuv
+ * pool: file reads, fsyncs, renames; seal workers when started). Kinds are inferred from creation order (proc.ts).
+ */
+function threadDelta(before: ThreadCpu[], after: ThreadCpu[]): { main: number; v8: number; rest: number } {
+  const was = new Map(before.map((t) => [t.tid, t.cpuSeconds]));
+  const d = after.map((t) => t.cpuSeconds - (was.get(t.tid) ?? 0));
+  const sum = (xs: number[]) => xs.reduce((n, x) => n + x, 0);
+  return { main: d[0] ?? 0, v8: sum(d.slice(1, 5)), rest: sum(d.slice(5)) };
+}
+
+const percents = (d: { main: number; v8: number; rest: number }, seconds: number): string =>
+  `main thread ${((100 * d.main) / seconds).toFixed(2)} %, V8 helpers ${((100 * d.v8) / seconds).toFixed(2)} %, ` +
+  `libuv pool and others ${((100 * d.rest) / seconds).toFixed(2)} %`;
 
 async function main(): Promise<void> {
   const root = repoRoot();
@@ -142,35 +162,43 @@ async function main(): Promise<void> {
       const ready = { wall: (performance.now() - t0) / 1000, cpu: agent.cpuSeconds() };
       await sleep(2000); // workers and the first key settle
       const settled = agent.cpuSeconds();
+      const idleThreads = agent.threads();
       const idleStart = performance.now();
       await sleep(idleSeconds * 1000);
       const idleCpu = agent.cpuSeconds() - settled;
       const idleWall = (performance.now() - idleStart) / 1000;
+      const idleByThread = threadDelta(idleThreads, agent.threads());
       const idleRss = agent.memory().rssBytes;
       results.startup = { wallSeconds: ready.wall, cpuSecondsAtReady: ready.cpu, cpuSecondsAfterSettle: settled };
-      results.idle = { rssBytes: idleRss, cpuPercent: (100 * idleCpu) / idleWall };
+      results.idle = { rssBytes: idleRss, cpuPercent: (100 * idleCpu) / idleWall, cpuSecondsByThread: idleByThread };
       log(`start-up: metrics up after ${ready.wall.toFixed(2)} s wall, ${ready.cpu.toFixed(2)} CPU s; ${settled.toFixed(2)} CPU s 2 s later`);
       log(`idle (${idleSeconds} s, nothing to read): RSS ${(idleRss / MiB).toFixed(1)} MiB (${(idleRss / bare).toFixed(2)}× bare Node), CPU ${((100 * idleCpu) / idleWall).toFixed(2)} % of one core`);
+      log(`  by thread: ${percents(idleByThread, idleWall)}`);
 
       // ---- fixed rate ----
       const file = path.join(liveDir, 'app.log');
       writeFileSync(file, '');
       const writer = startFixedWriter(file, rate, lineBytes);
       const samples: Sample[] = [];
+      let steadyThreads: ThreadCpu[] | undefined;
       const fixedStart = performance.now();
       const warmup = 5;
       while ((performance.now() - fixedStart) / 1000 < seconds + warmup) {
         await sleep(1000);
-        const m = await agent.metrics();
+        // /proc every second; /metrics (heap and Buffers) every SCRAPE_EVERY seconds, as a Prometheus server would
+        // scrape: rendering the metrics costs the agent CPU of its own (~0.25 % of a core when scraped every second).
+        const m = samples.length % SCRAPE_EVERY === 0 ? await agent.metrics() : undefined;
         samples.push({
           t: (performance.now() - fixedStart) / 1000,
           cpu: agent.cpuSeconds(),
           rss: agent.memory().rssBytes,
-          heapTotal: m.get('logseal_nodejs_heap_size_total_bytes') ?? 0,
-          external: m.get('logseal_nodejs_external_memory_bytes') ?? 0,
+          heapTotal: m?.get('logseal_nodejs_heap_size_total_bytes'),
+          external: m?.get('logseal_nodejs_external_memory_bytes'),
           threads: threadCount(agent.pid),
         });
+        if (!steadyThreads && samples[samples.length - 1]!.t >= warmup) steadyThreads = agent.threads();
       }
+      const steadyByThread = threadDelta(steadyThreads ?? [], agent.threads());
       const written = writer.stop();
       const a = agent;
       await waitUntilShipped(a, plan, () => written.lines);
@@ -179,16 +207,20 @@ async function main(): Promise<void> {
       const cpuPercent = (100 * (last.cpu - first.cpu)) / (last.t - first.t);
       const meanRss = steady.reduce((n, s) => n + s.rss, 0) / steady.length;
       const peakRss = memory(a.pid).peakRssBytes;
-      results.fixedRate = { rate, lineBytes, seconds, lines: written.lines, cpuPercent, meanRssBytes: meanRss, peakRssBytes: peakRss };
+      results.fixedRate = { rate, lineBytes, seconds, lines: written.lines, cpuPercent, meanRssBytes: meanRss, peakRssBytes: peakRss, cpuSecondsByThread: steadyByThread };
       log(
         `fixed rate: ${(rate / MB).toFixed(1)} MB/s of ${lineBytes}-byte lines for ${seconds} s (${written.lines} lines, all acknowledged): ` +
           `CPU ${cpuPercent.toFixed(2)} % of one core, mean RSS ${(meanRss / MiB).toFixed(1)} MiB (${(meanRss / bare).toFixed(2)}× bare Node), peak ${(peakRss / MiB).toFixed(1)} MiB`,
       );
-      const mean = (f: (s: Sample) => number) => steady.reduce((n, s) => n + f(s), 0) / steady.length;
+      const mean = (f: (s: Sample) => number | undefined) => {
+        const xs = steady.map(f).filter((x): x is number => x !== undefined);
+        return xs.reduce((n, x) => n + x, 0) / xs.length;
+      };
       log(
         `  where the memory is (means): main-thread V8 heap ${(mean((s) => s.heapTotal) / MiB).toFixed(1)} MiB, main-thread external (Buffers) ` +
           `${(mean((s) => s.external) / MiB).toFixed(1)} MiB, ${mean((s) => s.threads).toFixed(1)} OS threads (seal workers included)`,
       );
+      log(`  where the CPU is: ${percents(steadyByThread, last.t - first.t)}`);
       await a.stop();
 
       const met = (ok: boolean) => (ok ? 'met' : 'NOT met');

@@ -1,5 +1,7 @@
 // Coalesced checkpoint saves: one write at a time, and requests made during it become one more write right after it.
 const RETRY_AFTER_FAILURE_MS = 1000;
+/** How long a save nobody waits for may be left to a save somebody does wait for (see requestSoon). */
+export const DEFAULT_SOON_MS = 250;
 
 interface Waiters {
   promise: Promise<void>;
@@ -21,10 +23,12 @@ export class SaveScheduler {
   private next: Waiters | undefined;
   private running: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private soonTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly write: () => Promise<void>,
     private readonly onError: (err: Error) => void,
+    private readonly soonMs = DEFAULT_SOON_MS,
   ) {}
 
   /**
@@ -40,17 +44,41 @@ export class SaveScheduler {
     return done;
   }
 
+  /**
+   * Asks for a save that nobody waits for, within `soonMs`: a write that starts before then (a request() after an
+   * acknowledgement, under steady load several a second) saves these positions too, and no write of its own is made.
+   */
+  requestSoon(): void {
+    if (this.soonTimer || this.next) return;
+    this.soonTimer = setTimeout(() => {
+      this.soonTimer = undefined;
+      void this.request();
+    }, this.soonMs);
+    // Unref'd: at shutdown the last flush() writes everything anyway.
+    this.soonTimer.unref();
+  }
+
   /** Writes what is requested now (without waiting for a pending retry) and resolves once nothing is being written. */
   async flush(): Promise<void> {
+    if (this.soonTimer) {
+      this.cancelSoon();
+      this.next ??= waiters();
+    }
     if (this.retryTimer) this.close();
     if (this.next) this.running ??= this.run();
     while (this.running) await this.running;
   }
 
-  /** Stops retrying failed saves (at shutdown, after the last flush). */
+  /** Stops retrying failed saves and drops saves asked for soon (at shutdown, after the last flush). */
   close(): void {
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    this.cancelSoon();
+  }
+
+  private cancelSoon(): void {
+    clearTimeout(this.soonTimer);
+    this.soonTimer = undefined;
   }
 
   private async run(): Promise<void> {
@@ -58,6 +86,8 @@ export class SaveScheduler {
       while (this.next) {
         const current = this.next;
         this.next = undefined;
+        // This write takes the newest positions: a save asked for soon is made by it.
+        this.cancelSoon();
         try {
           await this.write();
         } catch (err) {

@@ -1,6 +1,6 @@
 // Durable per-file read offsets, replaced atomically, so a restart resumes exactly after the last acknowledged line.
 import { constants } from 'node:fs';
-import { copyFile, link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -156,8 +156,7 @@ export class CheckpointStore {
     const dir = path.dirname(this.path);
     const tmp = `${this.path}.tmp-${process.pid}-${++this.tmpCounter}`;
     try {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+      const fh = await this.create(tmp);
       try {
         await fh.writeFile(body);
         await fh.sync();
@@ -174,19 +173,43 @@ export class CheckpointStore {
     }
   }
 
-  /** `.bak` becomes the current file (a hard link: no copy, and `path` never disappears). */
+  /** Opens a new temporary file; the directory is made only when missing (not with every save: one call less each). */
+  private async create(tmp: string): Promise<FileHandle> {
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC;
+    try {
+      return await open(tmp, flags, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(path.dirname(this.path), { recursive: true, mode: 0o700 });
+      return open(tmp, flags, 0o600);
+    }
+  }
+
+  /** The current file becomes `.bak` (a hard link: no copy, and `path` never disappears). */
   private async keepPreviousVersion(): Promise<void> {
     const staging = `${this.backupPath}.tmp-${process.pid}`;
-    await unlink(staging).catch(() => undefined);
+    try {
+      await this.linkOrCopy(staging);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return; // first save
+      if (code !== 'EEXIST') throw err;
+      // Left by a save that failed after linking; load() removes such files at start, so this is rare.
+      await unlink(staging);
+      await this.linkOrCopy(staging);
+    }
+    await rename(staging, this.backupPath);
+  }
+
+  private async linkOrCopy(staging: string): Promise<void> {
     try {
       await link(this.path, staging);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return; // first save
+      if (code === 'ENOENT' || code === 'EEXIST') throw err;
       // Some file systems have no hard links.
-      await copyFile(this.path, staging);
+      await copyFile(this.path, staging, constants.COPYFILE_EXCL);
     }
-    await rename(staging, this.backupPath);
   }
 
   private async removeStaleTemporaries(): Promise<void> {

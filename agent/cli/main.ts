@@ -1,14 +1,10 @@
 #!/usr/bin/env node
 // The `logseal` command: wires the stages behind subcommands; each subcommand lives in commands/.
+// Each subcommand's module is imported when that subcommand runs: `run` and `validate` do not initialise the decrypt
+// engine, the emulators or the Logstore admin (the bundle holds their code, but runs their modules only when imported).
 import { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
-import { decryptCommand, type DecryptFlags } from './commands/decrypt.js';
-import { demoCommand } from './commands/demo.js';
-import { emulatorCommand } from './commands/emulator.js';
-import { indexKeyCommand } from './commands/index-key.js';
-import { searchCommand } from './commands/search.js';
-import { logstoreCommand } from './commands/logstore.js';
-import { runDaemon } from './commands/run.js';
+import type { DecryptFlags } from './commands/decrypt.js';
 import { runCommand } from './exit.js';
 
 const program = new Command('logseal')
@@ -23,7 +19,7 @@ program
   .command('run')
   .description('tail, seal and ship logs as configured (SIGTERM drains, SIGHUP reloads)')
   .requiredOption('-c, --config <file>', 'YAML config file')
-  .action((o: { config: string }) => runCommand(() => runDaemon(o.config)));
+  .action((o: { config: string }) => runCommand(async () => (await import('./commands/run.js')).runDaemon(o.config)));
 
 program
   .command('validate')
@@ -67,7 +63,7 @@ program
   .option('--consumer <name>', 'this member\'s name in the group (default: hostname-pid)')
   .option('--create-group', 'create the consumer group when it does not exist')
   .option('--group-timeout <seconds>', 'with --create-group: silence after which SLS hands a member\'s shards on (default 60)')
-  .action((o: DecryptFlags) => runCommand(() => decryptCommand(o)));
+  .action((o: DecryptFlags) => runCommand(async () => (await import('./commands/decrypt.js')).decryptCommand(o)));
 
 program
   .command('search')
@@ -77,7 +73,7 @@ program
   .option('--logstore <name>', 'Logstore to search (default: sls.logstore)')
   .option('--from <time>', 'log time: begin, unix seconds or ISO-8601', 'begin')
   .option('--to <time>', 'log time, exclusive: end, unix seconds or ISO-8601', 'end')
-  .action((o: { config: string; where: string; logstore?: string; from?: string; to?: string }) => runCommand(() => searchCommand(o)));
+  .action((o: { config: string; where: string; logstore?: string; from?: string; to?: string }) => runCommand(async () => (await import('./commands/search.js')).searchCommand(o)));
 
 program
   .command('index-key')
@@ -85,7 +81,7 @@ program
   .argument('<action>', 'create')
   .requiredOption('-c, --config <file>', 'YAML config file (sls.project, sls.logstore, kms)')
   .option('--logstore <name>', 'Logstore the key is for (default: sls.logstore)')
-  .action((action: string, o: { config: string; logstore?: string }) => runCommand(() => indexKeyCommand(action, o)));
+  .action((action: string, o: { config: string; logstore?: string }) => runCommand(async () => (await import('./commands/index-key.js')).indexKeyCommand(action, o)));
 
 program
   .command('logstore')
@@ -104,7 +100,7 @@ program
   .option('--arn <arn>', 'BYOK: RAM role acs:ram::<account>:role/<name>')
   .option('--region <id>', 'BYOK: region of the CMK')
   .option('--index <fields>', 'searchable fields to index, comma-separated (default with -c: seal.index) (create, update)')
-  .action((action: string, name: string, o: Record<string, string | boolean | undefined>) => runCommand(() => logstoreCommand(action, name, o)));
+  .action((action: string, name: string, o: Record<string, string | boolean | undefined>) => runCommand(async () => (await import('./commands/logstore.js')).logstoreCommand(action, name, o)));
 
 program
   .command('emulator')
@@ -114,12 +110,12 @@ program
   .option('--kms-port <n>', 'KMS port (0 = ephemeral)', '0')
   .option('--access-key-id <id>', 'AccessKey id the emulators accept')
   .option('--access-key-secret <secret>', 'AccessKey secret the emulators accept')
-  .action((o: Record<string, string | undefined>) => runCommand(() => emulatorCommand(o)));
+  .action((o: Record<string, string | undefined>) => runCommand(async () => (await import('./commands/emulator.js')).emulatorCommand(o)));
 
 program
   .command('demo')
   .description('the embedded default: local emulators, a CMK, an encrypted Logstore, sample logs and the agent')
   .option('-c, --config <file>', 'config', 'config/local.yaml')
-  .action((o: { config: string }) => runCommand(() => demoCommand(o.config)));
+  .action((o: { config: string }) => runCommand(async () => (await import('./commands/demo.js')).demoCommand(o.config)));
 
 await program.parseAsync(process.argv);

@@ -221,11 +221,18 @@ export class FileInput {
 
   // ---- waiting
 
+  /**
+   * How long a read() with nothing to hand out sleeps unless woken. A followed file at EOF is read again only after a
+   * watch event or a scan flagged it (both wake the read), so only detached files, deadlines, read retries and rate
+   * limits need a timer: an idle agent following its files does not wake up for them between scans.
+   */
   private waitMs(): number {
     const mono = performance.now();
-    let wait = this.pollIntervalMs;
+    let wait = this.scanIntervalMs;
     for (const t of this.followed.tailers) {
       if (t.finished) continue;
+      if (!t.attached) wait = Math.min(wait, this.pollIntervalMs);
+      if (t.retryAt > mono) wait = Math.min(wait, t.retryAt - mono);
       const at = t.deadline(this.rotateWaitMs);
       if (at !== undefined) wait = Math.min(wait, at - mono);
     }

@@ -182,10 +182,13 @@ export class Tailer {
     const fh = this.open();
     this.changed = false; // before the stat: a change noticed from here on is seen by this read or flagged again
     let size = this.knownSize;
+    /** A stat made by this call, after `changed` was cleared. */
+    let statted = false;
     // A stat per read is a thread-pool round trip; while the last one vouches for a whole chunk ahead it is skipped.
     if (this.statFresh || size - this.readOffset < chunkBytes || this.identity.fingerprintBytes < FINGERPRINT_MAX_BYTES) {
       // Just reopened: the reopen's fstat is as fresh as another one would be.
       const stat = this.statFresh ? this.lastSeen : await fh.stat();
+      statted = !this.statFresh;
       this.statFresh = false;
       size = this.knownSize = stat.size;
       this.lastSeen = { size: stat.size, mtimeMs: stat.mtimeMs };
@@ -215,7 +218,10 @@ export class Tailer {
     this.readOffset += bytesRead;
     if (bytesRead === 0) return this.atEof();
     this.quietSince = this.mono;
-    this.idleSince = undefined;
+    // Read up to the size this call's stat saw, and nothing flagged a change since: at EOF now, as another stat and
+    // read would find (two thread-pool round trips per wake-up saved at a steady trickle). A later write flags the
+    // file changed (its watch event, or the next scan's stat), and deadlines still bring it back.
+    this.idleSince = statted && !this.gzip && this.readOffset === size && !this.changed ? performance.now() : undefined;
     return 'data';
   }
 

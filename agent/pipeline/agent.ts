@@ -279,12 +279,13 @@ export class Agent {
     this.metrics.linesRead.inc(lines);
     this.metrics.bytesRead.inc(bytes);
     if (resent > 0) this.metrics.linesResent.inc(resent);
-    // Records the new read position (for the resent-lines count after a crash) before these lines can reach SLS.
-    if (lines > 0) void this.saver.request();
   }
 
   private dispatch(batch: PlainBatch): void {
     this.positions.dispatched(batch);
+    // Records the read position (for the resent-lines count after a crash) now that these lines are on their way to
+    // SLS: under steady load the save after the next acknowledgement does it; only without one is a write made for it.
+    this.saver.requestSoon();
     const task = this.process(batch).finally(() => {
       this.inFlight.delete(task);
       this.metrics.inFlight.set(this.inFlight.size);

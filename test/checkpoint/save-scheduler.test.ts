@@ -1,5 +1,5 @@
 // Coalesced checkpoint saves: one write at a time, later requests folded into one write that starts after them.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SaveScheduler } from '../../agent/checkpoint/index.js';
 
 /** A write that stays open until released, recording the value it saved. */
@@ -63,5 +63,62 @@ describe('SaveScheduler', () => {
     await later;
     expect(calls).toBe(2);
     s.close();
+  });
+
+  describe('requestSoon', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('writes once within soonMs when no other save comes, however often it is asked for', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      let calls = 0;
+      const s = new SaveScheduler(async () => void calls++, () => {}, 250);
+      s.requestSoon();
+      s.requestSoon();
+      await vi.advanceTimersByTimeAsync(249);
+      expect(calls).toBe(0);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(calls).toBe(1);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(calls).toBe(1);
+    });
+
+    it('is made by a write that starts before soonMs: no write of its own', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      let position = 1;
+      const saved: number[] = [];
+      const s = new SaveScheduler(async () => void saved.push(position), () => {}, 250);
+      s.requestSoon();
+      position = 2;
+      await s.request();
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(saved).toEqual([2]);
+    });
+
+    it('asked for while a write runs, it is written after it (that write may have taken older positions)', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      let position = 1;
+      const w = gatedWriter(() => position);
+      const s = new SaveScheduler(w.write, () => {}, 250);
+      const first = s.request();
+      position = 2;
+      s.requestSoon();
+      await w.release();
+      await first;
+      await vi.advanceTimersByTimeAsync(250);
+      expect(w.pending()).toBe(1);
+      await w.release();
+      expect(w.saved).toEqual([1, 2]);
+    });
+
+    it('is written by flush() at once', async () => {
+      let calls = 0;
+      const s = new SaveScheduler(async () => void calls++, () => {}, 60_000);
+      s.requestSoon();
+      await s.flush();
+      expect(calls).toBe(1);
+      s.close();
+    });
   });
 });

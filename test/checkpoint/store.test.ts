@@ -57,6 +57,18 @@ describe('CheckpointStore', () => {
     expect(JSON.parse(await readFile(file, 'utf8')).files[0].offset).toBe(3);
   });
 
+  it('saves on after its directory was removed, and past a staging file left by a failed save', async () => {
+    const store = new CheckpointStore(file);
+    await store.save([cp('a', 1)]);
+    await rm(path.dirname(file), { recursive: true });
+    await store.save([cp('a', 2)]);
+    await writeFile(`${file}.bak.tmp-${process.pid}`, 'left over');
+    await store.save([cp('a', 3)]);
+    expect(JSON.parse(await readFile(`${file}.bak`, 'utf8')).files[0].offset).toBe(2);
+    expect(JSON.parse(await readFile(file, 'utf8')).files[0].offset).toBe(3);
+    expect((await readdir(path.dirname(file))).sort()).toEqual(['checkpoints.json', 'checkpoints.json.bak']);
+  });
+
   it('applies concurrent saves in call order and snapshots the values at call time', async () => {
     const store = new CheckpointStore(file);
     const live = cp('a', 0);
