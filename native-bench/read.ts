@@ -3,7 +3,9 @@
 // Run: npm run bench:read -- [--quick] [--size 1GB] [--configs aes-group,sm4-group,aes-log,sm4-log] [--files 8]
 //      [--data DIR] [--threads N] [--decrypt-args "--where ..."] [--reference-cli PATH]
 // --reference-cli: another build's dist/agent/cli/main.js (e.g. an export of an older commit), timed on the same data
-//   right after, for a ratio measured in the same run.
+//   right after with the same arguments, for a ratio measured in the same run.
+// --decrypt-args: extra `logseal decrypt` arguments, split at spaces, e.g. --decrypt-args='--where content~"GET"'
+//   (with `=`: the value starts with a dash).
 // --quick = 100 MB; the default is 1 GB. MB = 10^6 bytes of log text on disk. Build first (npm run bench:read does).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -153,7 +155,7 @@ async function main(): Promise<void> {
           log,
           afterShip: async ({ emulator, configFile }) => {
             timing = await timeDecrypt(cliPath, configFile, emulator, extra);
-            if (reference) refTiming = await timeDecrypt(reference, configFile, emulator, []);
+            if (reference) refTiming = await timeDecrypt(reference, configFile, emulator, extra);
           },
         },
         `read-${c.algorithm === 'AES_256_GCM' ? 'aes' : 'sm4'}-${c.mode}`,
@@ -182,7 +184,7 @@ async function main(): Promise<void> {
     log('ratio to run = decrypt MB/CPU-s ÷ the agent\'s MB/CPU-s shipping the same data (start-up included in both).');
     if (reference) {
       log('');
-      log(`reference reader ${reference}, same data, right after (no --decrypt-args):`);
+      log(`reference reader ${reference}, same data, right after, same arguments:`);
       for (const { label, d, ref } of rows) {
         if (!ref) continue;
         const rate = dataset.bytes / MB / ref.cpuSeconds;
