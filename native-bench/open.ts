@@ -11,6 +11,7 @@ import { nativeAddon } from '../agent/native/addon.js';
 import type { SealAlgorithm } from '../agent/seal/aead.js';
 import { cipherFor, sealGroup, type DataKey, type SealTarget } from '../agent/seal/index.js';
 import { decodeLogGroupList, encodeLogGroupList, type LogGroup } from '../agent/wire/loggroup.js';
+import { rate as measureRate } from './cpu-rate.js';
 import { LineSource } from './e2e/dataset.js';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, format: { type: 'string', default: 'ndjson' } } });
@@ -20,29 +21,8 @@ const MB = 1e6;
 const minMs = args.quick ? 300 : 1500;
 const target = { project: 'bench', logstore: 'read' };
 
-const cpuMs = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-/** MB per CPU-second of `f` over `bytes` of text a call: the median of five slices after a warm-up. */
-function rate(bytes: number, f: () => void): number {
-  const warm = performance.now();
-  do f();
-  while (performance.now() - warm < minMs / 4);
-  const samples: number[] = [];
-  for (let s = 0; s < 5; s++) {
-    let n = 0;
-    const start = performance.now(), cpu = cpuMs();
-    do {
-      f();
-      n++;
-    } while (performance.now() - start < minMs / 5);
-    samples.push((n * bytes) / MB / ((cpuMs() - cpu) / 1000));
-  }
-  return median(samples);
-}
+/** MB per CPU-second of `f` over `bytes` of text a call (cpu-rate.ts). */
+const rate = (bytes: number, f: () => void): number => measureRate(bytes, f, minMs);
 
 /** Four groups of 1 MiB of the benchmark's own log lines (bench:e2e's mix), as the agent batches them. */
 function groups(): { groups: LogGroup[]; textBytes: number } {

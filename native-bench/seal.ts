@@ -20,6 +20,7 @@ import { preparePayload } from '../agent/ship/payload.js';
 import { sm4Ctr, sm4RoundKeys } from '../agent/seal/sm4.js';
 import { encodeLogGroup, type LogGroup } from '../agent/wire/loggroup.js';
 import { lz4Compress } from '../agent/wire/lz4.js';
+import { cpuMs, median, rate as measureRate } from './cpu-rate.js';
 
 const quick = process.argv.includes('--quick');
 const MB = 1e6;
@@ -27,34 +28,8 @@ const minMs = quick ? 150 : 600;
 const algorithms: SealAlgorithm[] = ['AES_256_GCM', 'SM4_128_GCM'];
 const backends: CipherBackend[] = ['addon', 'native', 'js'];
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-/** CPU time of the whole process (every thread), in ms. Other processes share this machine's CPUs, so
- * CPU time is the steadier measure of cost; wall time is shown where waiting is the point. */
-const cpuMs = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
-/**
- * MB per CPU-second of single-threaded `f`, which processes `bytes` per call: after a warm-up, the
- * median of five slices.
- */
-function rate(bytes: number, f: () => void): number {
-  const warm = performance.now();
-  do f();
-  while (performance.now() - warm < minMs / 2);
-  const samples: number[] = [];
-  for (let s = 0; s < 5; s++) {
-    let n = 0;
-    const start = performance.now(), cpu = cpuMs();
-    do {
-      f();
-      n++;
-    } while (performance.now() - start < minMs / 5);
-    samples.push((n * bytes) / MB / ((cpuMs() - cpu) / 1000));
-  }
-  return median(samples);
-}
+/** MB per CPU-second of single-threaded `f` over `bytes` a call (cpu-rate.ts), for this run's length. */
+const rate = (bytes: number, f: () => void): number => measureRate(bytes, f, minMs);
 
 /** Median wall and CPU milliseconds per call of an async or sync `f`, after at least `warm` untimed calls and `minMs` of them. */
 async function msPerCall(f: () => unknown, reps: number, warm = 10): Promise<{ wall: number; cpu: number }> {
