@@ -734,9 +734,12 @@ napi_value open_sealed_group(napi_env env, napi_callback_info info) {
   }
   free(w.group_json);
   // A rare huge record should not stay with the thread.
-  if (text_buf.cap > (16u << 20)) {
-    free(text_buf.data);
-    text_buf = (scratch){NULL, 0};
+  scratch *buffers[] = {&sealed_buf, &plain_buf, &text_buf};
+  for (size_t i = 0; i < sizeof buffers / sizeof buffers[0]; i++) {
+    if (buffers[i]->cap > (16u << 20)) {
+      free(buffers[i]->data);
+      *buffers[i] = (scratch){NULL, 0};
+    }
   }
   if (result == OPEN_DONE) {
     st[ST_POS] = (double)w.pos;
