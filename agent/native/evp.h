@@ -18,10 +18,13 @@
 #pragma weak EVP_DecryptInit_ex
 #pragma weak EVP_DecryptUpdate
 #pragma weak EVP_DecryptFinal_ex
+#pragma weak EVP_aes_256_ecb
+#pragma weak EVP_CIPHER_CTX_set_padding
 
 static inline bool openssl_linked(void) {
   return EVP_CIPHER_CTX_new && EVP_CIPHER_CTX_free && EVP_CIPHER_CTX_ctrl && EVP_aes_256_gcm && EVP_EncryptInit_ex &&
-         EVP_EncryptUpdate && EVP_EncryptFinal_ex && EVP_DecryptInit_ex && EVP_DecryptUpdate && EVP_DecryptFinal_ex;
+         EVP_EncryptUpdate && EVP_EncryptFinal_ex && EVP_DecryptInit_ex && EVP_DecryptUpdate && EVP_DecryptFinal_ex && EVP_aes_256_ecb &&
+         EVP_CIPHER_CTX_set_padding;
 }
 #else
 static inline bool openssl_linked(void) { return false; }
