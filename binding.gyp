@@ -8,7 +8,8 @@
       'target_name': 'logseal_native',
       'sources': ['agent/native/addon.c', 'agent/native/ghash.c', 'agent/native/base64.c', 'agent/native/frame.c',
                   'agent/native/sm4.c', 'agent/native/seal-batch.c', 'agent/native/field-values.c',
-                  'agent/native/field-tokens.c', 'agent/native/open-group.c', 'agent/native/copy-bytes.c',
+                  'agent/native/field-tokens.c', 'agent/native/open-group.c', 'agent/native/json-text.c',
+                  'agent/native/copy-bytes.c',
                   # The LZ4 block decoder of the lz4 package's own copy of the library, for mode `group` records.
                   'node_modules/lz4/deps/lz4/lib/lz4.c'],
       'include_dirs': ['node_modules/lz4/deps/lz4/lib'],

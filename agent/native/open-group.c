@@ -11,7 +11,9 @@
 #include "napi-args.h"
 #include "evp.h"
 #include "ghash.h"
+#include "json-text.h"
 #include "lz4.h"
+#include "pb-read.h"
 #include "sealed.h"
 #include "sm4.h"
 #include <stdlib.h>
@@ -28,286 +30,7 @@ enum { PG_START, PG_END, PG_BLOB_START, PG_BLOB_END, PG_FLAGS, PG_FIELDS };
 #define FLAG_LOG 2u
 #define FLAG_LZ4 4u
 #define FLAG_UNKNOWN 0xffffffffu
-#define MAX_PAIRS 64
 #define MAX_RAW (256u << 20) /* larger `__raw__` counts go to JavaScript, which reports them */
-
-typedef struct {
-  uint32_t ks, ke, vs, ve;
-} span;
-
-/* ---- protobuf, read the way render-bytes.ts reads it ---- */
-
-/* A varint of at most five bytes, kept to its low 32 bits; false when longer or cut off. */
-static bool varint(const uint8_t *p, size_t *at, size_t end, uint32_t *v) {
-  uint64_t x = 0;
-  for (int shift = 0; shift < 35; shift += 7) {
-    if (*at >= end) return false;
-    uint8_t b = p[(*at)++];
-    x |= (uint64_t)(b & 0x7f) << shift;
-    if (b < 0x80) {
-      *v = (uint32_t)x;
-      return true;
-    }
-  }
-  return false;
-}
-
-/* A length-delimited field's bytes [*s, *e); *at moves past them. */
-static bool bytes_field(const uint8_t *p, size_t *at, size_t end, uint32_t *s, uint32_t *e) {
-  uint32_t n;
-  if (!varint(p, at, end, &n) || n > end - *at) return false;
-  *s = (uint32_t)*at;
-  *at += n;
-  *e = (uint32_t)*at;
-  return true;
-}
-
-static bool skip(const uint8_t *p, size_t *at, size_t end, uint32_t key) {
-  uint32_t s, e;
-  switch (key & 7) {
-    case 0:
-      return varint(p, at, end, &s);
-    case 1:
-      if (end - *at < 8) return false;
-      *at += 8;
-      return true;
-    case 2:
-      return bytes_field(p, at, end, &s, &e);
-    case 5:
-      if (end - *at < 4) return false;
-      *at += 4;
-      return true;
-    default:
-      return false;
-  }
-}
-
-/* A Content or LogTag: its Key (1) and Value (2), both required. */
-static bool pair(const uint8_t *p, size_t at, size_t end, span *o) {
-  bool has_key = false, has_value = false;
-  while (at < end) {
-    uint32_t key;
-    if (!varint(p, &at, end, &key)) return false;
-    if (key == 0x0a) {
-      if (!bytes_field(p, &at, end, &o->ks, &o->ke)) return false;
-      has_key = true;
-    } else if (key == 0x12) {
-      if (!bytes_field(p, &at, end, &o->vs, &o->ve)) return false;
-      has_value = true;
-    } else if (key >> 3 <= 2 || !skip(p, &at, end, key)) {
-      return false;
-    }
-  }
-  return has_key && has_value;
-}
-
-typedef struct {
-  span pairs[MAX_PAIRS];
-  uint32_t count;
-  bool has_time, has_time_ns;
-  uint32_t time, time_ns;
-} log_fields;
-
-/* A Log's fields in [at, end): Time (1), Contents (2), Time_ns (4). */
-static bool scan_log(const uint8_t *p, size_t at, size_t end, log_fields *log) {
-  log->count = 0;
-  log->has_time = log->has_time_ns = false;
-  while (at < end) {
-    uint32_t key, s, e;
-    if (!varint(p, &at, end, &key)) return false;
-    if (key == 0x08) {
-      if (!varint(p, &at, end, &log->time)) return false;
-      log->has_time = true;
-    } else if (key == 0x12) {
-      if (log->count == MAX_PAIRS || !bytes_field(p, &at, end, &s, &e) || !pair(p, s, e, &log->pairs[log->count])) return false;
-      log->count++;
-    } else if (key == 0x25) {
-      if (end - at < 4) return false;
-      log->time_ns = (uint32_t)p[at] | (uint32_t)p[at + 1] << 8 | (uint32_t)p[at + 2] << 16 | (uint32_t)p[at + 3] << 24;
-      log->has_time_ns = true;
-      at += 4;
-    } else if (key >> 3 == 0 || key >> 3 == 1 || key >> 3 == 2 || key >> 3 == 4 || !skip(p, &at, end, key)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-typedef struct {
-  const uint8_t *p;
-  size_t logs_start, end; /* the group's fields, from its first byte */
-  bool has_topic, has_source;
-  span topic, source; /* the text in vs, ve */
-  span tags[MAX_PAIRS];
-  uint32_t tag_count;
-} group_fields;
-
-/* A LogGroup's Topic (3), Source (4) and LogTags (6); Logs (1) are walked again by the caller. */
-static bool scan_group(const uint8_t *p, size_t start, size_t end, group_fields *g) {
-  size_t at = start;
-  g->p = p;
-  g->logs_start = start;
-  g->end = end;
-  g->has_topic = g->has_source = false;
-  g->topic = g->source = (span){0, 0, 0, 0};
-  g->tag_count = 0;
-  while (at < end) {
-    uint32_t key, s, e;
-    if (!varint(p, &at, end, &key)) return false;
-    if (key == 0x0a) {
-      if (!bytes_field(p, &at, end, &s, &e)) return false;
-    } else if (key == 0x1a || key == 0x22) {
-      if (!bytes_field(p, &at, end, &s, &e)) return false;
-      span *t = key == 0x1a ? &g->topic : &g->source;
-      t->vs = s;
-      t->ve = e;
-      if (key == 0x1a) g->has_topic = true;
-      else g->has_source = true;
-    } else if (key == 0x32) {
-      if (g->tag_count == MAX_PAIRS || !bytes_field(p, &at, end, &s, &e) || !pair(p, s, e, &g->tags[g->tag_count])) return false;
-      g->tag_count++;
-    } else if (key >> 3 == 0 || (key >> 3 <= 6 && (key & 7) != 2) || !skip(p, &at, end, key)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-/* The next Log of a group after *at, or false at the end. Assumes scan_group accepted the group. */
-static bool next_log(const uint8_t *p, size_t *at, size_t end, uint32_t *s, uint32_t *e) {
-  while (*at < end) {
-    uint32_t key;
-    if (!varint(p, at, end, &key)) return false;
-    if (key == 0x0a) return bytes_field(p, at, end, s, e);
-    if (!skip(p, at, end, key)) return false;
-  }
-  return false;
-}
-
-static bool equals(const uint8_t *p, span r, const char *s) {
-  size_t n = strlen(s);
-  return r.ke - r.ks == n && memcmp(p + r.ks, s, n) == 0;
-}
-
-static bool value_is(const uint8_t *p, span r, const char *s) {
-  size_t n = strlen(s);
-  return r.ve - r.vs == n && memcmp(p + r.vs, s, n) == 0;
-}
-
-/* ---- JSON text, byte for byte as JSON.stringify writes it ---- */
-
-/* The length of the valid UTF-8 sequence (2 to 4 bytes) at s, or 0 (overlong, surrogate, beyond U+10FFFF, cut). */
-static size_t utf8_sequence(const uint8_t *s, size_t rem) {
-  uint8_t c = s[0];
-  if (c >= 0xc2 && c <= 0xdf) return rem >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
-  if (c >= 0xe0 && c <= 0xef) {
-    if (rem < 3 || (s[2] & 0xc0) != 0x80) return 0;
-    uint8_t lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-    return s[1] >= lo && s[1] <= hi ? 3 : 0;
-  }
-  if (c >= 0xf0 && c <= 0xf4) {
-    if (rem < 4 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80) return 0;
-    uint8_t lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-    return s[1] >= lo && s[1] <= hi ? 4 : 0;
-  }
-  return 0;
-}
-
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-/* True when one of the eight bytes in w is zero. */
-#define HAS_ZERO(w) ((((w) - ONES) & ~(w) & HIGHS) != 0)
-
-/* Most room a JSON string of n bytes takes: every byte escaped as \u00XX, and the quotes. */
-static size_t json_bound(size_t n) { return 6 * n + 2; }
-
-/* s[0, n) as a JSON string at o; NULL when it is not valid UTF-8 (JavaScript's decoder would replace bytes). */
-static uint8_t *json_string(uint8_t *o, const uint8_t *s, size_t n) {
-  static const char hex[] = "0123456789abcdef";
-  size_t i = 0;
-  *o++ = '"';
-  while (i < n) {
-    // Eight printable ASCII bytes with no quote or backslash are copied as they are.
-    while (i + 8 <= n) {
-      uint64_t w;
-      memcpy(&w, s + i, 8);
-      if ((w & HIGHS) || HAS_ZERO(w & (ONES * 0xe0)) || HAS_ZERO(w ^ (ONES * '"')) || HAS_ZERO(w ^ (ONES * '\\'))) break;
-      memcpy(o, &w, 8);
-      o += 8;
-      i += 8;
-    }
-    if (i >= n) break;
-    uint8_t c = s[i];
-    if (c >= 0x80) {
-      size_t len = utf8_sequence(s + i, n - i);
-      if (len == 0) return NULL;
-      memcpy(o, s + i, len);
-      o += len;
-      i += len;
-      continue;
-    }
-    i++;
-    if (c >= 0x20 && c != '"' && c != '\\') {
-      *o++ = c;
-      continue;
-    }
-    *o++ = '\\';
-    switch (c) {
-      case '"': *o++ = '"'; break;
-      case '\\': *o++ = '\\'; break;
-      case '\b': *o++ = 'b'; break;
-      case '\f': *o++ = 'f'; break;
-      case '\n': *o++ = 'n'; break;
-      case '\r': *o++ = 'r'; break;
-      case '\t': *o++ = 't'; break;
-      default:
-        *o++ = 'u';
-        *o++ = '0';
-        *o++ = '0';
-        *o++ = (uint8_t)hex[c >> 4];
-        *o++ = (uint8_t)hex[c & 15];
-    }
-  }
-  *o++ = '"';
-  return o;
-}
-
-/*
- * True when an object built by assigning these keys in order keeps them in that order, each once: no integer-like
- * key (JavaScript puts those first; any key starting with a digit is left to it), no `__proto__` (no own key at all),
- * no key twice.
- */
-static bool keys_in_order(const uint8_t *p, const span *kv, uint32_t n) {
-  for (uint32_t j = 0; j < n; j++) {
-    uint32_t ks = kv[j].ks, len = kv[j].ke - ks;
-    if (len > 0 && p[ks] >= '0' && p[ks] <= '9') return false;
-    if (len == 9 && memcmp(p + ks, "__proto__", 9) == 0) return false;
-    for (uint32_t k = 0; k < j; k++) {
-      if (kv[k].ke - kv[k].ks == len && memcmp(p + kv[k].ks, p + ks, len) == 0) return false;
-    }
-  }
-  return true;
-}
-
-/* `{"k":"v",…}` of the pairs at o; NULL when a key or value is not valid UTF-8. Room: object_bound. */
-static uint8_t *json_object(uint8_t *o, const uint8_t *p, const span *kv, uint32_t n) {
-  *o++ = '{';
-  for (uint32_t j = 0; j < n && o; j++) {
-    if (j > 0) *o++ = ',';
-    o = json_string(o, p + kv[j].ks, kv[j].ke - kv[j].ks);
-    if (!o) return NULL;
-    *o++ = ':';
-    o = json_string(o, p + kv[j].vs, kv[j].ve - kv[j].vs);
-  }
-  if (o) *o++ = '}';
-  return o;
-}
-
-static size_t object_bound(const span *kv, uint32_t n) {
-  size_t b = 2;
-  for (uint32_t j = 0; j < n; j++) b += json_bound(kv[j].ke - kv[j].ks) + json_bound(kv[j].ve - kv[j].vs) + 2;
-  return b;
-}
 
 /* ---- output ---- */
 
@@ -326,18 +49,6 @@ typedef struct {
   size_t group_len, group_cap;
 } writer;
 
-static bool valid_utf8(const uint8_t *s, size_t n) {
-  for (size_t i = 0; i < n;) {
-    if (s[i] < 0x80) {
-      i++;
-      continue;
-    }
-    size_t len = utf8_sequence(s + i, n - i);
-    if (len == 0) return false;
-    i += len;
-  }
-  return true;
-}
 
 static uint32_t read_le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 
@@ -423,7 +134,7 @@ static int emit(writer *w, const uint8_t *p, const log_fields *log, uint32_t tim
   }
   if (w->format == FORMAT_RAW) {
     for (uint32_t j = log->count; j-- > 0;) {
-      if (!equals(p, log->pairs[j], "content")) continue;
+      if (!pb_key_is(p, log->pairs[j], "content")) continue;
       size_t n = log->pairs[j].ve - log->pairs[j].vs;
       if (n + 1 > w->cap - w->pos) return OPEN_NO_ROOM;
       memcpy(w->out + w->pos, p + log->pairs[j].vs, n);
@@ -481,12 +192,12 @@ static bool put_group_fields(writer *w, const uint8_t *p, const group_fields *g,
 /* The logs of a plaintext LogGroup (mode `group`); its logs' smallest Time must be the record's Time. */
 static int write_plain_group(writer *w, const uint8_t *p, size_t n, uint32_t record_time, log_fields *log) {
   group_fields g;
-  if (!scan_group(p, 0, n, &g) || !set_group_json(w, p, &g, g.tags, g.tag_count)) return OPEN_NOT_FAST;
+  if (!pb_scan_group(p, 0, n, &g) || !set_group_json(w, p, &g, g.tags, g.tag_count)) return OPEN_NOT_FAST;
   size_t at = 0;
   uint32_t s, e, min_time = 0;
   bool any = false;
-  while (next_log(p, &at, n, &s, &e)) {
-    if (!scan_log(p, s, e, log) || !log->has_time) return OPEN_NOT_FAST;
+  while (pb_next_log(p, &at, n, &s, &e)) {
+    if (!pb_scan_log(p, s, e, log) || !log->has_time) return OPEN_NOT_FAST;
     if (!any || log->time < min_time) min_time = log->time;
     any = true;
     int r = emit(w, p, log, log->time, log->has_time_ns, log->time_ns);
@@ -545,7 +256,7 @@ static uint8_t *room(scratch *b, size_t n) {
 }
 
 /* A header tag: key i of the shipped group's tags. */
-static bool tag_is(const uint8_t *p, const group_fields *g, uint32_t i, const char *key) { return i < g->tag_count && equals(p, g->tags[i], key); }
+static bool tag_is(const uint8_t *p, const group_fields *g, uint32_t i, const char *key) { return i < g->tag_count && pb_key_is(p, g->tags[i], key); }
 
 typedef struct {
   uint32_t flags, tag_count;
@@ -554,19 +265,19 @@ typedef struct {
 
 /* The FORMAT.md v1 header of a shipped group; false for anything else. */
 static bool read_header(const uint8_t *p, const group_fields *g, header *h) {
-  if (!tag_is(p, g, 0, "__seal_v__") || !value_is(p, g->tags[0], "1") || !tag_is(p, g, 1, "__seal_alg__") ||
+  if (!tag_is(p, g, 0, "__seal_v__") || !pb_value_is(p, g->tags[0], "1") || !tag_is(p, g, 1, "__seal_alg__") ||
       !tag_is(p, g, 2, "__seal_mode__") || !tag_is(p, g, 3, "__seal_cmk__") || !tag_is(p, g, 4, "__seal_dk__"))
     return false;
   h->flags = 0;
-  if (value_is(p, g->tags[1], "SM4_128_GCM")) h->flags |= FLAG_SM4;
-  else if (!value_is(p, g->tags[1], "AES_256_GCM")) return false;
+  if (pb_value_is(p, g->tags[1], "SM4_128_GCM")) h->flags |= FLAG_SM4;
+  else if (!pb_value_is(p, g->tags[1], "AES_256_GCM")) return false;
   h->tag_count = 5;
-  if (value_is(p, g->tags[2], "log")) {
+  if (pb_value_is(p, g->tags[2], "log")) {
     h->flags |= FLAG_LOG;
   } else {
-    if (!value_is(p, g->tags[2], "group") || !tag_is(p, g, 5, "__seal_zip__")) return false;
-    if (value_is(p, g->tags[5], "lz4")) h->flags |= FLAG_LZ4;
-    else if (!value_is(p, g->tags[5], "none")) return false;
+    if (!pb_value_is(p, g->tags[2], "group") || !tag_is(p, g, 5, "__seal_zip__")) return false;
+    if (pb_value_is(p, g->tags[5], "lz4")) h->flags |= FLAG_LZ4;
+    else if (!pb_value_is(p, g->tags[5], "none")) return false;
     h->tag_count = 6;
   }
   if (tag_is(p, g, h->tag_count, "__seal_bi__")) h->tag_count++;
@@ -619,8 +330,8 @@ static int open_log_records_aes(writer *w, opener *k, const uint8_t *p, size_t s
   log_fields shipped, plain;
   size_t at = start;
   uint32_t s, e;
-  while (next_log(p, &at, end, &s, &e)) {
-    if (!scan_log(p, s, e, &shipped) || !shipped.has_time || shipped.count < 1 || !equals(p, shipped.pairs[0], "__sealed__")) return OPEN_NOT_FAST;
+  while (pb_next_log(p, &at, end, &s, &e)) {
+    if (!pb_scan_log(p, s, e, &shipped) || !shipped.has_time || shipped.count < 1 || !pb_key_is(p, shipped.pairs[0], "__sealed__")) return OPEN_NOT_FAST;
     for (uint32_t j = 1; j < shipped.count; j++) {
       if (!token_key(p, shipped.pairs[j])) return OPEN_NOT_FAST;
     }
@@ -676,7 +387,7 @@ static int open_log_records_aes(writer *w, opener *k, const uint8_t *p, size_t s
       result = put_u32(w, rec->time) && put_u32(w, rec->has_time_ns) && put_u32(w, rec->time_ns) && put_u32(w, (uint32_t)n) && put(w, body, n)
                    ? OPEN_DONE
                    : OPEN_NO_ROOM;
-    } else if (!scan_log(body, 0, n, &plain) || plain.has_time || plain.has_time_ns) {
+    } else if (!pb_scan_log(body, 0, n, &plain) || plain.has_time || plain.has_time_ns) {
       result = OPEN_NOT_FAST;
     } else {
       result = emit(w, body, &plain, rec->time, rec->has_time_ns, rec->time_ns);
@@ -691,7 +402,7 @@ static int open_log_records_aes(writer *w, opener *k, const uint8_t *p, size_t s
 static int open_group(writer *w, opener *k, const uint8_t *p, size_t start, size_t end, const uint8_t *target, size_t target_len) {
   group_fields g;
   header h;
-  if (!scan_group(p, start, end, &g) || !read_header(p, &g, &h)) return OPEN_NOT_FAST;
+  if (!pb_scan_group(p, start, end, &g) || !read_header(p, &g, &h)) return OPEN_NOT_FAST;
   if ((int)(h.flags & FLAG_SM4 ? SUITE_SM4_128_GCM : SUITE_AES_256_GCM) != k->suite) return OPEN_NOT_FAST;
   bool log_mode = h.flags & FLAG_LOG;
   // Mode `log` keeps Topic, Source and the tags after the header in the clear: every line shares them.
@@ -715,10 +426,10 @@ static int open_group(writer *w, opener *k, const uint8_t *p, size_t start, size
   log_fields shipped, plain;
   size_t at = start;
   uint32_t s, e;
-  while (next_log(p, &at, end, &s, &e)) {
-    if (!scan_log(p, s, e, &shipped) || !shipped.has_time) return OPEN_NOT_FAST;
+  while (pb_next_log(p, &at, end, &s, &e)) {
+    if (!pb_scan_log(p, s, e, &shipped) || !shipped.has_time) return OPEN_NOT_FAST;
     uint32_t fixed = log_mode ? 1 : 2;
-    if (shipped.count < fixed || !equals(p, shipped.pairs[0], "__sealed__") || (!log_mode && !equals(p, shipped.pairs[1], "__raw__"))) return OPEN_NOT_FAST;
+    if (shipped.count < fixed || !pb_key_is(p, shipped.pairs[0], "__sealed__") || (!log_mode && !pb_key_is(p, shipped.pairs[1], "__raw__"))) return OPEN_NOT_FAST;
     for (uint32_t j = fixed; j < shipped.count; j++) {
       if (!token_key(p, shipped.pairs[j])) return OPEN_NOT_FAST;
     }
@@ -745,7 +456,7 @@ static int open_group(writer *w, opener *k, const uint8_t *p, size_t start, size
               : OPEN_NO_ROOM;
     } else if (log_mode) {
       // The plaintext is the Log's Contents alone: a Time in it is not the shipped one, left to JavaScript.
-      if (!scan_log(body, 0, body_len, &plain) || plain.has_time || plain.has_time_ns) return OPEN_NOT_FAST;
+      if (!pb_scan_log(body, 0, body_len, &plain) || plain.has_time || plain.has_time_ns) return OPEN_NOT_FAST;
       r = emit(w, body, &plain, shipped.time, shipped.has_time_ns, shipped.time_ns);
     } else {
       const uint8_t *text = body;
@@ -876,11 +587,11 @@ napi_value page_groups(napi_env env, napi_callback_info info) {
   if (!g || list_len > 0xffffffffu) count = -2;
   while (count >= 0 && at < list_len) {
     uint32_t key, s, e;
-    if (!varint(list, &at, list_len, &key)) {
+    if (!pb_varint(list, &at, list_len, &key)) {
       count = -2;
     } else if (key != 0x0a) {
-      if (key >> 3 == 0 || key >> 3 == 1 || !skip(list, &at, list_len, key)) count = -2;
-    } else if (!bytes_field(list, &at, list_len, &s, &e)) {
+      if (key >> 3 == 0 || key >> 3 == 1 || !pb_skip(list, &at, list_len, key)) count = -2;
+    } else if (!pb_bytes(list, &at, list_len, &s, &e)) {
       count = -2;
     } else if ((size_t)(count + 1) * PG_FIELDS > out_len) {
       count = -1;
@@ -889,7 +600,7 @@ napi_value page_groups(napi_env env, napi_callback_info info) {
       header h;
       o[PG_START] = s;
       o[PG_END] = e;
-      if (scan_group(list, s, e, g) && read_header(list, g, &h)) {
+      if (pb_scan_group(list, s, e, g) && read_header(list, g, &h)) {
         o[PG_BLOB_START] = h.blob.vs;
         o[PG_BLOB_END] = h.blob.ve;
         o[PG_FLAGS] = h.flags;
