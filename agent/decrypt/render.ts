@@ -58,11 +58,6 @@ export class OutputBuilder {
     if (this.buf === this.given) return this.buf.subarray(0, this.pos);
     return this.pos * 2 < this.buf.length ? Buffer.from(this.buf.subarray(0, this.pos)) : this.buf.subarray(0, this.pos);
   }
-
-  /** True while the output is in the buffer given to the constructor. */
-  get inGiven(): boolean {
-    return this.buf === this.given;
-  }
 }
 
 /** Remembers which of the --where fields occurred in at least one log read. */

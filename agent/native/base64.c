@@ -140,17 +140,8 @@ napi_value base64_encode(napi_env env, napi_callback_info info) {
   uint8_t *src, *out;
   size_t src_len, out_len;
   if (!get_bytes(env, "base64", argv[0], "src", &src, &src_len) || !get_bytes(env, "base64", argv[1], "out", &out, &out_len)) return NULL;
-  double pos_d;
-  if (napi_get_value_double(env, argv[2], &pos_d) != napi_ok || !(pos_d >= 0) || pos_d != (double)(size_t)pos_d) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "base64: pos must be a non-negative integer");
-    return NULL;
-  }
-  size_t pos = (size_t)pos_d;
-  size_t need = (src_len + 2) / 3 * 4;
-  if (pos > out_len || out_len - pos < need) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "base64: out has no room for the text");
-    return NULL;
-  }
+  size_t pos, need = (src_len + 2) / 3 * 4;
+  if (!get_room_at(env, "base64", argv[2], out_len, need, &pos)) return NULL;
   // Text written over bytes still to be read would be wrong: the source and the range written must not overlap.
   if (src_len > 0 && src < out + pos + need && out + pos < src + src_len) {
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "base64: src and out overlap");

@@ -10,13 +10,8 @@ napi_value copy_bytes(napi_env env, napi_callback_info info) {
   uint8_t *src, *out;
   size_t src_len, out_len;
   if (!get_bytes(env, "copyBytes", argv[0], "src", &src, &src_len) || !get_bytes(env, "copyBytes", argv[1], "out", &out, &out_len)) return NULL;
-  double pos_d;
-  if (napi_get_value_double(env, argv[2], &pos_d) != napi_ok || !(pos_d >= 0) || pos_d > (double)out_len || pos_d != (double)(size_t)pos_d ||
-      out_len - (size_t)pos_d < src_len) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "copyBytes: pos must be a whole number with room for src after it in out");
-    return NULL;
-  }
-  size_t pos = (size_t)pos_d;
+  size_t pos;
+  if (!get_room_at(env, "copyBytes", argv[2], out_len, src_len, &pos)) return NULL;
   memmove(out + pos, src, src_len);
   napi_value result;
   CHECK("copyBytes", napi_create_double(env, (double)(pos + src_len), &result));

@@ -80,6 +80,25 @@ static inline int get_u32(napi_env env, const char *what, napi_value v, const ch
   return 1;
 }
 
+/* A write position in `out` (out_len bytes) with room for `need` bytes after it; 0 after throwing (a TypeError for a
+   position that is not a whole number, a RangeError for too little room). */
+static inline int get_room_at(napi_env env, const char *what, napi_value v, size_t out_len, size_t need, size_t *pos) {
+  double d;
+  char msg[96];
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) || d != (double)(size_t)d) {
+    snprintf(msg, sizeof msg, "%s: pos must be a non-negative integer", what);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+    return 0;
+  }
+  if ((size_t)d > out_len || out_len - (size_t)d < need) {
+    snprintf(msg, sizeof msg, "%s: out has no room for %zu bytes at pos", what, need);
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
+    return 0;
+  }
+  *pos = (size_t)d;
+  return 1;
+}
+
 /* Exactly `want` arguments into argv, or 0 after throwing a TypeError. */
 static inline int get_args(napi_env env, const char *what, napi_callback_info info, size_t want, napi_value *argv) {
   size_t argc = want;
