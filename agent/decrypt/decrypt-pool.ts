@@ -10,7 +10,7 @@ import type { DataKeyRing } from './key-ring.js';
 import type { RenderedGroups, SealedFor } from './open-groups.js';
 import type { ReadView } from './view.js';
 
-// Room for a page's output (a page of 4 groups of 1 MB comes to about 6-8 MB of NDJSON) and for its body as pulled;
+// Room for a page's output (a page of 3 groups of 1 MB comes to about 5-6 MB of NDJSON) and for its body as pulled;
 // memory is only taken as it is written. A page that needs more gets a buffer of its own.
 const SLOT_BYTES = 32 * 2 ** 20;
 const BODY_SLOT_BYTES = 16 * 2 ** 20;

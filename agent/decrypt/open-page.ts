@@ -145,6 +145,46 @@ function readOpened(b: Buffer, end: number, log: boolean): OpenedRecords {
   return { mode: 'log', records, logTags, ...(hasTopic ? { topic } : {}), ...(hasSource ? { source } : {}) };
 }
 
+/** The logs read when the addon printed the group into `out`, or undefined (nothing written) when it left it. */
+function printedByAddon(g: LocatedGroup, key: Uint8Array, list: Buffer, targetBytes: Buffer, view: CompiledView, out: OutputBuilder, st: Float64Array): number | undefined {
+  const filter = view.groupLevel ?? { from: -Infinity, to: Infinity, conditions: EMPTY };
+  let result: number;
+  do {
+    st[0] = out.pos;
+    st[1] = 0;
+    st[2] = 0;
+    result = addon!.openSealedGroup(g.suite, key, list, g.start, g.end, targetBytes, FORMAT_CODES[view.format], filter.from, filter.to, filter.conditions, out.buf, st);
+    if (result === OPEN_NO_ROOM) out.ensure(out.buf.length - out.pos + 1); // twice the size
+  } while (result === OPEN_NO_ROOM);
+  if (result !== OPEN_DONE) return undefined;
+  out.pos = st[0]!;
+  out.lines += st[1]!;
+  return st[2]!;
+}
+
+/** The logs read when the addon opened the records and the byte renderer filtered them into `out`, or undefined. */
+function filteredFromAddon(
+  g: LocatedGroup,
+  key: Uint8Array,
+  list: Buffer,
+  targetBytes: Buffer,
+  view: CompiledView,
+  out: OutputBuilder,
+  fields: FieldTracker | undefined,
+  st: Float64Array,
+): number | undefined {
+  const records = openedByAddon(g, key, list, targetBytes, st);
+  if (!records) return undefined;
+  const mark = out.mark();
+  try {
+    return renderRecords(records, view.format, view.keepLookup, out, fields);
+  } catch (err) {
+    if (!(err instanceof NotFastPath)) throw err;
+    out.reset(mark);
+    return undefined;
+  }
+}
+
 /**
  * Opens the page's groups in order and renders the logs the view keeps; stops at the first group that does not open,
  * as renderShipped does. Every group's key must be known to `keyFor` (see missingPageBlobs).
@@ -164,7 +204,6 @@ export function renderPage(
   const tracking = trackFields.length > 0;
   const targetBytes = Buffer.from(`${target.project}|${target.logstore}|`, 'utf8');
   const st = new Float64Array(3);
-  const filter = view.groupLevel ?? { from: -Infinity, to: Infinity, conditions: EMPTY };
   const native = nativeView(view, trackFields);
   let logs = 0;
   let opened = 0;
@@ -174,40 +213,15 @@ export function renderPage(
     try {
       if ('group' in g) {
         logs += renderOneShipped(g.group, keyFor, target, view, fields, tracking, out);
-      } else if (!native) {
-        // --where: the addon opens the records; the byte renderer filters and prints them, or else the record layer.
-        const key = keyFor(g.blob);
-        if (!key) throw new RangeError('renderPage: no data key for the group: load it first');
-        const records = openedByAddon(g, key, list, targetBytes, st);
-        let rendered = false;
-        if (records) {
-          try {
-            logs += renderRecords(records, view.format, view.keepLookup, out, tracking ? fields : undefined);
-            rendered = true;
-          } catch (err) {
-            if (!(err instanceof NotFastPath)) throw err;
-            out.reset(mark);
-          }
-        }
-        if (!rendered) logs += renderOneShipped(decodeLogGroup(list.subarray(g.start, g.end)), keyFor, target, view, fields, tracking, out);
       } else {
         const key = keyFor(g.blob);
         if (!key) throw new RangeError('renderPage: no data key for the group: load it first');
-        let result: number;
-        do {
-          st[0] = out.pos;
-          st[1] = 0;
-          st[2] = 0;
-          result = addon!.openSealedGroup(g.suite, key, list, g.start, g.end, targetBytes, FORMAT_CODES[view.format], filter.from, filter.to, filter.conditions, out.buf, st);
-          if (result === OPEN_NO_ROOM) out.ensure(out.buf.length - out.pos + 1); // twice the size
-        } while (result === OPEN_NO_ROOM);
-        if (result === OPEN_DONE) {
-          out.pos = st[0]!;
-          out.lines += st[1]!;
-          logs += st[2]!;
-        } else {
-          logs += renderOneShipped(decodeLogGroup(list.subarray(g.start, g.end)), keyFor, target, view, fields, tracking, out);
-        }
+        // Without --where the addon prints the group; with it, the addon opens the records and the byte renderer
+        // filters them. Either way a group the addon leaves goes to the record layer.
+        const read = native
+          ? printedByAddon(g, key, list, targetBytes, view, out, st)
+          : filteredFromAddon(g, key, list, targetBytes, view, out, tracking ? fields : undefined, st);
+        logs += read ?? renderOneShipped(decodeLogGroup(list.subarray(g.start, g.end)), keyFor, target, view, fields, tracking, out);
       }
     } catch (err) {
       if (!(err instanceof GroupNotOpened)) throw err;
