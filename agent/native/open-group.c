@@ -308,6 +308,39 @@ static bool raw_count(const uint8_t *p, span r, uint64_t *n) {
   return true;
 }
 
+/*
+ * A shipped Log as FORMAT.md has it: a Time, `__sealed__` (then `__raw__`, a byte count, in mode `group`), then only
+ * `__bi_<field>__` tokens; its fields in *shipped and the count in *raw (mode `group`). False for anything else.
+ */
+static bool shipped_log(const uint8_t *p, uint32_t s, uint32_t e, bool log_mode, log_fields *shipped, uint64_t *raw) {
+  if (!pb_scan_log(p, s, e, shipped) || !shipped->has_time) return false;
+  uint32_t fixed = log_mode ? 1 : 2;
+  if (shipped->count < fixed || !pb_key_is(p, shipped->pairs[0], "__sealed__") || (!log_mode && !pb_key_is(p, shipped->pairs[1], "__raw__"))) return false;
+  for (uint32_t j = fixed; j < shipped->count; j++) {
+    if (!token_key(p, shipped->pairs[j])) return false;
+  }
+  *raw = 0;
+  return log_mode || (raw_count(p, shipped->pairs[1], raw) && *raw <= MAX_RAW);
+}
+
+/* The record's AAD: the fixed part already at aad, then `<Time>|<second>`; returns its length. */
+static size_t aad_length(uint8_t *aad, size_t aad_fixed, uint32_t time, uint64_t second) {
+  uint8_t *a = write_decimal(aad + aad_fixed, time);
+  *a++ = '|';
+  return (size_t)(write_decimal(a, second) - aad);
+}
+
+/* A mode `log` record's plaintext (the Log's Contents), printed, or kept for JavaScript (FORMAT_OPENED). */
+static int write_log_record(writer *w, const uint8_t *body, size_t n, uint32_t time, bool has_time_ns, uint32_t time_ns, log_fields *plain) {
+  if (w->format == FORMAT_OPENED) {
+    w->logs++;
+    return put_u32(w, time) && put_u32(w, has_time_ns) && put_u32(w, time_ns) && put_u32(w, (uint32_t)n) && put(w, body, n) ? OPEN_DONE : OPEN_NO_ROOM;
+  }
+  // A Time in the plaintext is not the shipped one: left to JavaScript.
+  if (!pb_scan_log(body, 0, n, plain) || plain->has_time || plain->has_time_ns) return OPEN_NOT_FAST;
+  return emit(w, body, plain, time, has_time_ns, time_ns);
+}
+
 #ifdef LOGSEAL_OPENSSL
 /* A mode `log` record of a group being opened in one pass: its Log's times and where its bytes lie in the scratch. */
 typedef struct {
@@ -331,10 +364,8 @@ static int open_log_records_aes(writer *w, opener *k, const uint8_t *p, size_t s
   size_t at = start;
   uint32_t s, e;
   while (pb_next_log(p, &at, end, &s, &e)) {
-    if (!pb_scan_log(p, s, e, &shipped) || !shipped.has_time || shipped.count < 1 || !pb_key_is(p, shipped.pairs[0], "__sealed__")) return OPEN_NOT_FAST;
-    for (uint32_t j = 1; j < shipped.count; j++) {
-      if (!token_key(p, shipped.pairs[j])) return OPEN_NOT_FAST;
-    }
+    uint64_t raw;
+    if (!shipped_log(p, s, e, true, &shipped, &raw)) return OPEN_NOT_FAST;
     span rec = shipped.pairs[0];
     size_t text_len = rec.ve - rec.vs, sealed_len;
     uint8_t *all = room(&sealed_buf, sealed_total + base64_read_room(text_len));
@@ -369,11 +400,8 @@ static int open_log_records_aes(writer *w, opener *k, const uint8_t *p, size_t s
     const log_record *rec = &records[r];
     const uint8_t *sealed = sealed_buf.data + rec->sealed_at, *ct = sealed + NONCE;
     size_t n = rec->sealed_len - NONCE - TAG;
-    uint8_t *a = write_decimal(aad + aad_fixed, rec->time);
-    *a++ = '|';
-    a = write_decimal(a, rec->has_time_ns ? rec->time_ns : 0);
     uint8_t tag[16], diff = 0;
-    ghash_compute(&gs, aad, (size_t)(a - aad), ct, n, tag);
+    ghash_compute(&gs, aad, aad_length(aad, aad_fixed, rec->time, rec->has_time_ns ? rec->time_ns : 0), ct, n, tag);
     const uint8_t *ekj0 = stream + 16 * rec->block;
     for (int i = 0; i < 16; i++) diff |= (uint8_t)(tag[i] ^ ekj0[i] ^ ct[n + i]);
     uint8_t *body = room(&plain_buf, n + 1);
@@ -382,16 +410,7 @@ static int open_log_records_aes(writer *w, opener *k, const uint8_t *p, size_t s
       break;
     }
     for (size_t i = 0; i < n; i++) body[i] = ct[i] ^ ekj0[16 + i];
-    if (w->format == FORMAT_OPENED) {
-      w->logs++;
-      result = put_u32(w, rec->time) && put_u32(w, rec->has_time_ns) && put_u32(w, rec->time_ns) && put_u32(w, (uint32_t)n) && put(w, body, n)
-                   ? OPEN_DONE
-                   : OPEN_NO_ROOM;
-    } else if (!pb_scan_log(body, 0, n, &plain) || plain.has_time || plain.has_time_ns) {
-      result = OPEN_NOT_FAST;
-    } else {
-      result = emit(w, body, &plain, rec->time, rec->has_time_ns, rec->time_ns);
-    }
+    result = write_log_record(w, body, n, rec->time, rec->has_time_ns, rec->time_ns, &plain);
   }
   memset(&gs, 0, sizeof gs);
   return result;
@@ -427,37 +446,21 @@ static int open_group(writer *w, opener *k, const uint8_t *p, size_t start, size
   size_t at = start;
   uint32_t s, e;
   while (pb_next_log(p, &at, end, &s, &e)) {
-    if (!pb_scan_log(p, s, e, &shipped) || !shipped.has_time) return OPEN_NOT_FAST;
-    uint32_t fixed = log_mode ? 1 : 2;
-    if (shipped.count < fixed || !pb_key_is(p, shipped.pairs[0], "__sealed__") || (!log_mode && !pb_key_is(p, shipped.pairs[1], "__raw__"))) return OPEN_NOT_FAST;
-    for (uint32_t j = fixed; j < shipped.count; j++) {
-      if (!token_key(p, shipped.pairs[j])) return OPEN_NOT_FAST;
-    }
-    uint64_t raw = 0;
-    if (!log_mode && (!raw_count(p, shipped.pairs[1], &raw) || raw > MAX_RAW)) return OPEN_NOT_FAST;
+    uint64_t raw;
+    if (!shipped_log(p, s, e, log_mode, &shipped, &raw)) return OPEN_NOT_FAST;
 
     span rec = shipped.pairs[0];
     size_t text_len = rec.ve - rec.vs, sealed_len;
     uint8_t *sealed = room(&sealed_buf, base64_read_room(text_len));
     if (!sealed || !base64_read(p + rec.vs, text_len, sealed, &sealed_len) || sealed_len < NONCE + TAG) return OPEN_NOT_FAST;
-    uint8_t *a = write_decimal(aad + aad_fixed, shipped.time);
-    *a++ = '|';
-    a = write_decimal(a, log_mode ? (shipped.has_time_ns ? shipped.time_ns : 0) : raw);
+    size_t aad_len = aad_length(aad, aad_fixed, shipped.time, log_mode ? (shipped.has_time_ns ? shipped.time_ns : 0) : raw);
     size_t body_len = sealed_len - NONCE - TAG;
     uint8_t *body = room(&plain_buf, body_len + 1);
-    if (!body || !open_record(k, sealed, sealed_len, aad, (size_t)(a - aad), body)) return OPEN_NOT_FAST;
+    if (!body || !open_record(k, sealed, sealed_len, aad, aad_len, body)) return OPEN_NOT_FAST;
 
     int r;
-    if (log_mode && w->format == FORMAT_OPENED) {
-      w->logs++;
-      r = put_u32(w, shipped.time) && put_u32(w, shipped.has_time_ns) && put_u32(w, shipped.time_ns) && put_u32(w, (uint32_t)body_len) &&
-                  put(w, body, body_len)
-              ? OPEN_DONE
-              : OPEN_NO_ROOM;
-    } else if (log_mode) {
-      // The plaintext is the Log's Contents alone: a Time in it is not the shipped one, left to JavaScript.
-      if (!pb_scan_log(body, 0, body_len, &plain) || plain.has_time || plain.has_time_ns) return OPEN_NOT_FAST;
-      r = emit(w, body, &plain, shipped.time, shipped.has_time_ns, shipped.time_ns);
+    if (log_mode) {
+      r = write_log_record(w, body, body_len, shipped.time, shipped.has_time_ns, shipped.time_ns, &plain);
     } else {
       const uint8_t *text = body;
       if (h.flags & FLAG_LZ4) {
