@@ -36,7 +36,7 @@ export class DecryptPool {
     slots = threads + 1,
   ) {
     // Under vitest/tsx this module is TypeScript and so is the worker; the compiled build uses .js. The path goes through
-    // ../decrypt/ so that it also holds from the bundled CLI (dist/agent/cli/main.js), one level below dist/agent too.
+    // ../decrypt/ so that it also holds from the bundled CLI (dist/agent/cli/logseal.cjs), one level below dist/agent too.
     const source = import.meta.url.endsWith('.ts');
     const n = Math.max(1, threads);
     this.slots = Array.from({ length: Math.max(0, slots) }, () => new SharedArrayBuffer(SLOT_BYTES));

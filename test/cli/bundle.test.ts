@@ -1,16 +1,22 @@
 // The shipped build is one bundled file per thread entry (`npm run build`): the CLI bundle finds the seal worker's bundle,
-// and that worker seals a batch on a real thread.
+// and that worker seals a batch on a real thread; the CLI's bundle starts from the code cache built with it.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { codeCacheFile, compileBundle } from '../../agent/cli/code-cache.js';
 import { cliPath, repoRoot, requireBuild } from '../helpers/e2e.js';
+
+const bundlePath = path.join(repoRoot, 'dist/agent/cli/logseal.cjs');
 
 describe('the bundled build', () => {
   it('runs the CLI from one file that resolves the seal worker beside the compiled stages', () => {
     requireBuild();
-    const cli = readFileSync(cliPath, 'utf8');
-    expect(cli).toMatch(/^#!\/usr\/bin\/env node\n/);
+    expect(readFileSync(cliPath, 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
+    const cli = readFileSync(bundlePath, 'utf8');
+    // A CommonJS script in strict mode, as the ES modules it was bundled from are.
+    expect(cli).toMatch(/^'use strict';/);
     // The pool resolves its worker as ../seal/seal-worker.js from its own module: the bundle sits one level below
     // dist/agent too (cli/), so the same relative path names the worker's bundle.
     expect(cli).toContain('../seal/seal-worker.js');
@@ -38,5 +44,55 @@ describe('the bundled build', () => {
     const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8' })) as Record<string, unknown>;
     expect(out).toMatchObject({ records: 1, plainBytes: expect.any(Number), sealMs: 'number' });
     expect(out['body']).toBeGreaterThan(16);
+  });
+
+  it('starts from a code cache that V8 accepts, and never from one made of other bytes', () => {
+    requireBuild();
+    expect(compileBundle(bundlePath)?.usedCache).toBe(true);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'logseal-code-cache-'));
+    try {
+      // The same length with one byte changed: V8 alone would take this cache (it checks the source's length only).
+      const bytes = readFileSync(bundlePath);
+      const at = bytes.lastIndexOf('logseal');
+      bytes[at] = 'L'.charCodeAt(0);
+      const other = path.join(dir, 'logseal.cjs');
+      writeFileSync(other, bytes);
+      copyFileSync(codeCacheFile(bundlePath), codeCacheFile(other));
+      expect(compileBundle(other)?.usedCache).toBe(false);
+      // A damaged cache with the right digest is V8's to refuse; the bundle still compiles from source.
+      const cache = readFileSync(codeCacheFile(bundlePath));
+      writeFileSync(codeCacheFile(bundlePath + '.copy'), cache.subarray(0, 32 + 100));
+      copyFileSync(bundlePath, bundlePath + '.copy');
+      try {
+        expect(compileBundle(bundlePath + '.copy')?.usedCache).toBe(false);
+      } finally {
+        rmSync(bundlePath + '.copy', { force: true });
+        rmSync(codeCacheFile(bundlePath + '.copy'), { force: true });
+      }
+      expect(compileBundle(path.join(dir, 'missing.cjs'))).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs the same CLI without its code cache', () => {
+    requireBuild();
+    // A copy of the executable and the bundle one level below dist/agent, as dist/agent/cli is, with no cache beside it.
+    const dir = mkdtempSync(path.join(repoRoot, 'dist/agent/no-cache-'));
+    try {
+      for (const file of ['main.js', 'code-cache.js', 'logseal.cjs']) copyFileSync(path.join(repoRoot, 'dist/agent/cli', file), path.join(dir, file));
+      const run = (args: string[]) => {
+        try {
+          return { code: 0, out: execFileSync(process.execPath, [path.join(dir, 'main.js'), ...args], { encoding: 'utf8', stdio: 'pipe' }) };
+        } catch (err) {
+          const e = err as { status: number; stderr: string };
+          return { code: e.status, out: e.stderr };
+        }
+      };
+      expect(run(['--version']).out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+      expect(run(['validate', '-c', path.join(dir, 'missing.yaml')])).toEqual({ code: 78, out: `logseal: ${path.join(dir, 'missing.yaml')}: file not found\n` });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
