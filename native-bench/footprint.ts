@@ -169,11 +169,17 @@ async function main(): Promise<void> {
       const idleWall = (performance.now() - idleStart) / 1000;
       const idleByThread = threadDelta(idleThreads, agent.threads());
       const idleRss = agent.memory().rssBytes;
+      const idleMetrics = await agent.metrics();
       results.startup = { wallSeconds: ready.wall, cpuSecondsAtReady: ready.cpu, cpuSecondsAfterSettle: settled };
       results.idle = { rssBytes: idleRss, cpuPercent: (100 * idleCpu) / idleWall, cpuSecondsByThread: idleByThread };
       log(`start-up: metrics up after ${ready.wall.toFixed(2)} s wall, ${ready.cpu.toFixed(2)} CPU s; ${settled.toFixed(2)} CPU s 2 s later`);
       log(`idle (${idleSeconds} s, nothing to read): RSS ${(idleRss / MiB).toFixed(1)} MiB (${(idleRss / bare).toFixed(2)}× bare Node), CPU ${((100 * idleCpu) / idleWall).toFixed(2)} % of one core`);
       log(`  by thread: ${percents(idleByThread, idleWall)}`);
+      const mib = (name: string) => ((idleMetrics.get(name) ?? NaN) / MiB).toFixed(1);
+      log(
+        `  where the memory is: main-thread V8 heap ${mib('logseal_nodejs_heap_size_total_bytes')} MiB (${mib('logseal_nodejs_heap_size_used_bytes')} used), ` +
+          `external (Buffers) ${mib('logseal_nodejs_external_memory_bytes')} MiB, ${threadCount(agent.pid)} OS threads`,
+      );
 
       // ---- fixed rate ----
       const file = path.join(liveDir, 'app.log');

@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { copyFile, link, mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { nativeAddon } from '../native/addon.js';
 
 export interface FileCheckpoint {
   fileId: string;
@@ -56,7 +57,14 @@ type ReadResult = { kind: 'ok'; files: Map<string, FileCheckpoint> } | { kind: '
 export interface CheckpointStoreOptions {
   /** Called when the current file was unreadable and the previous version (`.bak`) was used instead. */
   onRecovered?: (corruptCopy: string, reason: string) => void;
+  /**
+   * What replaces the file in one job (by default the addon's replaceFileDurably, where it was built); false: every
+   * save through node:fs/promises, as without the addon.
+   */
+  oneJob?: ReplaceFile | false;
 }
+
+export type ReplaceFile = NonNullable<NonNullable<typeof nativeAddon>['replaceFileDurably']>;
 
 /**
  * One JSON file (`{"version":1,"files":[…]}`) plus its previous version at `<path>.bak`.
@@ -66,11 +74,15 @@ export interface CheckpointStoreOptions {
 export class CheckpointStore {
   private queue: Promise<unknown> = Promise.resolve();
   private tmpCounter = 0;
+  /** The addon's save in one thread-pool job, the same calls as write()'s: a save takes one round trip, not ten. */
+  private oneJob: ReplaceFile | undefined;
 
   constructor(
     readonly path: string,
     private readonly options: CheckpointStoreOptions = {},
-  ) {}
+  ) {
+    this.oneJob = options.oneJob === false ? undefined : (options.oneJob ?? nativeAddon?.replaceFileDurably?.bind(nativeAddon));
+  }
 
   private get backupPath(): string {
     return `${this.path}.bak`;
@@ -153,6 +165,7 @@ export class CheckpointStore {
   }
 
   private async write(body: string): Promise<void> {
+    if (this.oneJob && (await this.writeInOneJob(this.oneJob, body))) return;
     const dir = path.dirname(this.path);
     const tmp = `${this.path}.tmp-${process.pid}-${++this.tmpCounter}`;
     try {
@@ -170,6 +183,34 @@ export class CheckpointStore {
       await unlink(tmp).catch(() => undefined);
       if (err instanceof CheckpointError) throw err;
       throw new CheckpointError(this.path, `cannot save (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  }
+
+  /**
+   * write() as one job of the addon; false when this file system has no hard links for the backup (the save is then
+   * write()'s, which copies, and so are all later ones).
+   */
+  private async writeInOneJob(replace: ReplaceFile, body: string): Promise<boolean> {
+    const dir = path.dirname(this.path);
+    const bytes = Buffer.from(body, 'utf8');
+    for (let attempt = 0; ; attempt++) {
+      const tmp = `${this.path}.tmp-${process.pid}-${++this.tmpCounter}`;
+      try {
+        await replace(tmp, this.path, `${this.backupPath}.tmp-${process.pid}`, this.backupPath, dir, bytes);
+        return true;
+      } catch (err) {
+        const { code, syscall } = err as NodeJS.ErrnoException;
+        if (syscall === 'link') {
+          this.oneJob = undefined;
+          return false;
+        }
+        // The directory is made only when missing, as in create().
+        if (code === 'ENOENT' && syscall === 'open' && attempt === 0) {
+          await mkdir(dir, { recursive: true, mode: 0o700 }).catch(() => undefined);
+          continue;
+        }
+        throw new CheckpointError(this.path, `cannot save (${code ?? String(err)})`);
+      }
     }
   }
 

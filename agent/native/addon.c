@@ -2,7 +2,7 @@
 // (base64.c), the records of mode `log` sealed a batch per call (seal-batch.c), raw lines (plain or CRI container
 // lines) framed into LogGroup.Logs fields (frame.c), the distinct values of searchable fields (field-values.c) and
 // their tokens (field-tokens.c), shipped groups opened and printed for `logseal decrypt` (open-group.c), and memcpy
-// into shared memory (copy-bytes.c).
+// into shared memory (copy-bytes.c), and the checkpoint file replaced durably in one thread-pool job (durable-file.c).
 #include "napi-args.h"
 
 NAPI_MODULE_INIT() {
@@ -25,6 +25,9 @@ NAPI_MODULE_INIT() {
       {"copyBytes", NULL, copy_bytes, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fieldTokensInit", NULL, field_tokens_init, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fieldTokens", NULL, field_tokens, NULL, NULL, NULL, napi_enumerable, NULL},
+#ifndef _WIN32
+      {"replaceFileDurably", NULL, replace_file_durably, NULL, NULL, NULL, napi_enumerable, NULL},
+#endif
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

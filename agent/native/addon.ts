@@ -45,6 +45,13 @@ export interface NativeAddon {
    * small, -2 if the list is not one it reads.
    */
   pageGroups(list: Uint8Array, out: Uint32Array): number;
+  /**
+   * `target` replaced by a file of `body` in one thread-pool job (durable-file.c): `tmp` written, fsynced and closed,
+   * the current `target` hard-linked as `backupStaging` and renamed to `backup` (skipped when `backup` is ''), `tmp`
+   * renamed over `target`, `dir` fsynced. Rejects with an Error with `code` (ENOENT, ENOSPC, …) and `syscall`; not on
+   * Windows.
+   */
+  replaceFileDurably?(tmp: string, target: string, backupStaging: string, backup: string, dir: string, body: Uint8Array): Promise<void>;
   /** `src` copied into `out` at `pos` with memcpy (copy-bytes.c); returns pos + src.length. */
   copyBytes(src: Uint8Array, out: Uint8Array, pos: number): number;
   /**

@@ -1,9 +1,11 @@
-// Checkpoint file: atomic replace, previous version, corrupt-file handling.
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+// Checkpoint file: atomic replace, previous version, corrupt-file handling; saved in one job of the addon and through
+// node:fs/promises alike.
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CheckpointError, CheckpointStore, type FileCheckpoint } from '../../agent/checkpoint/index.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CheckpointError, CheckpointStore as BaseStore, type CheckpointStoreOptions, type FileCheckpoint } from '../../agent/checkpoint/index.js';
+import { nativeAddon } from '../../agent/native/addon.js';
 
 function cp(fileId: string, offset: number): FileCheckpoint {
   return { fileId, path: `/var/log/${fileId}.log`, dev: 2049, ino: 1000 + offset, fingerprint: 'ab'.repeat(32), fingerprintBytes: 1024, offset };
@@ -19,7 +21,17 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('CheckpointStore', () => {
+const replaceFileDurably = nativeAddon?.replaceFileDurably?.bind(nativeAddon);
+
+describe.each([
+  ['saved in one job of the addon', undefined],
+  ['saved through node:fs/promises', false as const],
+])('CheckpointStore, %s', (_, oneJob) => {
+  class CheckpointStore extends BaseStore {
+    constructor(p: string, o: CheckpointStoreOptions = {}) {
+      super(p, { ...o, oneJob });
+    }
+  }
   it('starts empty and round-trips what was saved', async () => {
     const store = new CheckpointStore(file);
     expect((await store.load()).size).toBe(0);
@@ -151,5 +163,62 @@ describe('CheckpointStore', () => {
     const other = new CheckpointStore(file);
     await other.save([cp('a', 1)]);
     expect((await other.load()).size).toBe(1);
+  });
+});
+
+describe('CheckpointStore with the addon', () => {
+  it('is built with the addon here, and saves in one job of it per save', async () => {
+    expect(replaceFileDurably).toBeTypeOf('function');
+    await mkdir(path.dirname(file)); // (a missing directory costs a second job: made, then the save again)
+    const calls: string[] = [];
+    const store = new BaseStore(file, { oneJob: (...args) => (calls.push(args[1]), replaceFileDurably!(...args)) });
+    await store.save([cp('a', 1)]);
+    await store.save([cp('a', 2)]);
+    expect(calls).toEqual([file, file]);
+    expect(JSON.parse(await readFile(`${file}.bak`, 'utf8')).files[0].offset).toBe(1);
+    expect(JSON.parse(await readFile(file, 'utf8')).files[0].offset).toBe(2);
+  });
+
+  it('saves through node:fs/promises from then on where the file system has no hard links', async () => {
+    let calls = 0;
+    const noLinks = () => (calls++, Promise.reject(Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM', syscall: 'link' })));
+    const store = new BaseStore(file, { oneJob: noLinks });
+    await store.save([cp('a', 1)]);
+    await store.save([cp('a', 2)]);
+    expect(calls).toBe(1);
+    expect(JSON.parse(await readFile(`${file}.bak`, 'utf8')).files[0].offset).toBe(1);
+    expect(JSON.parse(await readFile(file, 'utf8')).files[0].offset).toBe(2);
+  });
+
+  it('reports a failed job as a CheckpointError naming the code', async () => {
+    const full = () => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' }));
+    await expect(new BaseStore(file, { oneJob: full }).save([cp('a', 1)])).rejects.toThrow(/^checkpoints .*: cannot save \(ENOSPC\)$/);
+  });
+});
+
+describe('replaceFileDurably (the addon)', () => {
+  const replace = (target: string, body: string, backup = true) =>
+    replaceFileDurably!(`${target}.tmp`, target, backup ? `${target}.bak.tmp` : '', backup ? `${target}.bak` : '', path.dirname(target), Buffer.from(body));
+
+  it('replaces the file, keeps the previous version, and only with a backup path', async () => {
+    const target = path.join(dir, 'f.json');
+    await replace(target, 'one');
+    expect(await readdir(dir)).toEqual(['f.json']);
+    await writeFile(`${target}.bak.tmp`, 'left by a failed save');
+    await replace(target, 'two');
+    await replace(target, 'three', false);
+    expect(await readFile(target, 'utf8')).toBe('three');
+    expect(await readFile(`${target}.bak`, 'utf8')).toBe('one');
+    expect((await readdir(dir)).sort()).toEqual(['f.json', 'f.json.bak']);
+    expect((await stat(target)).mode & 0o777).toBe(0o600);
+  });
+
+  it('rejects with the code and the call that failed, and leaves no temporary file', async () => {
+    await expect(replace(path.join(dir, 'missing', 'f.json'), 'x')).rejects.toMatchObject({ code: 'ENOENT', syscall: 'open' });
+    const target = path.join(dir, 'is-a-dir');
+    await mkdir(target);
+    await writeFile(path.join(target, 'inside'), 'x');
+    await expect(replace(target, 'x', false)).rejects.toMatchObject({ code: 'EISDIR', syscall: 'rename', message: expect.stringMatching(/^EISDIR: .*, rename$/) });
+    expect((await readdir(dir)).sort()).toEqual(['is-a-dir']);
   });
 });
