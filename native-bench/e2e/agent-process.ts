@@ -123,7 +123,10 @@ export class AgentProcess {
   }
 
   async metrics(): Promise<MetricValues> {
-    const res = await fetch(`${this.metricsBase}/metrics`);
+    const res = await fetch(`${this.metricsBase}/metrics`).catch((e: Error) => {
+      const exited = this.child.exitCode !== null ? `the agent exited with ${this.child.exitCode}` : 'the agent is running';
+      throw new Error(`GET /metrics: ${e.message} (${exited}; its last log line: ${this.lastLogLine()})`);
+    });
     if (!res.ok) throw new Error(`GET /metrics: HTTP ${res.status}`);
     return parsePrometheus(await res.text());
   }
@@ -166,7 +169,12 @@ export class AgentProcess {
       });
   }
 
+  /** The last log line; for a crash (Node's own last line names its version), the error lines above it too. */
   lastLogLine(): string {
-    return this.stderr().trim().split('\n').pop() ?? '';
+    const lines = this.stderr().trim().split('\n');
+    const last = lines.pop() ?? '';
+    if (!last.startsWith('Node.js v')) return last;
+    const thrown = lines.filter((l) => l.trim() !== '' && !l.startsWith('{')).slice(-12);
+    return `${thrown.join(' | ')} | ${last}`;
   }
 }
