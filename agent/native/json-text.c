@@ -1,6 +1,9 @@
 // JSON text as JSON.stringify writes it (see json-text.h).
 #include "json-text.h"
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* The length of the valid UTF-8 sequence (2 to 4 bytes) at s, or 0 (overlong, surrogate, beyond U+10FFFF, cut). */
 size_t utf8_sequence(const uint8_t *s, size_t rem) {
@@ -33,7 +36,28 @@ uint8_t *json_string(uint8_t *o, const uint8_t *s, size_t n) {
   size_t i = 0;
   *o++ = '"';
   while (i < n) {
-    // Eight printable ASCII bytes with no quote or backslash are copied as they are.
+#if defined(__SSE2__)
+    // Sixteen bytes at a time are stored as they are, up to the first that needs a look (below 0x20 or from 0x80,
+    // which the signed compare puts together, a quote, a backslash). The store may run past that byte: the room is
+    // json_bound's, and the escapes written next overwrite it.
+    while (i + 16 <= n) {
+      __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+      _mm_storeu_si128((__m128i *)o, v);
+      __m128i odd = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+      unsigned mask = (unsigned)_mm_movemask_epi8(odd);
+      if (mask == 0) {
+        o += 16;
+        i += 16;
+        continue;
+      }
+      unsigned plain = (unsigned)__builtin_ctz(mask);
+      o += plain;
+      i += plain;
+      break;
+    }
+#endif
+    // Eight printable ASCII bytes with no quote or backslash are copied as they are (the tail, or without SSE2).
     while (i + 8 <= n) {
       uint64_t w;
       memcpy(&w, s + i, 8);

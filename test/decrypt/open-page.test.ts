@@ -157,6 +157,43 @@ describe.skipIf(!nativeAddon?.openSealedGroup)('the addon page opener', () => {
     }
   });
 
+  it('escapes every byte that needs it wherever it falls in a step of 16 or 8 bytes, and leaves invalid UTF-8 to JavaScript', () => {
+    // The JSON writer copies plain ASCII many bytes a step: each special byte (control characters, quote, backslash,
+    // DEL, non-ASCII of 2 to 4 bytes, U+2028) is put at every offset of strings around the step sizes.
+    const specials = [...Array.from({ length: 32 }, (_, c) => String.fromCharCode(c)), '"', '\\', '\u007f', 'é', '日', '😀', '\u2028', '\u2029'];
+    const values: string[] = [];
+    for (const special of specials) {
+      for (let before = 0; before <= 34; before++) values.push('a'.repeat(before) + special + 'b'.repeat((before * 7) % 19));
+    }
+    values.push('"'.repeat(40), '\\'.repeat(33), '\n'.repeat(17), 'x'.repeat(15), 'x'.repeat(16), 'x'.repeat(17), 'x'.repeat(48) + '"');
+    const clean: LogGroup = { topic: 't"\u0001'.repeat(6), logTags: [{ key: 'k', value: 'v\t'.repeat(9) }], logs: values.map((v, i) => ({ time: 1_700_000_000, contents: [{ key: 'content', value: v }, { key: `key ${i % 3} "${'q'.repeat(i % 20)}`, value: v.slice(1) }] })) };
+    // Invalid UTF-8 after a run of plain bytes, in and after a 16-byte step: JavaScript decodes it with replacement characters.
+    const invalid = [Uint8Array.from([0xff]), Uint8Array.from([0xc3, 0x28]), Uint8Array.from([0xed, 0xa0, 0x80]), Uint8Array.from([0xf0, 0x9f, 0x98]), Uint8Array.from([0xe2, 0x80])];
+    const odd = (bytes: Uint8Array, before: number): LogGroup => ({
+      logTags: [],
+      logs: [{ time: 1_700_000_000, contents: [{ key: 'content', value: Uint8Array.from([...Buffer.from('p'.repeat(before)), ...bytes, ...Buffer.from('tail')]) }] }],
+    });
+    for (const algorithm of ['AES_256_GCM', 'SM4_128_GCM'] as const) {
+      for (const mode of ['group', 'log'] as const) {
+        const groups = [clean, ...invalid.flatMap((b) => [3, 16, 21, 40].map((before) => odd(b, before)))];
+        const list = shippedList(algorithm, mode, mode === 'group' ? 'lz4' : 'none', groups);
+        const spans = new Uint32Array(5 * groups.length);
+        expect(nativeAddon!.pageGroups(list, spans)).toBe(groups.length);
+        const codes = groups.map((_, i) => {
+          const st = new Float64Array(3);
+          return nativeAddon!.openSealedGroup(algorithm === 'SM4_128_GCM' ? 1 : 0, keys[algorithm].plaintext, list, spans[5 * i]!, spans[5 * i + 1]!, Buffer.from('proj-1|store.a|'), 0, -Infinity, Infinity, new Uint8Array(0), Buffer.alloc(4 << 20), st);
+        });
+        expect(codes).toEqual([0, ...groups.slice(1).map(() => 2)]);
+        const { native, js } = both(list, { format: 'ndjson' });
+        expect(native.lines).toBe(values.length + groups.length - 1);
+        expect(native.out.equals(js.out)).toBe(true);
+        // And each printed line is the JSON.stringify of what it holds.
+        const lines = native.out.toString('utf8').split('\n');
+        expect(lines.slice(0, values.length).map((l) => JSON.parse(l).contents.content)).toEqual(values);
+      }
+    }
+  });
+
   it('prints an authentic but malformed plaintext exactly as the record layer does, or leaves it to it', () => {
     // Whoever holds the data key can seal any bytes: the parser behind the AEAD meets protobuf that is cut, padded
     // and flipped. Each case goes both ways; whenever the addon prints, it prints what the record layer prints.
