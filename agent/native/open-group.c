@@ -24,8 +24,8 @@
 enum { FORMAT_NDJSON = 0, FORMAT_RAW = 1, FORMAT_COUNT = 2, FORMAT_OPENED = 3 };
 enum { OPEN_DONE = 0, OPEN_NO_ROOM = 1, OPEN_NOT_FAST = 2 };
 enum { ST_POS, ST_LINES, ST_LOGS, ST_FIELDS };
-// pageGroups: five numbers a group (start, end, blob start, blob end, flags).
-enum { PG_START, PG_END, PG_BLOB_START, PG_BLOB_END, PG_FLAGS, PG_FIELDS };
+// pageGroups: six numbers a group (start, end, blob start, blob end, flags, logs end).
+enum { PG_START, PG_END, PG_BLOB_START, PG_BLOB_END, PG_FLAGS, PG_LOGS_END, PG_FIELDS };
 #define FLAG_SM4 1u
 #define FLAG_LOG 2u
 #define FLAG_LZ4 4u
@@ -355,15 +355,15 @@ typedef struct {
  * key stream's) are encrypted in one ECB pass with the zero block for H in front, and each record's tag is checked
  * with the addon's GHASH before its plaintext is written. The same GCM (SP 800-38D), computed in other steps.
  */
-static int open_log_records_aes(writer *w, opener *k, const uint8_t *p, size_t start, size_t end, uint8_t *aad, size_t aad_fixed) {
+static int open_log_records_aes(writer *w, opener *k, const uint8_t *p, log_walk logs, uint8_t *aad, size_t aad_fixed) {
   size_t count = 0, sealed_total = 0, blocks = 1;
   uint8_t *counters = room(&counter_buf, 16);
   if (!counters) return OPEN_NOT_FAST;
   memset(counters, 0, 16);
   log_fields shipped, plain;
-  size_t at = start;
   uint32_t s, e;
-  while (pb_next_log(p, &at, end, &s, &e)) {
+  int walked;
+  while ((walked = pb_walk_log(p, &logs, &s, &e)) > 0) {
     uint64_t raw;
     if (!shipped_log(p, s, e, true, &shipped, &raw)) return OPEN_NOT_FAST;
     span rec = shipped.pairs[0];
@@ -387,7 +387,7 @@ static int open_log_records_aes(writer *w, opener *k, const uint8_t *p, size_t s
     sealed_total += sealed_len;
     blocks += record_blocks;
   }
-  if (blocks * 16 > 0x7fffffff) return OPEN_NOT_FAST;
+  if (walked < 0 || blocks * 16 > 0x7fffffff) return OPEN_NOT_FAST;
   uint8_t *stream = room(&stream_buf, blocks * 16);
   int len = 0;
   if (!stream || EVP_EncryptUpdate(k->aes_ecb, stream, &len, counters, (int)(blocks * 16)) != 1 || (size_t)len != blocks * 16) return OPEN_NOT_FAST;
@@ -417,11 +417,17 @@ static int open_log_records_aes(writer *w, opener *k, const uint8_t *p, size_t s
 }
 #endif
 
-/* Every record of the shipped group [start, end) of p, written by w. */
-static int open_group(writer *w, opener *k, const uint8_t *p, size_t start, size_t end, const uint8_t *target, size_t target_len) {
+/*
+ * Every record of the shipped group [start, end) of p, written by w. When logs_end is where pageGroups found the
+ * group's Logs to end (start if it did not), only the fields after it are scanned for the header, and the Logs before
+ * it walked once, as they are opened; they must then all be Logs, and none may follow.
+ */
+static int open_group(writer *w, opener *k, const uint8_t *p, size_t start, size_t end, size_t logs_end, const uint8_t *target, size_t target_len) {
   group_fields g;
   header h;
-  if (!pb_scan_group(p, start, end, &g) || !read_header(p, &g, &h)) return OPEN_NOT_FAST;
+  bool split = logs_end > start && logs_end <= end;
+  log_walk logs = {.at = start, .end = split ? logs_end : end, .only_logs = split};
+  if (!pb_scan_group(p, split ? logs_end : start, end, &g) || (split && g.has_logs) || !read_header(p, &g, &h)) return OPEN_NOT_FAST;
   if ((int)(h.flags & FLAG_SM4 ? SUITE_SM4_128_GCM : SUITE_AES_256_GCM) != k->suite) return OPEN_NOT_FAST;
   bool log_mode = h.flags & FLAG_LOG;
   // Mode `log` keeps Topic, Source and the tags after the header in the clear: every line shares them.
@@ -438,14 +444,14 @@ static int open_group(writer *w, opener *k, const uint8_t *p, size_t start, size
     if (!k->aes_ecb && (!(k->aes_ecb = EVP_CIPHER_CTX_new()) || EVP_EncryptInit_ex(k->aes_ecb, EVP_aes_256_ecb(), NULL, k->key, NULL) != 1 ||
                         EVP_CIPHER_CTX_set_padding(k->aes_ecb, 0) != 1))
       return OPEN_NOT_FAST;
-    return open_log_records_aes(w, k, p, start, end, aad, aad_fixed);
+    return open_log_records_aes(w, k, p, logs, aad, aad_fixed);
   }
 #endif
 
   log_fields shipped, plain;
-  size_t at = start;
   uint32_t s, e;
-  while (pb_next_log(p, &at, end, &s, &e)) {
+  int walked;
+  while ((walked = pb_walk_log(p, &logs, &s, &e)) > 0) {
     uint64_t raw;
     if (!shipped_log(p, s, e, log_mode, &shipped, &raw)) return OPEN_NOT_FAST;
 
@@ -477,12 +483,13 @@ static int open_group(writer *w, opener *k, const uint8_t *p, size_t start, size
     }
     if (r != OPEN_DONE) return r;
   }
-  return OPEN_DONE;
+  return walked < 0 ? OPEN_NOT_FAST : OPEN_DONE;
 }
 
 /*
- * openSealedGroup(suite, key, list, start, end, target, format, from, to, conditions, out, st): number
- * Opens the shipped LogGroup at list[start, end) under `key` (suite 0 = AES_256_GCM, 1 = SM4_128_GCM; `target` =
+ * openSealedGroup(suite, key, list, start, end, logsEnd, target, format, from, to, conditions, out, st): number
+ * Opens the shipped LogGroup at list[start, end) under `key` (suite 0 = AES_256_GCM, 1 = SM4_128_GCM; `logsEnd` =
+ * where pageGroups found its Logs to end, or `start` to have the whole group scanned again; `target` =
  * "<project>|<logstore>|") and writes its logs with from <= Time < to whose group meets `conditions` (see
  * group_meets) in `format` (0 NDJSON, 1 raw, 2 count; 3 the opened records instead, see FORMAT_OPENED) at out[st[0]],
  * adding to st[1] (lines written) and st[2] (logs read). Returns OPEN_DONE (st updated), OPEN_NO_ROOM (out too small: nothing
@@ -490,17 +497,18 @@ static int open_group(writer *w, opener *k, const uint8_t *p, size_t start, size
  */
 napi_value open_sealed_group(napi_env env, napi_callback_info info) {
   static const char *what = "openSealedGroup";
-  napi_value argv[12];
-  if (!get_args(env, what, info, 12, argv)) return NULL;
-  uint32_t suite, start, end, format;
+  napi_value argv[13];
+  if (!get_args(env, what, info, 13, argv)) return NULL;
+  uint32_t suite, start, end, logs_end, format;
   if (napi_get_value_uint32(env, argv[0], &suite) != napi_ok || suite > SUITE_SM4_128_GCM ||
       napi_get_value_uint32(env, argv[3], &start) != napi_ok || napi_get_value_uint32(env, argv[4], &end) != napi_ok ||
-      napi_get_value_uint32(env, argv[6], &format) != napi_ok || format > FORMAT_OPENED) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "openSealedGroup: suite, start, end and format must be small whole numbers");
+      napi_get_value_uint32(env, argv[5], &logs_end) != napi_ok || napi_get_value_uint32(env, argv[7], &format) != napi_ok ||
+      format > FORMAT_OPENED) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "openSealedGroup: suite, start, end, logsEnd and format must be small whole numbers");
     return NULL;
   }
   double from, to;
-  if (napi_get_value_double(env, argv[7], &from) != napi_ok || napi_get_value_double(env, argv[8], &to) != napi_ok || from != from || to != to) {
+  if (napi_get_value_double(env, argv[8], &from) != napi_ok || napi_get_value_double(env, argv[9], &to) != napi_ok || from != from || to != to) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "openSealedGroup: from and to must be numbers (or infinities)");
     return NULL;
   }
@@ -508,9 +516,9 @@ napi_value open_sealed_group(napi_env env, napi_callback_info info) {
   size_t key_len, list_len, target_len, conditions_len, out_len;
   double *st;
   if (!get_bytes(env, what, argv[1], "key", &key, &key_len) || !get_bytes(env, what, argv[2], "list", &list, &list_len) ||
-      !get_bytes(env, what, argv[5], "target", &target, &target_len) ||
-      !get_bytes(env, what, argv[9], "conditions", &conditions, &conditions_len) || !get_bytes(env, what, argv[10], "out", &out, &out_len) ||
-      !get_numbers(env, what, argv[11], "st", napi_float64_array, ST_FIELDS, (void **)&st, NULL))
+      !get_bytes(env, what, argv[6], "target", &target, &target_len) ||
+      !get_bytes(env, what, argv[10], "conditions", &conditions, &conditions_len) || !get_bytes(env, what, argv[11], "out", &out, &out_len) ||
+      !get_numbers(env, what, argv[12], "st", napi_float64_array, ST_FIELDS, (void **)&st, NULL))
     return NULL;
   for (size_t at = 0; at < conditions_len;) {
     uint32_t key_n = at + 9 <= conditions_len ? read_le32(conditions + at + 1) : 0, value_n = 0;
@@ -539,7 +547,7 @@ napi_value open_sealed_group(napi_env env, napi_callback_info info) {
       result = OPEN_DONE;
 #endif
   }
-  if (result == OPEN_DONE) result = open_group(&w, &k, list, start, end, target, target_len);
+  if (result == OPEN_DONE) result = open_group(&w, &k, list, start, end, logs_end, target, target_len);
 #ifdef LOGSEAL_OPENSSL
   if (k.aes) EVP_CIPHER_CTX_free(k.aes); // cleanses the key schedule
   if (k.aes_ecb) EVP_CIPHER_CTX_free(k.aes_ecb);
@@ -569,9 +577,10 @@ napi_value open_sealed_group(napi_env env, napi_callback_info info) {
 
 /*
  * pageGroups(list, out: Uint32Array): number
- * The LogGroups of a LogGroupList, five numbers each in `out`: start, end, where the `__seal_dk__` blob lies (start,
- * end), and flags (1 SM4, 2 mode `log`, 4 LZ4; 0xffffffff for a group whose header this file does not read, whose
- * blob is then 0, 0). Returns the number of groups; -1 when `out` has no room for them all, -2 when the list itself
+ * The LogGroups of a LogGroupList, six numbers each in `out`: start, end, where the `__seal_dk__` blob lies (start,
+ * end), flags (1 SM4, 2 mode `log`, 4 LZ4; 0xffffffff for a group whose header this file does not read, whose
+ * blob is then 0, 0), and where its Logs end when only Logs come before (else its start; for openSealedGroup, which
+ * then need not walk the Logs to find the header again). Returns the number of groups; -1 when `out` has no room for them all, -2 when the list itself
  * is not one this file reads (JavaScript's decoder then reads the page).
  */
 napi_value page_groups(napi_env env, napi_callback_info info) {
@@ -607,9 +616,11 @@ napi_value page_groups(napi_env env, napi_callback_info info) {
         o[PG_BLOB_START] = h.blob.vs;
         o[PG_BLOB_END] = h.blob.ve;
         o[PG_FLAGS] = h.flags;
+        o[PG_LOGS_END] = (uint32_t)g->logs_end;
       } else {
         o[PG_BLOB_START] = o[PG_BLOB_END] = 0;
         o[PG_FLAGS] = FLAG_UNKNOWN;
+        o[PG_LOGS_END] = s;
       }
       count++;
     }
