@@ -409,7 +409,7 @@ static int open_log_records_aes(writer *w, opener *k, const uint8_t *p, log_walk
       result = OPEN_NOT_FAST; // JavaScript opens the group again and reports the record
       break;
     }
-    for (size_t i = 0; i < n; i++) body[i] = ct[i] ^ ekj0[16 + i];
+    xor_bytes(body, ct, ekj0 + 16, n);
     result = write_log_record(w, body, n, rec->time, rec->has_time_ns, rec->time_ns, &plain);
   }
   memset(&gs, 0, sizeof gs);

@@ -7,6 +7,7 @@
 // S-box, after an inverse ShiftRows so that its ShiftRows puts every byte back where it was.
 
 #include "napi-args.h"
+#include "sealed.h"
 #include "sm4.h"
 #include <string.h>
 
@@ -365,19 +366,6 @@ static void encrypt16(const sm4_gcm_key *k, const uint8_t in[256], uint8_t out[2
 }
 
 /* ---- GCM ---- */
-
-/* out = a ^ b, eight bytes at a time where it can (out may equal a). */
-static void xor_bytes(uint8_t *out, const uint8_t *a, const uint8_t *b, size_t n) {
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x, y;
-    memcpy(&x, a + i, 8);
-    memcpy(&y, b + i, 8);
-    x ^= y;
-    memcpy(out + i, &x, 8);
-  }
-  for (; i < n; i++) out[i] = a[i] ^ b[i];
-}
 
 /*
  * XORs n bytes of in with the key stream from counter J0 + 1 = inc32(J0) into out (which may equal in), and
