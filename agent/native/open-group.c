@@ -341,7 +341,20 @@ static int write_log_record(writer *w, const uint8_t *body, size_t n, uint32_t t
   return emit(w, body, plain, time, has_time_ns, time_ns);
 }
 
+/* ECB over whole blocks (out may not equal in): the counter blocks of a mode `log` group, in either suite. */
+static bool encrypt_blocks(opener *k, const uint8_t *in, uint8_t *out, size_t blocks) {
+  if (k->suite == SUITE_SM4_128_GCM) {
+    sm4_ecb_blocks(k->sm4, in, out, blocks);
+    return true;
+  }
 #ifdef LOGSEAL_OPENSSL
+  int len = 0;
+  return blocks * 16 <= 0x7fffffff && EVP_EncryptUpdate(k->aes_ecb, out, &len, in, (int)(blocks * 16)) == 1 && (size_t)len == blocks * 16;
+#else
+  return false;
+#endif
+}
+
 /* A mode `log` record of a group being opened in one pass: its Log's times and where its bytes lie in the scratch. */
 typedef struct {
   uint32_t time, time_ns;
@@ -350,12 +363,13 @@ typedef struct {
 } log_record;
 
 /*
- * Mode `log`, AES-256-GCM: the records of the shipped group [start, end) opened together. One record per log line
- * would cost an OpenSSL re-initialisation each (IV, E(J0), tag); instead every record's counter blocks (J0, then its
- * key stream's) are encrypted in one ECB pass with the zero block for H in front, and each record's tag is checked
- * with the addon's GHASH before its plaintext is written. The same GCM (SP 800-38D), computed in other steps.
+ * Mode `log`: the records of the shipped group opened together. One record per log line would cost an OpenSSL
+ * re-initialisation each with AES (IV, E(J0), tag), and with SM4 runs of sixteen blocks mostly not needed (a short
+ * record's 1 + n/16, a longer one's E(J0) apart); instead every record's counter blocks (J0, then its key stream's)
+ * are encrypted in one ECB pass with the zero block for H in front, and each record's tag is checked with the addon's
+ * GHASH before its plaintext is written. The same GCM (SP 800-38D), computed in other steps.
  */
-static int open_log_records_aes(writer *w, opener *k, const uint8_t *p, log_walk logs, uint8_t *aad, size_t aad_fixed) {
+static int open_log_records(writer *w, opener *k, const uint8_t *p, log_walk logs, uint8_t *aad, size_t aad_fixed) {
   size_t count = 0, sealed_total = 0, blocks = 1;
   uint8_t *counters = room(&counter_buf, 16);
   if (!counters) return OPEN_NOT_FAST;
@@ -387,12 +401,11 @@ static int open_log_records_aes(writer *w, opener *k, const uint8_t *p, log_walk
     sealed_total += sealed_len;
     blocks += record_blocks;
   }
-  if (walked < 0 || blocks * 16 > 0x7fffffff) return OPEN_NOT_FAST;
+  if (walked < 0) return OPEN_NOT_FAST;
   uint8_t *stream = room(&stream_buf, blocks * 16);
-  int len = 0;
-  if (!stream || EVP_EncryptUpdate(k->aes_ecb, stream, &len, counters, (int)(blocks * 16)) != 1 || (size_t)len != blocks * 16) return OPEN_NOT_FAST;
+  if (!stream || !encrypt_blocks(k, counters, stream, blocks)) return OPEN_NOT_FAST;
   ghash_state gs;
-  ghash_key(&gs, stream, false);
+  ghash_key(&gs, stream, k->suite == SUITE_SM4_128_GCM && k->sm4->kind == SM4_KIND_PORTABLE);
   memset(stream, 0, 16); // H
   const log_record *records = (const log_record *)record_buf.data;
   int result = OPEN_DONE;
@@ -415,7 +428,6 @@ static int open_log_records_aes(writer *w, opener *k, const uint8_t *p, log_walk
   memset(&gs, 0, sizeof gs);
   return result;
 }
-#endif
 
 /*
  * Every record of the shipped group [start, end) of p, written by w. When logs_end is where pageGroups found the
@@ -439,48 +451,44 @@ static int open_group(writer *w, opener *k, const uint8_t *p, size_t start, size
   if (prefix < 0 || (size_t)prefix + target_len + 48 > sizeof aad) return OPEN_NOT_FAST;
   memcpy(aad + prefix, target, target_len);
   size_t aad_fixed = (size_t)prefix + target_len;
+  if (log_mode) {
 #ifdef LOGSEAL_OPENSSL
-  if (log_mode && k->suite == SUITE_AES_256_GCM) {
-    if (!k->aes_ecb && (!(k->aes_ecb = EVP_CIPHER_CTX_new()) || EVP_EncryptInit_ex(k->aes_ecb, EVP_aes_256_ecb(), NULL, k->key, NULL) != 1 ||
-                        EVP_CIPHER_CTX_set_padding(k->aes_ecb, 0) != 1))
+    if (k->suite == SUITE_AES_256_GCM && !k->aes_ecb &&
+        (!(k->aes_ecb = EVP_CIPHER_CTX_new()) || EVP_EncryptInit_ex(k->aes_ecb, EVP_aes_256_ecb(), NULL, k->key, NULL) != 1 ||
+         EVP_CIPHER_CTX_set_padding(k->aes_ecb, 0) != 1))
       return OPEN_NOT_FAST;
-    return open_log_records_aes(w, k, p, logs, aad, aad_fixed);
-  }
 #endif
+    return open_log_records(w, k, p, logs, aad, aad_fixed);
+  }
 
   log_fields shipped, plain;
   uint32_t s, e;
   int walked;
   while ((walked = pb_walk_log(p, &logs, &s, &e)) > 0) {
     uint64_t raw;
-    if (!shipped_log(p, s, e, log_mode, &shipped, &raw)) return OPEN_NOT_FAST;
+    if (!shipped_log(p, s, e, false, &shipped, &raw)) return OPEN_NOT_FAST;
 
     span rec = shipped.pairs[0];
     size_t text_len = rec.ve - rec.vs, sealed_len;
     uint8_t *sealed = room(&sealed_buf, base64_read_room(text_len));
     if (!sealed || !base64_read(p + rec.vs, text_len, sealed, &sealed_len) || sealed_len < NONCE + TAG) return OPEN_NOT_FAST;
-    size_t aad_len = aad_length(aad, aad_fixed, shipped.time, log_mode ? (shipped.has_time_ns ? shipped.time_ns : 0) : raw);
+    size_t aad_len = aad_length(aad, aad_fixed, shipped.time, raw);
     size_t body_len = sealed_len - NONCE - TAG;
     uint8_t *body = room(&plain_buf, body_len + 1);
     if (!body || !open_record(k, sealed, sealed_len, aad, aad_len, body)) return OPEN_NOT_FAST;
 
-    int r;
-    if (log_mode) {
-      r = write_log_record(w, body, body_len, shipped.time, shipped.has_time_ns, shipped.time_ns, &plain);
-    } else {
-      const uint8_t *text = body;
-      if (h.flags & FLAG_LZ4) {
-        if (raw > 0) {
-          uint8_t *t = room(&text_buf, (size_t)raw);
-          if (!t || body_len > 0x7fffffff || LZ4_decompress_safe((const char *)body, (char *)t, (int)body_len, (int)raw) != (int)raw) return OPEN_NOT_FAST;
-          text = t;
-        }
-      } else if (body_len != raw) {
-        return OPEN_NOT_FAST;
+    const uint8_t *text = body;
+    if (h.flags & FLAG_LZ4) {
+      if (raw > 0) {
+        uint8_t *t = room(&text_buf, (size_t)raw);
+        if (!t || body_len > 0x7fffffff || LZ4_decompress_safe((const char *)body, (char *)t, (int)body_len, (int)raw) != (int)raw) return OPEN_NOT_FAST;
+        text = t;
       }
-      if (w->format == FORMAT_OPENED) r = put_u32(w, shipped.time) && put_u32(w, (uint32_t)raw) && put(w, text, (size_t)raw) ? OPEN_DONE : OPEN_NO_ROOM;
-      else r = write_plain_group(w, text, (size_t)raw, shipped.time, &plain);
+    } else if (body_len != raw) {
+      return OPEN_NOT_FAST;
     }
+    int r = w->format == FORMAT_OPENED ? (put_u32(w, shipped.time) && put_u32(w, (uint32_t)raw) && put(w, text, (size_t)raw) ? OPEN_DONE : OPEN_NO_ROOM)
+                                       : write_plain_group(w, text, (size_t)raw, shipped.time, &plain);
     if (r != OPEN_DONE) return r;
   }
   return walked < 0 ? OPEN_NOT_FAST : OPEN_DONE;

@@ -452,6 +452,22 @@ bool sm4_gcm_open(const sm4_gcm_key *k, const uint8_t nonce[12], const uint8_t *
   return true;
 }
 
+void sm4_ecb_blocks(const sm4_gcm_key *k, const uint8_t *in, uint8_t *out, size_t blocks) {
+  size_t n = 16 * blocks, pos = 0;
+  uint8_t buf[256];
+  for (; pos + 256 <= n; pos += 256) {
+    memcpy(buf, in + pos, 256); // in and out may be the same memory
+    encrypt16(k, buf, out + pos);
+  }
+  if (pos < n) {
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, in + pos, n - pos);
+    encrypt16(k, buf, buf);
+    memcpy(out + pos, buf, n - pos);
+  }
+  memset(buf, 0, sizeof buf);
+}
+
 const char *sm4_backend(void) { return kind_names[best_kind()]; }
 
 unsigned sm4_kind_named(const char *name) {
@@ -581,14 +597,7 @@ napi_value sm4_encrypt_blocks(napi_env env, napi_callback_info info) {
   }
   sm4_gcm_key k;
   if (!get_key(env, argv[0], &k)) return NULL;
-  uint8_t buf[256];
-  for (size_t pos = 0; pos < in_len; pos += 256) {
-    size_t take = in_len - pos < 256 ? in_len - pos : 256;
-    memset(buf, 0, sizeof buf);
-    memcpy(buf, in + pos, take);
-    encrypt16(&k, buf, buf);
-    memcpy(out + pos, buf, take);
-  }
+  sm4_ecb_blocks(&k, in, out, in_len / 16);
   memset(&k, 0, sizeof k);
   return NULL;
 }

@@ -322,9 +322,9 @@ describe.skipIf(!nativeAddon?.openSealedGroup)('the addon page opener', () => {
     expect(native.out.equals(js.out)).toBe(true);
   });
 
-  for (const mode of ['group', 'log'] as const) {
-    it(`stops at a record that does not authenticate, in the record layer's words: mode ${mode}`, () => {
-      const list = shippedList('AES_256_GCM', mode, mode === 'group' ? 'lz4' : 'none', [group(1, false), group(2, false), group(3, false)]);
+  for (const [algorithm, mode] of [['AES_256_GCM', 'group'], ['AES_256_GCM', 'log'], ['SM4_128_GCM', 'log']] as const) {
+    it(`stops at a record that does not authenticate, in the record layer's words: ${algorithm} mode ${mode}`, () => {
+      const list = shippedList(algorithm, mode, mode === 'group' ? 'lz4' : 'none', [group(1, false), group(2, false), group(3, false)]);
       // One base64 character of the second group's first record, changed.
       const groups = pageGroups(list, true);
       const second = groups[1]!;
