@@ -59,10 +59,11 @@ export async function getCursorOrLogs(state: EmulatorState, req: ApiRequest, log
   const from = decodeCursor(cursor, total);
   const end = endCursor === undefined ? total : decodeCursor(endCursor, total);
   const { groups, next } = await store.read(shardId, from, Math.min(from + count, Math.max(end, from)), MAX_PULL_BYTES);
-  const { body, rawSize } = packedLogGroupList(groups, lz4Bound, (list, out) => lz4CompressInto(list, out, 0));
+  const { body, rawSize, release } = packedLogGroupList(groups, lz4Bound, (list, out) => lz4CompressInto(list, out, 0));
   return {
     status: 200,
     body,
+    release,
     headers: {
       'content-type': 'application/x-protobuf',
       'x-log-cursor': encodeCursor(next),

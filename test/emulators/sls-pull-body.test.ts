@@ -1,5 +1,5 @@
-// PullLogs bodies as the emulator lays them out: a LogGroupList of the stored groups, compressed, from memory reused
-// from one answer to the next; every answer is its own bytes.
+// PullLogs bodies as the emulator lays them out: a LogGroupList of the stored groups, compressed, in memory reused
+// once an answer is written; an answer not given back is never overwritten.
 import { describe, expect, it } from 'vitest';
 import { packedLogGroupList } from '../../emulators/sls/pull.js';
 import { lz4Bound, lz4CompressInto, lz4Decompress } from '../../agent/wire/lz4.js';
@@ -33,10 +33,16 @@ describe('emulator PullLogs body', () => {
     const { body, rawSize } = identity(groups);
     expect(rawSize).toBe(body.length);
     expect([...body]).toEqual([0x0a, 3, 0x1a, 0x01, 0x41, 0x0a, 0xc8, 0x01, ...Buffer.alloc(200, 0), 0x0a, 0]);
+    // An answer's memory is not the next one's until it is given back.
     const kept = Buffer.from(body);
     const later = identity([Buffer.alloc(500, 7)]);
-    expect(body.equals(kept)).toBe(true); // an answer is not overwritten by the next
+    expect(body.equals(kept)).toBe(true);
     expect(later.body.length).toBe(503);
+    later.release();
+    later.release(); // once is enough
+    const again = identity([Buffer.alloc(100, 9)]);
+    expect(again.body.buffer).toBe(later.body.buffer);
+    expect(identity([Buffer.alloc(100, 9)]).body.buffer).not.toBe(again.body.buffer);
   });
 });
 
