@@ -58,8 +58,9 @@ export async function getCursorOrLogs(state: EmulatorState, req: ApiRequest, log
   const total = shard.count;
   const from = decodeCursor(cursor, total);
   const end = endCursor === undefined ? total : decodeCursor(endCursor, total);
-  const { groups, next } = await store.read(shardId, from, Math.min(from + count, Math.max(end, from)), MAX_PULL_BYTES);
+  const { groups, next, release: releaseGroups } = await store.read(shardId, from, Math.min(from + count, Math.max(end, from)), MAX_PULL_BYTES);
   const { body, rawSize, release } = packedLogGroupList(groups, lz4Bound, (list, out) => lz4CompressInto(list, out, 0));
+  releaseGroups(); // copied into the answer
   return {
     status: 200,
     body,
