@@ -1,7 +1,8 @@
 # logseal's native addon (agent/native/*.c), plain C against Node-API, built with node-gyp at install time: SM4 and
 # GHASH for SM4-GCM, mode `log` records sealed a batch per call, base64 into a buffer, raw lines (plain or CRI
-# container lines) framed as protobuf, the values and tokens of searchable fields, and shipped groups opened for
-# `logseal decrypt`. Each has a JavaScript (or node:crypto) equivalent, used without it.
+# container lines) framed as protobuf, the values and tokens of searchable fields, shipped groups opened for
+# `logseal decrypt`, and a larger pipe for what it prints. Each but the last has a JavaScript (or node:crypto)
+# equivalent, used without it; without the last the pipe keeps its size.
 {
   'targets': [
     {
@@ -9,7 +10,7 @@
       'sources': ['agent/native/addon.c', 'agent/native/ghash.c', 'agent/native/base64.c', 'agent/native/frame.c',
                   'agent/native/sm4.c', 'agent/native/seal-batch.c', 'agent/native/field-values.c',
                   'agent/native/field-tokens.c', 'agent/native/open-group.c', 'agent/native/json-text.c',
-                  'agent/native/copy-bytes.c',
+                  'agent/native/copy-bytes.c', 'agent/native/pipe-size.c',
                   # The LZ4 block decoder of the lz4 package's own copy of the library, for mode `group` records.
                   'node_modules/lz4/deps/lz4/lib/lz4.c'],
       'include_dirs': ['node_modules/lz4/deps/lz4/lib'],

@@ -47,6 +47,8 @@ export interface NativeAddon {
   pageGroups(list: Uint8Array, out: Uint32Array): number;
   /** `src` copied into `out` at `pos` with memcpy (copy-bytes.c); returns pos + src.length. */
   copyBytes(src: Uint8Array, out: Uint8Array, pos: number): number;
+  /** The capacity of pipe `fd` after asking for `bytes` (pipe-size.c); -1 when it is no pipe or the system refuses. */
+  setPipeSize(fd: number, bytes: number): number;
   /**
    * Opens the shipped group list[start, end) under `key` and writes its logs with from <= Time < to, whose group meets
    * `conditions` (CompiledView.groupLevel), at out[st[0]] in `format` (0 NDJSON, 1 raw, 2 count), adding lines written
