@@ -4,6 +4,10 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define JSON_AVX2 1
+#include <immintrin.h>
+#endif
 
 /* The length of the valid UTF-8 sequence (2 to 4 bytes) at s, or 0 (overlong, surrogate, beyond U+10FFFF, cut). */
 size_t utf8_sequence(const uint8_t *s, size_t rem) {
@@ -27,6 +31,31 @@ size_t utf8_sequence(const uint8_t *s, size_t rem) {
 /* True when one of the eight bytes in w is zero. */
 #define HAS_ZERO(w) ((((w) - ONES) & ~(w) & HIGHS) != 0)
 
+#ifdef JSON_AVX2
+/*
+ * The plain bytes at the start of s[0, n), copied to o 32 at a time while 32 remain (as the SSE2 step below, twice as
+ * wide); returns how many. The last store may run past them, as there.
+ */
+__attribute__((target("avx2"))) static size_t plain_run_avx2(const uint8_t *s, size_t n, uint8_t *o) {
+  const __m256i space = _mm256_set1_epi8(0x20), quote = _mm256_set1_epi8('"'), backslash = _mm256_set1_epi8('\\');
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    __m256i v = _mm256_loadu_si256((const __m256i *)(s + i));
+    _mm256_storeu_si256((__m256i *)(o + i), v);
+    __m256i odd = _mm256_or_si256(_mm256_cmpgt_epi8(space, v), _mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, backslash)));
+    unsigned mask = (unsigned)_mm256_movemask_epi8(odd);
+    if (mask != 0) return i + (size_t)__builtin_ctz(mask);
+  }
+  return i;
+}
+
+static bool have_avx2(void) {
+  static int v = -1; // written by whichever thread asks first; every thread computes the same value
+  if (v < 0) v = __builtin_cpu_supports("avx2") ? 1 : 0;
+  return v == 1;
+}
+#endif
+
 /* Most room a JSON string of n bytes takes: every byte escaped as \u00XX, and the quotes. */
 size_t json_bound(size_t n) { return 6 * n + 2; }
 
@@ -35,7 +64,17 @@ uint8_t *json_string(uint8_t *o, const uint8_t *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
   size_t i = 0;
   *o++ = '"';
+#ifdef JSON_AVX2
+  bool wide = n >= 64 && have_avx2();
+#endif
   while (i < n) {
+#ifdef JSON_AVX2
+    if (wide && i + 32 <= n) {
+      size_t plain = plain_run_avx2(s + i, n - i, o);
+      o += plain;
+      i += plain;
+    }
+#endif
 #if defined(__SSE2__)
     // Sixteen bytes at a time are stored as they are, up to the first that needs a look (below 0x20 or from 0x80,
     // which the signed compare puts together, a quote, a backslash). The store may run past that byte: the room is

@@ -164,17 +164,17 @@ describe.skipIf(!nativeAddon?.openSealedGroup)('the addon page opener', () => {
     }
   });
 
-  it('escapes every byte that needs it wherever it falls in a step of 16 or 8 bytes, and leaves invalid UTF-8 to JavaScript', () => {
-    // The JSON writer copies plain ASCII many bytes a step: each special byte (control characters, quote, backslash,
-    // DEL, non-ASCII of 2 to 4 bytes, U+2028) is put at every offset of strings around the step sizes.
+  it('escapes every byte that needs it wherever it falls in a step of 32, 16 or 8 bytes, and leaves invalid UTF-8 to JavaScript', () => {
+    // The JSON writer copies plain ASCII many bytes a step (32, 16 or 8): each special byte (control characters, quote,
+    // backslash, DEL, non-ASCII of 2 to 4 bytes, U+2028) is put at every offset of strings around the step sizes.
     const specials = [...Array.from({ length: 32 }, (_, c) => String.fromCharCode(c)), '"', '\\', '\u007f', 'é', '日', '😀', '\u2028', '\u2029'];
     const values: string[] = [];
     for (const special of specials) {
-      for (let before = 0; before <= 34; before++) values.push('a'.repeat(before) + special + 'b'.repeat((before * 7) % 19));
+      for (let before = 0; before <= 72; before++) values.push('a'.repeat(before) + special + 'b'.repeat((before * 7) % 19));
     }
     values.push('"'.repeat(40), '\\'.repeat(33), '\n'.repeat(17), 'x'.repeat(15), 'x'.repeat(16), 'x'.repeat(17), 'x'.repeat(48) + '"');
     const clean: LogGroup = { topic: 't"\u0001'.repeat(6), logTags: [{ key: 'k', value: 'v\t'.repeat(9) }], logs: values.map((v, i) => ({ time: 1_700_000_000, contents: [{ key: 'content', value: v }, { key: `key ${i % 3} "${'q'.repeat(i % 20)}`, value: v.slice(1) }] })) };
-    // Invalid UTF-8 after a run of plain bytes, in and after a 16-byte step: JavaScript decodes it with replacement characters.
+    // Invalid UTF-8 after a run of plain bytes, in and after a step: JavaScript decodes it with replacement characters.
     const invalid = [Uint8Array.from([0xff]), Uint8Array.from([0xc3, 0x28]), Uint8Array.from([0xed, 0xa0, 0x80]), Uint8Array.from([0xf0, 0x9f, 0x98]), Uint8Array.from([0xe2, 0x80])];
     const odd = (bytes: Uint8Array, before: number): LogGroup => ({
       logTags: [],
@@ -182,7 +182,7 @@ describe.skipIf(!nativeAddon?.openSealedGroup)('the addon page opener', () => {
     });
     for (const algorithm of ['AES_256_GCM', 'SM4_128_GCM'] as const) {
       for (const mode of ['group', 'log'] as const) {
-        const groups = [clean, ...invalid.flatMap((b) => [3, 16, 21, 40].map((before) => odd(b, before)))];
+        const groups = [clean, ...invalid.flatMap((b) => [3, 16, 21, 40, 70].map((before) => odd(b, before)))];
         const list = shippedList(algorithm, mode, mode === 'group' ? 'lz4' : 'none', groups);
         const spans = new Uint32Array(6 * groups.length);
         expect(nativeAddon!.pageGroups(list, spans)).toBe(groups.length);
