@@ -1,8 +1,9 @@
 # logseal's native addon (agent/native/*.c), plain C against Node-API, built with node-gyp at install time: SM4 and
 # GHASH for SM4-GCM, mode `log` records sealed a batch per call, base64 into a buffer, raw lines (plain or CRI
 # container lines) framed as protobuf, the values and tokens of searchable fields, shipped groups opened for
-# `logseal decrypt`, and the checkpoint file replaced durably in one thread-pool job. Each has a JavaScript (or
-# node:crypto) equivalent, used without it.
+# `logseal decrypt`, the checkpoint file replaced durably in one thread-pool job, and a larger pipe for what decrypt
+# prints. Each but the last has a JavaScript (or node:crypto) equivalent, used without it; without the last the pipe
+# keeps its size.
 {
   'targets': [
     {
@@ -10,7 +11,7 @@
       'sources': ['agent/native/addon.c', 'agent/native/ghash.c', 'agent/native/base64.c', 'agent/native/frame.c',
                   'agent/native/sm4.c', 'agent/native/seal-batch.c', 'agent/native/field-values.c',
                   'agent/native/field-tokens.c', 'agent/native/open-group.c', 'agent/native/json-text.c',
-                  'agent/native/copy-bytes.c', 'agent/native/durable-file.c',
+                  'agent/native/copy-bytes.c', 'agent/native/durable-file.c', 'agent/native/pipe-size.c',
                   # The LZ4 block decoder of the lz4 package's own copy of the library, for mode `group` records.
                   'node_modules/lz4/deps/lz4/lib/lz4.c'],
       'include_dirs': ['node_modules/lz4/deps/lz4/lib'],

@@ -17,7 +17,7 @@ const addon = nativeAddon?.openSealedGroup ? nativeAddon : undefined;
 const nativeSuites = new Set(addon?.sealBatchSuites() ?? []);
 const FORMAT_CODES = { ndjson: 0, raw: 1, count: 2 } as const;
 const FORMAT_OPENED = 3;
-const FIELDS = 5; // per group from pageGroups: start, end, blob start, blob end, flags
+const FIELDS = 6; // per group from pageGroups: start, end, blob start, blob end, flags, logs end
 const UNKNOWN = 0xffffffff;
 const SM4 = 1;
 const LOG_MODE = 2;
@@ -29,6 +29,8 @@ const EMPTY = Buffer.alloc(0);
 interface LocatedGroup {
   start: number;
   end: number;
+  /** Where its Logs end, if only Logs come before (else start): the addon reads the header after it. */
+  logsEnd: number;
   suite: number;
   log: boolean;
   blob: string;
@@ -58,7 +60,7 @@ export function pageGroups(list: Buffer, native: boolean): PageGroup[] {
     const start = spans[at]!, end = spans[at + 1]!, flags = spans[at + 4]!;
     const suite = flags & SM4 ? 'SM4_128_GCM' : 'AES_256_GCM';
     if (flags === UNKNOWN || !nativeSuites.has(suite)) groups.push({ group: decodeLogGroup(list.subarray(start, end)) });
-    else groups.push({ start, end, suite: flags & SM4, log: (flags & LOG_MODE) !== 0, blob: list.toString('utf8', spans[at + 2]!, spans[at + 3]!) });
+    else groups.push({ start, end, logsEnd: spans[at + 5]!, suite: flags & SM4, log: (flags & LOG_MODE) !== 0, blob: list.toString('utf8', spans[at + 2]!, spans[at + 3]!) });
   }
   return groups;
 }
@@ -97,7 +99,7 @@ function openedByAddon(g: LocatedGroup, key: Uint8Array, list: Buffer, targetByt
   if (opening.length < 4 * (g.end - g.start)) opening = Buffer.allocUnsafeSlow(Math.max(1 << 16, 4 * (g.end - g.start)));
   for (;;) {
     st[0] = 0;
-    const result = addon!.openSealedGroup(g.suite, key, list, g.start, g.end, targetBytes, FORMAT_OPENED, -Infinity, Infinity, EMPTY, opening, st);
+    const result = addon!.openSealedGroup(g.suite, key, list, g.start, g.end, g.logsEnd, targetBytes, FORMAT_OPENED, -Infinity, Infinity, EMPTY, opening, st);
     if (result === OPEN_DONE) return readOpened(opening, st[0]!, g.log);
     if (result !== OPEN_NO_ROOM) return undefined;
     opening = Buffer.allocUnsafeSlow(opening.length * 2);
@@ -153,7 +155,7 @@ function printedByAddon(g: LocatedGroup, key: Uint8Array, list: Buffer, targetBy
     st[0] = out.pos;
     st[1] = 0;
     st[2] = 0;
-    result = addon!.openSealedGroup(g.suite, key, list, g.start, g.end, targetBytes, FORMAT_CODES[view.format], filter.from, filter.to, filter.conditions, out.buf, st);
+    result = addon!.openSealedGroup(g.suite, key, list, g.start, g.end, g.logsEnd, targetBytes, FORMAT_CODES[view.format], filter.from, filter.to, filter.conditions, out.buf, st);
     if (result === OPEN_NO_ROOM) out.ensure(out.buf.length - out.pos + 1); // twice the size
   } while (result === OPEN_NO_ROOM);
   if (result !== OPEN_DONE) return undefined;

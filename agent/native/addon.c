@@ -1,8 +1,9 @@
 // logseal's native addon, against Node-API: GHASH (ghash.c) and SM4 (sm4.c) for SM4-GCM, base64 into a buffer
 // (base64.c), the records of mode `log` sealed a batch per call (seal-batch.c), raw lines (plain or CRI container
 // lines) framed into LogGroup.Logs fields (frame.c), the distinct values of searchable fields (field-values.c) and
-// their tokens (field-tokens.c), shipped groups opened and printed for `logseal decrypt` (open-group.c), and memcpy
-// into shared memory (copy-bytes.c), and the checkpoint file replaced durably in one thread-pool job (durable-file.c).
+// their tokens (field-tokens.c), shipped groups opened and printed for `logseal decrypt` (open-group.c), memcpy
+// into shared memory (copy-bytes.c), the capacity of the pipe it prints to (pipe-size.c), and the checkpoint file
+// replaced durably in one thread-pool job (durable-file.c).
 #include "napi-args.h"
 
 NAPI_MODULE_INIT() {
@@ -23,6 +24,7 @@ NAPI_MODULE_INIT() {
       {"openSealedGroup", NULL, open_sealed_group, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pageGroups", NULL, page_groups, NULL, NULL, NULL, napi_enumerable, NULL},
       {"copyBytes", NULL, copy_bytes, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setPipeSize", NULL, set_pipe_size, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fieldTokensInit", NULL, field_tokens_init, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fieldTokens", NULL, field_tokens, NULL, NULL, NULL, napi_enumerable, NULL},
 #ifndef _WIN32

@@ -40,9 +40,9 @@ export interface NativeAddon {
    */
   fieldValues(bytes: Uint8Array, spans: Uint32Array, names: Uint8Array, nameEnds: Uint32Array, out: Uint32Array): number;
   /**
-   * The LogGroups of a LogGroupList (open-group.c): five numbers each in `out` (start, end, `__seal_dk__` blob start and
-   * end, flags: 1 SM4, 2 mode `log`, 4 LZ4, 0xffffffff header not read). Returns their number, -1 if `out` is too
-   * small, -2 if the list is not one it reads.
+   * The LogGroups of a LogGroupList (open-group.c): six numbers each in `out` (start, end, `__seal_dk__` blob start and
+   * end, flags: 1 SM4, 2 mode `log`, 4 LZ4, 0xffffffff header not read; where the group's Logs end when only Logs come
+   * before, else its start). Returns their number, -1 if `out` is too small, -2 if the list is not one it reads.
    */
   pageGroups(list: Uint8Array, out: Uint32Array): number;
   /**
@@ -54,11 +54,14 @@ export interface NativeAddon {
   replaceFileDurably?(tmp: string, target: string, backupStaging: string, backup: string, dir: string, body: Uint8Array): Promise<void>;
   /** `src` copied into `out` at `pos` with memcpy (copy-bytes.c); returns pos + src.length. */
   copyBytes(src: Uint8Array, out: Uint8Array, pos: number): number;
+  /** The capacity of pipe `fd` after asking for `bytes` (pipe-size.c); -1 when it is no pipe or the system refuses. */
+  setPipeSize(fd: number, bytes: number): number;
   /**
    * Opens the shipped group list[start, end) under `key` and writes its logs with from <= Time < to, whose group meets
    * `conditions` (CompiledView.groupLevel), at out[st[0]] in `format` (0 NDJSON, 1 raw, 2 count), adding lines written
    * and logs read to st[1] and st[2]. Returns 0 (done), 1 (`out` too small) or 2 (the group is left to JavaScript);
-   * nothing counts unless 0. `target` = "<project>|<logstore>|".
+   * nothing counts unless 0. `target` = "<project>|<logstore>|". `logsEnd` is pageGroups' (the header is then read
+   * after it and the Logs walked once), or `start`.
    */
   openSealedGroup(
     suite: number,
@@ -66,6 +69,7 @@ export interface NativeAddon {
     list: Uint8Array,
     start: number,
     end: number,
+    logsEnd: number,
     target: Uint8Array,
     format: number,
     from: number,

@@ -1,6 +1,13 @@
 // JSON text as JSON.stringify writes it (see json-text.h).
 #include "json-text.h"
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define JSON_AVX2 1
+#include <immintrin.h>
+#endif
 
 /* The length of the valid UTF-8 sequence (2 to 4 bytes) at s, or 0 (overlong, surrogate, beyond U+10FFFF, cut). */
 size_t utf8_sequence(const uint8_t *s, size_t rem) {
@@ -24,6 +31,31 @@ size_t utf8_sequence(const uint8_t *s, size_t rem) {
 /* True when one of the eight bytes in w is zero. */
 #define HAS_ZERO(w) ((((w) - ONES) & ~(w) & HIGHS) != 0)
 
+#ifdef JSON_AVX2
+/*
+ * The plain bytes at the start of s[0, n), copied to o 32 at a time while 32 remain (as the SSE2 step below, twice as
+ * wide); returns how many. The last store may run past them, as there.
+ */
+__attribute__((target("avx2"))) static size_t plain_run_avx2(const uint8_t *s, size_t n, uint8_t *o) {
+  const __m256i space = _mm256_set1_epi8(0x20), quote = _mm256_set1_epi8('"'), backslash = _mm256_set1_epi8('\\');
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    __m256i v = _mm256_loadu_si256((const __m256i *)(s + i));
+    _mm256_storeu_si256((__m256i *)(o + i), v);
+    __m256i odd = _mm256_or_si256(_mm256_cmpgt_epi8(space, v), _mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, backslash)));
+    unsigned mask = (unsigned)_mm256_movemask_epi8(odd);
+    if (mask != 0) return i + (size_t)__builtin_ctz(mask);
+  }
+  return i;
+}
+
+static bool have_avx2(void) {
+  static int v = -1; // written by whichever thread asks first; every thread computes the same value
+  if (v < 0) v = __builtin_cpu_supports("avx2") ? 1 : 0;
+  return v == 1;
+}
+#endif
+
 /* Most room a JSON string of n bytes takes: every byte escaped as \u00XX, and the quotes. */
 size_t json_bound(size_t n) { return 6 * n + 2; }
 
@@ -32,8 +64,39 @@ uint8_t *json_string(uint8_t *o, const uint8_t *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
   size_t i = 0;
   *o++ = '"';
+#ifdef JSON_AVX2
+  bool wide = n >= 64 && have_avx2();
+#endif
   while (i < n) {
-    // Eight printable ASCII bytes with no quote or backslash are copied as they are.
+#ifdef JSON_AVX2
+    if (wide && i + 32 <= n) {
+      size_t plain = plain_run_avx2(s + i, n - i, o);
+      o += plain;
+      i += plain;
+    }
+#endif
+#if defined(__SSE2__)
+    // Sixteen bytes at a time are stored as they are, up to the first that needs a look (below 0x20 or from 0x80,
+    // which the signed compare puts together, a quote, a backslash). The store may run past that byte: the room is
+    // json_bound's, and the escapes written next overwrite it.
+    while (i + 16 <= n) {
+      __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+      _mm_storeu_si128((__m128i *)o, v);
+      __m128i odd = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+      unsigned mask = (unsigned)_mm_movemask_epi8(odd);
+      if (mask == 0) {
+        o += 16;
+        i += 16;
+        continue;
+      }
+      unsigned plain = (unsigned)__builtin_ctz(mask);
+      o += plain;
+      i += plain;
+      break;
+    }
+#endif
+    // Eight printable ASCII bytes with no quote or backslash are copied as they are (the tail, or without SSE2).
     while (i + 8 <= n) {
       uint64_t w;
       memcpy(&w, s + i, 8);

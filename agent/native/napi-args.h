@@ -135,6 +135,7 @@ napi_value field_values(napi_env env, napi_callback_info info);
 napi_value open_sealed_group(napi_env env, napi_callback_info info);
 napi_value page_groups(napi_env env, napi_callback_info info);
 napi_value copy_bytes(napi_env env, napi_callback_info info);
+napi_value set_pipe_size(napi_env env, napi_callback_info info);
 napi_value field_tokens_init(napi_env env, napi_callback_info info);
 napi_value field_tokens(napi_env env, napi_callback_info info);
 napi_value replace_file_durably(napi_env env, napi_callback_info info);

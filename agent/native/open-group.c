@@ -24,8 +24,8 @@
 enum { FORMAT_NDJSON = 0, FORMAT_RAW = 1, FORMAT_COUNT = 2, FORMAT_OPENED = 3 };
 enum { OPEN_DONE = 0, OPEN_NO_ROOM = 1, OPEN_NOT_FAST = 2 };
 enum { ST_POS, ST_LINES, ST_LOGS, ST_FIELDS };
-// pageGroups: five numbers a group (start, end, blob start, blob end, flags).
-enum { PG_START, PG_END, PG_BLOB_START, PG_BLOB_END, PG_FLAGS, PG_FIELDS };
+// pageGroups: six numbers a group (start, end, blob start, blob end, flags, logs end).
+enum { PG_START, PG_END, PG_BLOB_START, PG_BLOB_END, PG_FLAGS, PG_LOGS_END, PG_FIELDS };
 #define FLAG_SM4 1u
 #define FLAG_LOG 2u
 #define FLAG_LZ4 4u
@@ -341,7 +341,20 @@ static int write_log_record(writer *w, const uint8_t *body, size_t n, uint32_t t
   return emit(w, body, plain, time, has_time_ns, time_ns);
 }
 
+/* ECB over whole blocks (out may not equal in): the counter blocks of a mode `log` group, in either suite. */
+static bool encrypt_blocks(opener *k, const uint8_t *in, uint8_t *out, size_t blocks) {
+  if (k->suite == SUITE_SM4_128_GCM) {
+    sm4_ecb_blocks(k->sm4, in, out, blocks);
+    return true;
+  }
 #ifdef LOGSEAL_OPENSSL
+  int len = 0;
+  return blocks * 16 <= 0x7fffffff && EVP_EncryptUpdate(k->aes_ecb, out, &len, in, (int)(blocks * 16)) == 1 && (size_t)len == blocks * 16;
+#else
+  return false;
+#endif
+}
+
 /* A mode `log` record of a group being opened in one pass: its Log's times and where its bytes lie in the scratch. */
 typedef struct {
   uint32_t time, time_ns;
@@ -350,20 +363,21 @@ typedef struct {
 } log_record;
 
 /*
- * Mode `log`, AES-256-GCM: the records of the shipped group [start, end) opened together. One record per log line
- * would cost an OpenSSL re-initialisation each (IV, E(J0), tag); instead every record's counter blocks (J0, then its
- * key stream's) are encrypted in one ECB pass with the zero block for H in front, and each record's tag is checked
- * with the addon's GHASH before its plaintext is written. The same GCM (SP 800-38D), computed in other steps.
+ * Mode `log`: the records of the shipped group opened together. One record per log line would cost an OpenSSL
+ * re-initialisation each with AES (IV, E(J0), tag), and with SM4 runs of sixteen blocks mostly not needed (a short
+ * record's 1 + n/16, a longer one's E(J0) apart); instead every record's counter blocks (J0, then its key stream's)
+ * are encrypted in one ECB pass with the zero block for H in front, and each record's tag is checked with the addon's
+ * GHASH before its plaintext is written. The same GCM (SP 800-38D), computed in other steps.
  */
-static int open_log_records_aes(writer *w, opener *k, const uint8_t *p, size_t start, size_t end, uint8_t *aad, size_t aad_fixed) {
+static int open_log_records(writer *w, opener *k, const uint8_t *p, log_walk logs, uint8_t *aad, size_t aad_fixed) {
   size_t count = 0, sealed_total = 0, blocks = 1;
   uint8_t *counters = room(&counter_buf, 16);
   if (!counters) return OPEN_NOT_FAST;
   memset(counters, 0, 16);
   log_fields shipped, plain;
-  size_t at = start;
   uint32_t s, e;
-  while (pb_next_log(p, &at, end, &s, &e)) {
+  int walked;
+  while ((walked = pb_walk_log(p, &logs, &s, &e)) > 0) {
     uint64_t raw;
     if (!shipped_log(p, s, e, true, &shipped, &raw)) return OPEN_NOT_FAST;
     span rec = shipped.pairs[0];
@@ -387,12 +401,11 @@ static int open_log_records_aes(writer *w, opener *k, const uint8_t *p, size_t s
     sealed_total += sealed_len;
     blocks += record_blocks;
   }
-  if (blocks * 16 > 0x7fffffff) return OPEN_NOT_FAST;
+  if (walked < 0) return OPEN_NOT_FAST;
   uint8_t *stream = room(&stream_buf, blocks * 16);
-  int len = 0;
-  if (!stream || EVP_EncryptUpdate(k->aes_ecb, stream, &len, counters, (int)(blocks * 16)) != 1 || (size_t)len != blocks * 16) return OPEN_NOT_FAST;
+  if (!stream || !encrypt_blocks(k, counters, stream, blocks)) return OPEN_NOT_FAST;
   ghash_state gs;
-  ghash_key(&gs, stream, false);
+  ghash_key(&gs, stream, k->suite == SUITE_SM4_128_GCM && k->sm4->kind == SM4_KIND_PORTABLE);
   memset(stream, 0, 16); // H
   const log_record *records = (const log_record *)record_buf.data;
   int result = OPEN_DONE;
@@ -409,19 +422,24 @@ static int open_log_records_aes(writer *w, opener *k, const uint8_t *p, size_t s
       result = OPEN_NOT_FAST; // JavaScript opens the group again and reports the record
       break;
     }
-    for (size_t i = 0; i < n; i++) body[i] = ct[i] ^ ekj0[16 + i];
+    xor_bytes(body, ct, ekj0 + 16, n);
     result = write_log_record(w, body, n, rec->time, rec->has_time_ns, rec->time_ns, &plain);
   }
   memset(&gs, 0, sizeof gs);
   return result;
 }
-#endif
 
-/* Every record of the shipped group [start, end) of p, written by w. */
-static int open_group(writer *w, opener *k, const uint8_t *p, size_t start, size_t end, const uint8_t *target, size_t target_len) {
+/*
+ * Every record of the shipped group [start, end) of p, written by w. When logs_end is where pageGroups found the
+ * group's Logs to end (start if it did not), only the fields after it are scanned for the header, and the Logs before
+ * it walked once, as they are opened; they must then all be Logs, and none may follow.
+ */
+static int open_group(writer *w, opener *k, const uint8_t *p, size_t start, size_t end, size_t logs_end, const uint8_t *target, size_t target_len) {
   group_fields g;
   header h;
-  if (!pb_scan_group(p, start, end, &g) || !read_header(p, &g, &h)) return OPEN_NOT_FAST;
+  bool split = logs_end > start && logs_end <= end;
+  log_walk logs = {.at = start, .end = split ? logs_end : end, .only_logs = split};
+  if (!pb_scan_group(p, split ? logs_end : start, end, &g) || (split && g.has_logs) || !read_header(p, &g, &h)) return OPEN_NOT_FAST;
   if ((int)(h.flags & FLAG_SM4 ? SUITE_SM4_128_GCM : SUITE_AES_256_GCM) != k->suite) return OPEN_NOT_FAST;
   bool log_mode = h.flags & FLAG_LOG;
   // Mode `log` keeps Topic, Source and the tags after the header in the clear: every line shares them.
@@ -433,56 +451,53 @@ static int open_group(writer *w, opener *k, const uint8_t *p, size_t start, size
   if (prefix < 0 || (size_t)prefix + target_len + 48 > sizeof aad) return OPEN_NOT_FAST;
   memcpy(aad + prefix, target, target_len);
   size_t aad_fixed = (size_t)prefix + target_len;
+  if (log_mode) {
 #ifdef LOGSEAL_OPENSSL
-  if (log_mode && k->suite == SUITE_AES_256_GCM) {
-    if (!k->aes_ecb && (!(k->aes_ecb = EVP_CIPHER_CTX_new()) || EVP_EncryptInit_ex(k->aes_ecb, EVP_aes_256_ecb(), NULL, k->key, NULL) != 1 ||
-                        EVP_CIPHER_CTX_set_padding(k->aes_ecb, 0) != 1))
+    if (k->suite == SUITE_AES_256_GCM && !k->aes_ecb &&
+        (!(k->aes_ecb = EVP_CIPHER_CTX_new()) || EVP_EncryptInit_ex(k->aes_ecb, EVP_aes_256_ecb(), NULL, k->key, NULL) != 1 ||
+         EVP_CIPHER_CTX_set_padding(k->aes_ecb, 0) != 1))
       return OPEN_NOT_FAST;
-    return open_log_records_aes(w, k, p, start, end, aad, aad_fixed);
-  }
 #endif
+    return open_log_records(w, k, p, logs, aad, aad_fixed);
+  }
 
   log_fields shipped, plain;
-  size_t at = start;
   uint32_t s, e;
-  while (pb_next_log(p, &at, end, &s, &e)) {
+  int walked;
+  while ((walked = pb_walk_log(p, &logs, &s, &e)) > 0) {
     uint64_t raw;
-    if (!shipped_log(p, s, e, log_mode, &shipped, &raw)) return OPEN_NOT_FAST;
+    if (!shipped_log(p, s, e, false, &shipped, &raw)) return OPEN_NOT_FAST;
 
     span rec = shipped.pairs[0];
     size_t text_len = rec.ve - rec.vs, sealed_len;
     uint8_t *sealed = room(&sealed_buf, base64_read_room(text_len));
     if (!sealed || !base64_read(p + rec.vs, text_len, sealed, &sealed_len) || sealed_len < NONCE + TAG) return OPEN_NOT_FAST;
-    size_t aad_len = aad_length(aad, aad_fixed, shipped.time, log_mode ? (shipped.has_time_ns ? shipped.time_ns : 0) : raw);
+    size_t aad_len = aad_length(aad, aad_fixed, shipped.time, raw);
     size_t body_len = sealed_len - NONCE - TAG;
     uint8_t *body = room(&plain_buf, body_len + 1);
     if (!body || !open_record(k, sealed, sealed_len, aad, aad_len, body)) return OPEN_NOT_FAST;
 
-    int r;
-    if (log_mode) {
-      r = write_log_record(w, body, body_len, shipped.time, shipped.has_time_ns, shipped.time_ns, &plain);
-    } else {
-      const uint8_t *text = body;
-      if (h.flags & FLAG_LZ4) {
-        if (raw > 0) {
-          uint8_t *t = room(&text_buf, (size_t)raw);
-          if (!t || body_len > 0x7fffffff || LZ4_decompress_safe((const char *)body, (char *)t, (int)body_len, (int)raw) != (int)raw) return OPEN_NOT_FAST;
-          text = t;
-        }
-      } else if (body_len != raw) {
-        return OPEN_NOT_FAST;
+    const uint8_t *text = body;
+    if (h.flags & FLAG_LZ4) {
+      if (raw > 0) {
+        uint8_t *t = room(&text_buf, (size_t)raw);
+        if (!t || body_len > 0x7fffffff || LZ4_decompress_safe((const char *)body, (char *)t, (int)body_len, (int)raw) != (int)raw) return OPEN_NOT_FAST;
+        text = t;
       }
-      if (w->format == FORMAT_OPENED) r = put_u32(w, shipped.time) && put_u32(w, (uint32_t)raw) && put(w, text, (size_t)raw) ? OPEN_DONE : OPEN_NO_ROOM;
-      else r = write_plain_group(w, text, (size_t)raw, shipped.time, &plain);
+    } else if (body_len != raw) {
+      return OPEN_NOT_FAST;
     }
+    int r = w->format == FORMAT_OPENED ? (put_u32(w, shipped.time) && put_u32(w, (uint32_t)raw) && put(w, text, (size_t)raw) ? OPEN_DONE : OPEN_NO_ROOM)
+                                       : write_plain_group(w, text, (size_t)raw, shipped.time, &plain);
     if (r != OPEN_DONE) return r;
   }
-  return OPEN_DONE;
+  return walked < 0 ? OPEN_NOT_FAST : OPEN_DONE;
 }
 
 /*
- * openSealedGroup(suite, key, list, start, end, target, format, from, to, conditions, out, st): number
- * Opens the shipped LogGroup at list[start, end) under `key` (suite 0 = AES_256_GCM, 1 = SM4_128_GCM; `target` =
+ * openSealedGroup(suite, key, list, start, end, logsEnd, target, format, from, to, conditions, out, st): number
+ * Opens the shipped LogGroup at list[start, end) under `key` (suite 0 = AES_256_GCM, 1 = SM4_128_GCM; `logsEnd` =
+ * where pageGroups found its Logs to end, or `start` to have the whole group scanned again; `target` =
  * "<project>|<logstore>|") and writes its logs with from <= Time < to whose group meets `conditions` (see
  * group_meets) in `format` (0 NDJSON, 1 raw, 2 count; 3 the opened records instead, see FORMAT_OPENED) at out[st[0]],
  * adding to st[1] (lines written) and st[2] (logs read). Returns OPEN_DONE (st updated), OPEN_NO_ROOM (out too small: nothing
@@ -490,17 +505,18 @@ static int open_group(writer *w, opener *k, const uint8_t *p, size_t start, size
  */
 napi_value open_sealed_group(napi_env env, napi_callback_info info) {
   static const char *what = "openSealedGroup";
-  napi_value argv[12];
-  if (!get_args(env, what, info, 12, argv)) return NULL;
-  uint32_t suite, start, end, format;
+  napi_value argv[13];
+  if (!get_args(env, what, info, 13, argv)) return NULL;
+  uint32_t suite, start, end, logs_end, format;
   if (napi_get_value_uint32(env, argv[0], &suite) != napi_ok || suite > SUITE_SM4_128_GCM ||
       napi_get_value_uint32(env, argv[3], &start) != napi_ok || napi_get_value_uint32(env, argv[4], &end) != napi_ok ||
-      napi_get_value_uint32(env, argv[6], &format) != napi_ok || format > FORMAT_OPENED) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "openSealedGroup: suite, start, end and format must be small whole numbers");
+      napi_get_value_uint32(env, argv[5], &logs_end) != napi_ok || napi_get_value_uint32(env, argv[7], &format) != napi_ok ||
+      format > FORMAT_OPENED) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "openSealedGroup: suite, start, end, logsEnd and format must be small whole numbers");
     return NULL;
   }
   double from, to;
-  if (napi_get_value_double(env, argv[7], &from) != napi_ok || napi_get_value_double(env, argv[8], &to) != napi_ok || from != from || to != to) {
+  if (napi_get_value_double(env, argv[8], &from) != napi_ok || napi_get_value_double(env, argv[9], &to) != napi_ok || from != from || to != to) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "openSealedGroup: from and to must be numbers (or infinities)");
     return NULL;
   }
@@ -508,9 +524,9 @@ napi_value open_sealed_group(napi_env env, napi_callback_info info) {
   size_t key_len, list_len, target_len, conditions_len, out_len;
   double *st;
   if (!get_bytes(env, what, argv[1], "key", &key, &key_len) || !get_bytes(env, what, argv[2], "list", &list, &list_len) ||
-      !get_bytes(env, what, argv[5], "target", &target, &target_len) ||
-      !get_bytes(env, what, argv[9], "conditions", &conditions, &conditions_len) || !get_bytes(env, what, argv[10], "out", &out, &out_len) ||
-      !get_numbers(env, what, argv[11], "st", napi_float64_array, ST_FIELDS, (void **)&st, NULL))
+      !get_bytes(env, what, argv[6], "target", &target, &target_len) ||
+      !get_bytes(env, what, argv[10], "conditions", &conditions, &conditions_len) || !get_bytes(env, what, argv[11], "out", &out, &out_len) ||
+      !get_numbers(env, what, argv[12], "st", napi_float64_array, ST_FIELDS, (void **)&st, NULL))
     return NULL;
   for (size_t at = 0; at < conditions_len;) {
     uint32_t key_n = at + 9 <= conditions_len ? read_le32(conditions + at + 1) : 0, value_n = 0;
@@ -539,7 +555,7 @@ napi_value open_sealed_group(napi_env env, napi_callback_info info) {
       result = OPEN_DONE;
 #endif
   }
-  if (result == OPEN_DONE) result = open_group(&w, &k, list, start, end, target, target_len);
+  if (result == OPEN_DONE) result = open_group(&w, &k, list, start, end, logs_end, target, target_len);
 #ifdef LOGSEAL_OPENSSL
   if (k.aes) EVP_CIPHER_CTX_free(k.aes); // cleanses the key schedule
   if (k.aes_ecb) EVP_CIPHER_CTX_free(k.aes_ecb);
@@ -569,9 +585,10 @@ napi_value open_sealed_group(napi_env env, napi_callback_info info) {
 
 /*
  * pageGroups(list, out: Uint32Array): number
- * The LogGroups of a LogGroupList, five numbers each in `out`: start, end, where the `__seal_dk__` blob lies (start,
- * end), and flags (1 SM4, 2 mode `log`, 4 LZ4; 0xffffffff for a group whose header this file does not read, whose
- * blob is then 0, 0). Returns the number of groups; -1 when `out` has no room for them all, -2 when the list itself
+ * The LogGroups of a LogGroupList, six numbers each in `out`: start, end, where the `__seal_dk__` blob lies (start,
+ * end), flags (1 SM4, 2 mode `log`, 4 LZ4; 0xffffffff for a group whose header this file does not read, whose
+ * blob is then 0, 0), and where its Logs end when only Logs come before (else its start; for openSealedGroup, which
+ * then need not walk the Logs to find the header again). Returns the number of groups; -1 when `out` has no room for them all, -2 when the list itself
  * is not one this file reads (JavaScript's decoder then reads the page).
  */
 napi_value page_groups(napi_env env, napi_callback_info info) {
@@ -607,9 +624,11 @@ napi_value page_groups(napi_env env, napi_callback_info info) {
         o[PG_BLOB_START] = h.blob.vs;
         o[PG_BLOB_END] = h.blob.ve;
         o[PG_FLAGS] = h.flags;
+        o[PG_LOGS_END] = (uint32_t)g->logs_end;
       } else {
         o[PG_BLOB_START] = o[PG_BLOB_END] = 0;
         o[PG_FLAGS] = FLAG_UNKNOWN;
+        o[PG_LOGS_END] = s;
       }
       count++;
     }

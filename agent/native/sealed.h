@@ -1,9 +1,11 @@
-// What seal-batch.c (sealing) and open-group.c (opening) share of FORMAT.md v1: the suites, nonce and tag sizes, and
-// the decimal numbers of the AAD.
+// What seal-batch.c (sealing), open-group.c (opening) and sm4.c share of FORMAT.md v1: the suites, nonce and tag sizes,
+// the decimal numbers of the AAD, and GCM's key stream applied to a record.
 #ifndef LOGSEAL_SEALED_H
 #define LOGSEAL_SEALED_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define SUITE_AES_256_GCM 0
 #define SUITE_SM4_128_GCM 1
@@ -20,6 +22,19 @@ static inline uint8_t *write_decimal(uint8_t *p, uint64_t v) {
   } while (v > 0);
   while (k > 0) *p++ = digits[--k];
   return p;
+}
+
+/* out = a ^ b, eight bytes at a time where it can (out may equal a). */
+static inline void xor_bytes(uint8_t *out, const uint8_t *a, const uint8_t *b, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    memcpy(&x, a + i, 8);
+    memcpy(&y, b + i, 8);
+    x ^= y;
+    memcpy(out + i, &x, 8);
+  }
+  for (; i < n; i++) out[i] = a[i] ^ b[i];
 }
 
 #endif

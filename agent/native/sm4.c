@@ -7,6 +7,7 @@
 // S-box, after an inverse ShiftRows so that its ShiftRows puts every byte back where it was.
 
 #include "napi-args.h"
+#include "sealed.h"
 #include "sm4.h"
 #include <string.h>
 
@@ -366,19 +367,6 @@ static void encrypt16(const sm4_gcm_key *k, const uint8_t in[256], uint8_t out[2
 
 /* ---- GCM ---- */
 
-/* out = a ^ b, eight bytes at a time where it can (out may equal a). */
-static void xor_bytes(uint8_t *out, const uint8_t *a, const uint8_t *b, size_t n) {
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x, y;
-    memcpy(&x, a + i, 8);
-    memcpy(&y, b + i, 8);
-    x ^= y;
-    memcpy(out + i, &x, 8);
-  }
-  for (; i < n; i++) out[i] = a[i] ^ b[i];
-}
-
 /*
  * XORs n bytes of in with the key stream from counter J0 + 1 = inc32(J0) into out (which may equal in), and
  * writes E_K(J0) to ekj0: the first block of the first batch of sixteen.
@@ -462,6 +450,22 @@ bool sm4_gcm_open(const sm4_gcm_key *k, const uint8_t nonce[12], const uint8_t *
   gcm_ctr(k, nonce, sealed, n, out, unused);
   memset(unused, 0, sizeof unused);
   return true;
+}
+
+void sm4_ecb_blocks(const sm4_gcm_key *k, const uint8_t *in, uint8_t *out, size_t blocks) {
+  size_t n = 16 * blocks, pos = 0;
+  uint8_t buf[256];
+  for (; pos + 256 <= n; pos += 256) {
+    memcpy(buf, in + pos, 256); // in and out may be the same memory
+    encrypt16(k, buf, out + pos);
+  }
+  if (pos < n) {
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, in + pos, n - pos);
+    encrypt16(k, buf, buf);
+    memcpy(out + pos, buf, n - pos);
+  }
+  memset(buf, 0, sizeof buf);
 }
 
 const char *sm4_backend(void) { return kind_names[best_kind()]; }
@@ -593,14 +597,7 @@ napi_value sm4_encrypt_blocks(napi_env env, napi_callback_info info) {
   }
   sm4_gcm_key k;
   if (!get_key(env, argv[0], &k)) return NULL;
-  uint8_t buf[256];
-  for (size_t pos = 0; pos < in_len; pos += 256) {
-    size_t take = in_len - pos < 256 ? in_len - pos : 256;
-    memset(buf, 0, sizeof buf);
-    memcpy(buf, in + pos, take);
-    encrypt16(&k, buf, buf);
-    memcpy(out + pos, buf, take);
-  }
+  sm4_ecb_blocks(&k, in, out, in_len / 16);
   memset(&k, 0, sizeof k);
   return NULL;
 }

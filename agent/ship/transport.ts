@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Endpoint } from './endpoint.js';
 import { copyBytes } from '../native/copy-bytes.js';
+import { DirectBodies, NotDirect, StaleConnection } from './direct-body.js';
 import { SlsError } from './errors.js';
 
 export interface HttpCall {
@@ -54,6 +55,8 @@ class StaleSocket extends Error {
 export class Transport {
   private readonly agent: http.Agent;
   private readonly request: typeof http.request;
+  // Plain HTTP GETs with memory for the body (PullLogs for a reader) have the kernel read the body into it.
+  private readonly direct: DirectBodies | undefined;
 
   constructor(
     private readonly endpoint: Endpoint,
@@ -62,6 +65,7 @@ export class Transport {
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, scheduling: 'lifo' as const };
     this.agent = endpoint.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
     this.request = endpoint.protocol === 'https:' ? https.request : http.request;
+    this.direct = endpoint.protocol === 'http:' ? new DirectBodies(endpoint.hostname, endpoint.port, options.maxSockets) : undefined;
   }
 
   async send(call: HttpCall, signal?: AbortSignal): Promise<HttpAnswer> {
@@ -76,9 +80,45 @@ export class Transport {
 
   close(): void {
     this.agent.destroy();
+    this.direct?.close();
   }
 
-  private sendOnce(call: HttpCall, signal?: AbortSignal): Promise<HttpAnswer> {
+  private async sendOnce(call: HttpCall, signal?: AbortSignal): Promise<HttpAnswer> {
+    if (!this.direct || !call.bodyInto || call.method !== 'GET' || call.body !== undefined) return this.sendHttp(call, signal);
+    try {
+      return await this.sendDirect(this.direct, call, call.bodyInto, signal);
+    } catch (err) {
+      if (err instanceof NotDirect) return this.sendHttp(call, signal); // a GET: asking again changes nothing
+      throw err;
+    }
+  }
+
+  private sendDirect(direct: DirectBodies, call: HttpCall, bodyInto: NonNullable<HttpCall['bodyInto']>, signal?: AbortSignal): Promise<HttpAnswer> {
+    if (signal?.aborted) return Promise.reject(this.toSlsError(new Failure('Aborted'), call));
+    let cause: Failure | undefined;
+    let destroy: ((err: Error) => void) | undefined;
+    const stop = (failure: Failure): void => {
+      cause ??= failure;
+      destroy?.(failure);
+    };
+    const timer = setTimeout(() => stop(new Failure('RequestTimeout')), this.options.timeoutMs);
+    const onAbort = (): void => stop(new Failure('Aborted'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const answer = direct.send({ target: call.target, headers: call.headers, bodyInto }, (d) => (destroy = d));
+    return answer.then(
+      (a) => a,
+      (err: Error) => {
+        if (err instanceof NotDirect) throw err;
+        if (err instanceof StaleConnection && !cause) throw new StaleSocket(this.toSlsError(err.cause, call));
+        throw this.toSlsError(cause ?? err, call);
+      },
+    ).finally(() => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    });
+  }
+
+  private sendHttp(call: HttpCall, signal?: AbortSignal): Promise<HttpAnswer> {
     return new Promise<HttpAnswer>((resolve, reject) => {
       if (signal?.aborted) {
         reject(this.toSlsError(new Failure('Aborted'), call));

@@ -33,6 +33,8 @@ export interface Reply {
   json?: unknown;
   body?: Buffer;
   headers?: Record<string, string>;
+  /** Gives the body's memory back once the answer is written (or the connection is gone). */
+  release?: () => void;
 }
 
 export const OK_EMPTY: Reply = { status: 200 };

@@ -9,7 +9,7 @@ import { ConsumerGroups } from './consumer-groups.js';
 import { SlsApiError } from './errors.js';
 import type { IndexConfig } from './index-config.js';
 import { shardForHashKey, shardRanges, type LogstoreSettings, type ShardRange } from './logstore-config.js';
-import { ShardLog, ShardLogClosedError, syncDirectory } from './shard-log.js';
+import { releaseRecords, ShardLog, ShardLogClosedError, syncDirectory } from './shard-log.js';
 
 export interface LogstoreMeta {
   version: 1;
@@ -211,15 +211,20 @@ export class Logstore {
     }
   }
 
-  /** Reads stored LogGroups [from, to) in order, stopping early once `maxBytes` of plaintext is collected. */
-  async read(shardId: number, from: number, to: number, maxBytes: number): Promise<{ groups: Buffer[]; next: number }> {
+  /**
+   * Reads stored LogGroups [from, to) in order, stopping early once `maxBytes` of plaintext is collected. `release`
+   * gives the records' memory back for later reads: for a caller that is done with the groups.
+   */
+  async read(shardId: number, from: number, to: number, maxBytes: number): Promise<{ groups: Buffer[]; next: number; release: () => void }> {
     const shard = this.shard(shardId);
     const key = await this.key();
     const groups: Buffer[] = [];
+    const records: Buffer[] = [];
     let bytes = 0;
     let i = from;
     for (; i < to && (groups.length === 0 || bytes < maxBytes); i++) {
       const record = await shard.read(i);
+      records.push(record);
       const cipher = record[0] as RecordCipher;
       const payload = record.subarray(1);
       let group: Buffer;
@@ -232,7 +237,7 @@ export class Logstore {
       groups.push(group);
       bytes += group.length;
     }
-    return { groups, next: i };
+    return { groups, next: i, release: () => releaseRecords(records.splice(0)) };
   }
 
   async close(): Promise<void> {

@@ -25,9 +25,40 @@ function varint(n: number): Buffer {
   return Buffer.from(bytes);
 }
 
-/** LogGroupList { repeated LogGroup logGroupList = 1; } built from stored LogGroup bytes without re-encoding them. */
-export function logGroupListBytes(groups: readonly Buffer[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const g of groups) parts.push(Buffer.from([0x0a]), varint(g.length), g);
-  return Buffer.concat(parts);
+// The memory of PullLogs answers is reused once each is written (send() gives it back), and the LogGroupList is laid
+// out in one buffer kept for the next: answers of several MB each, allocated anew, had the emulator's garbage
+// collector run a full collection for every few answers when serving mode `log`.
+let listScratch: Buffer = Buffer.alloc(0);
+const spareAnswers: Buffer[] = [];
+const MAX_SPARE = 8;
+
+function answerMemory(size: number): Buffer {
+  const i = spareAnswers.findIndex((b) => b.length >= size);
+  return i >= 0 ? spareAnswers.splice(i, 1)[0]! : Buffer.allocUnsafeSlow(size);
+}
+
+/**
+ * LogGroupList { repeated LogGroup logGroupList = 1; } of stored LogGroup bytes (not re-encoded) as a PullLogs body:
+ * compressed by `pack` into memory with room for `bound(size)` bytes (it returns the length). The body's memory is
+ * lent: `release` gives it back once the answer is written.
+ */
+export function packedLogGroupList(groups: readonly Buffer[], bound: (size: number) => number, pack: (list: Buffer, out: Buffer) => number): { body: Buffer; rawSize: number; release: () => void } {
+  let size = 0;
+  for (const g of groups) size += 1 + varint(g.length).length + g.length;
+  if (listScratch.length < size) listScratch = Buffer.allocUnsafeSlow(Math.max(size, Math.floor(listScratch.length * 1.5)));
+  let at = 0;
+  for (const g of groups) {
+    listScratch[at++] = 0x0a;
+    at += varint(g.length).copy(listScratch, at);
+    at += g.copy(listScratch, at);
+  }
+  const memory = answerMemory(bound(size));
+  const n = pack(listScratch.subarray(0, size), memory);
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    if (spareAnswers.length < MAX_SPARE) spareAnswers.push(memory);
+  };
+  return { body: memory.subarray(0, n), rawSize: size, release };
 }

@@ -160,7 +160,11 @@ function errorReply(e: unknown): Reply & { code: string } {
 }
 
 function send(res: ServerResponse, requestId: string, reply: Reply): void {
-  if (res.headersSent || res.destroyed) return;
+  if (res.headersSent || res.destroyed) {
+    reply.release?.();
+    return;
+  }
+  if (reply.release) res.once('close', reply.release);
   res.statusCode = reply.status;
   res.setHeader('x-log-requestid', requestId);
   for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);

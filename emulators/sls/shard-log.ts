@@ -9,6 +9,24 @@ const FRAME_HEADER = 12;
 const SEGMENT_ROLL_BYTES = 64 * 1024 * 1024;
 const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 
+// Record memory a reader has given back (releaseRecords), for the next reads: PullLogs reads MBs of records per answer.
+const spareFrames: Buffer[] = [];
+const MAX_SPARE_FRAMES = 16;
+
+function frameMemory(length: number): Buffer {
+  const i = spareFrames.findIndex((b) => b.length >= length);
+  return i >= 0 ? spareFrames.splice(i, 1)[0]!.subarray(0, length) : Buffer.allocUnsafe(length);
+}
+
+/** Gives back the memory of records from ShardLog.read that no one uses any more (it is then reused). */
+export function releaseRecords(records: readonly Buffer[]): void {
+  for (const r of records) {
+    // Only whole buffers of their own (allocUnsafe of a record is never from the small-buffer pool: they are larger).
+    if (r.buffer.byteLength < 64 * 1024 || spareFrames.length >= MAX_SPARE_FRAMES) continue;
+    spareFrames.push(Buffer.from(r.buffer, 0, r.buffer.byteLength));
+  }
+}
+
 function segmentName(n: number): string {
   return `${String(n).padStart(8, '0')}.seg`;
 }
@@ -222,12 +240,12 @@ export class ShardLog {
     [this.writer, this.segment, this.size] = [next.writer, next.segment, next.size];
   }
 
-  /** The body of acknowledged record `i`, after checking its CRC. */
+  /** The body of acknowledged record `i`, after checking its CRC (its memory may come from releaseRecords). */
   async read(i: number): Promise<Buffer> {
     if (i < 0 || i >= this.index.count) throw new RangeError(`record ${i} out of range`);
     const { segment, offset, length } = this.index.at(i);
     const fh = await this.reader(segment);
-    const frame = Buffer.allocUnsafe(length);
+    const frame = frameMemory(length);
     let done = 0;
     while (done < length) {
       const { bytesRead } = await fh.read(frame, done, length - done, offset + done);

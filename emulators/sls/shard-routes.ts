@@ -1,9 +1,9 @@
 // Data calls on shards: PutLogs (lb / route), GetCursor and PullLogs.
-import { lz4Compress } from '../../agent/wire/lz4.js';
+import { lz4Bound, lz4CompressInto } from '../../agent/wire/lz4.js';
 import { SlsApiError } from './errors.js';
 import { OK_EMPTY, type ApiRequest, type EmulatorState, type Reply } from './context.js';
 import { decodePutLogsBody } from './putlogs-body.js';
-import { decodeCursor, encodeCursor, logGroupListBytes } from './pull.js';
+import { decodeCursor, encodeCursor, packedLogGroupList } from './pull.js';
 
 const MAX_PULL_COUNT = 1000;
 /** PullLogs stops adding LogGroups past this much plaintext, like the service bounds one response. */
@@ -58,16 +58,18 @@ export async function getCursorOrLogs(state: EmulatorState, req: ApiRequest, log
   const total = shard.count;
   const from = decodeCursor(cursor, total);
   const end = endCursor === undefined ? total : decodeCursor(endCursor, total);
-  const { groups, next } = await store.read(shardId, from, Math.min(from + count, Math.max(end, from)), MAX_PULL_BYTES);
-  const raw = logGroupListBytes(groups);
+  const { groups, next, release: releaseGroups } = await store.read(shardId, from, Math.min(from + count, Math.max(end, from)), MAX_PULL_BYTES);
+  const { body, rawSize, release } = packedLogGroupList(groups, lz4Bound, (list, out) => lz4CompressInto(list, out, 0));
+  releaseGroups(); // copied into the answer
   return {
     status: 200,
-    body: lz4Compress(raw),
+    body,
+    release,
     headers: {
       'content-type': 'application/x-protobuf',
       'x-log-cursor': encodeCursor(next),
       'x-log-count': String(groups.length),
-      'x-log-bodyrawsize': String(raw.length),
+      'x-log-bodyrawsize': String(rawSize),
       'x-log-compresstype': 'lz4',
     },
   };

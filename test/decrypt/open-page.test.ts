@@ -10,6 +10,13 @@ import { cipherFor, sealGroup, type DataKey, type SealTarget } from '../../agent
 import type { SealAlgorithm } from '../../agent/seal/aead.js';
 import { decodeLogGroupList, encodeLogGroup, encodeLogGroupList, type ContentValue, type LogGroup } from '../../agent/wire/loggroup.js';
 
+function varint(n: number): Buffer {
+  const b: number[] = [];
+  for (; n >= 0x80; n = Math.floor(n / 0x80)) b.push((n % 0x80) | 0x80);
+  b.push(n);
+  return Buffer.from(b);
+}
+
 const target = { project: 'proj-1', logstore: 'store.a' };
 const keys: Record<SealAlgorithm, DataKey> = {
   AES_256_GCM: { algorithm: 'AES_256_GCM', plaintext: new Uint8Array(randomBytes(32)), cmkId: 'cmk', blob: 'blob-aes' },
@@ -127,19 +134,19 @@ describe.skipIf(!nativeAddon?.openSealedGroup)('the addon page opener', () => {
     const addon = nativeAddon!;
     for (const [algorithm, mode, zip] of CASES) {
       const list = shippedList(algorithm, mode, zip, [group(4, false), group(5, true)]);
-      const spans = new Uint32Array(10);
+      const spans = new Uint32Array(12);
       expect(addon.pageGroups(list, spans)).toBe(2);
       const suite = algorithm === 'SM4_128_GCM' ? 1 : 0;
       const open = (i: number) => {
         const st = new Float64Array(3);
-        const code = addon.openSealedGroup(suite, keys[algorithm].plaintext, list, spans[5 * i]!, spans[5 * i + 1]!, Buffer.from('proj-1|store.a|'), 0, -Infinity, Infinity, new Uint8Array(0), Buffer.alloc(1 << 20), st);
+        const code = addon.openSealedGroup(suite, keys[algorithm].plaintext, list, spans[6 * i]!, spans[6 * i + 1]!, spans[6 * i + 5]!, Buffer.from('proj-1|store.a|'), 0, -Infinity, Infinity, new Uint8Array(0), Buffer.alloc(1 << 20), st);
         return [code, st[1]];
       };
       expect(open(0)).toEqual([0, 30]);
       expect(open(1)[0]).toBe(2);
       // The records alone, for a view with --where: opened by the addon too.
       const st = new Float64Array(3);
-      expect(addon.openSealedGroup(suite, keys[algorithm].plaintext, list, spans[0]!, spans[1]!, Buffer.from('proj-1|store.a|'), 3, -Infinity, Infinity, new Uint8Array(0), Buffer.alloc(1 << 20), st)).toBe(0);
+      expect(addon.openSealedGroup(suite, keys[algorithm].plaintext, list, spans[0]!, spans[1]!, spans[5]!, Buffer.from('proj-1|store.a|'), 3, -Infinity, Infinity, new Uint8Array(0), Buffer.alloc(1 << 20), st)).toBe(0);
       expect(st[0]).toBeGreaterThan(30 * 10);
     }
   });
@@ -149,11 +156,90 @@ describe.skipIf(!nativeAddon?.openSealedGroup)('the addon page opener', () => {
     const lines: LogGroup = { logTags: [], logs: Array.from({ length: 300 }, (_, n) => ({ time: 1_700_000_000, contents: [{ key: 'content', value: 'é'.repeat(n >> 1) + 'x'.repeat(n & 1) }] })) };
     for (const algorithm of ['AES_256_GCM', 'SM4_128_GCM'] as const) {
       const list = shippedList(algorithm, 'log', 'none', [lines]);
-      const spans = new Uint32Array(5);
+      const spans = new Uint32Array(6);
       expect(nativeAddon!.pageGroups(list, spans)).toBe(1);
       const st = new Float64Array(3);
-      const code = nativeAddon!.openSealedGroup(algorithm === 'SM4_128_GCM' ? 1 : 0, keys[algorithm].plaintext, list, spans[0]!, spans[1]!, Buffer.from('proj-1|store.a|'), 1, -Infinity, Infinity, new Uint8Array(0), Buffer.alloc(1 << 20), st);
+      const code = nativeAddon!.openSealedGroup(algorithm === 'SM4_128_GCM' ? 1 : 0, keys[algorithm].plaintext, list, spans[0]!, spans[1]!, spans[5]!, Buffer.from('proj-1|store.a|'), 1, -Infinity, Infinity, new Uint8Array(0), Buffer.alloc(1 << 20), st);
       expect([code, st[1]]).toEqual([0, 300]);
+    }
+  });
+
+  it('escapes every byte that needs it wherever it falls in a step of 32, 16 or 8 bytes, and leaves invalid UTF-8 to JavaScript', () => {
+    // The JSON writer copies plain ASCII many bytes a step (32, 16 or 8): each special byte (control characters, quote,
+    // backslash, DEL, non-ASCII of 2 to 4 bytes, U+2028) is put at every offset of strings around the step sizes.
+    const specials = [...Array.from({ length: 32 }, (_, c) => String.fromCharCode(c)), '"', '\\', '\u007f', 'é', '日', '😀', '\u2028', '\u2029'];
+    const values: string[] = [];
+    for (const special of specials) {
+      for (let before = 0; before <= 72; before++) values.push('a'.repeat(before) + special + 'b'.repeat((before * 7) % 19));
+    }
+    values.push('"'.repeat(40), '\\'.repeat(33), '\n'.repeat(17), 'x'.repeat(15), 'x'.repeat(16), 'x'.repeat(17), 'x'.repeat(48) + '"');
+    const clean: LogGroup = { topic: 't"\u0001'.repeat(6), logTags: [{ key: 'k', value: 'v\t'.repeat(9) }], logs: values.map((v, i) => ({ time: 1_700_000_000, contents: [{ key: 'content', value: v }, { key: `key ${i % 3} "${'q'.repeat(i % 20)}`, value: v.slice(1) }] })) };
+    // Invalid UTF-8 after a run of plain bytes, in and after a step: JavaScript decodes it with replacement characters.
+    const invalid = [Uint8Array.from([0xff]), Uint8Array.from([0xc3, 0x28]), Uint8Array.from([0xed, 0xa0, 0x80]), Uint8Array.from([0xf0, 0x9f, 0x98]), Uint8Array.from([0xe2, 0x80])];
+    const odd = (bytes: Uint8Array, before: number): LogGroup => ({
+      logTags: [],
+      logs: [{ time: 1_700_000_000, contents: [{ key: 'content', value: Uint8Array.from([...Buffer.from('p'.repeat(before)), ...bytes, ...Buffer.from('tail')]) }] }],
+    });
+    for (const algorithm of ['AES_256_GCM', 'SM4_128_GCM'] as const) {
+      for (const mode of ['group', 'log'] as const) {
+        const groups = [clean, ...invalid.flatMap((b) => [3, 16, 21, 40, 70].map((before) => odd(b, before)))];
+        const list = shippedList(algorithm, mode, mode === 'group' ? 'lz4' : 'none', groups);
+        const spans = new Uint32Array(6 * groups.length);
+        expect(nativeAddon!.pageGroups(list, spans)).toBe(groups.length);
+        const codes = groups.map((_, i) => {
+          const st = new Float64Array(3);
+          return nativeAddon!.openSealedGroup(algorithm === 'SM4_128_GCM' ? 1 : 0, keys[algorithm].plaintext, list, spans[6 * i]!, spans[6 * i + 1]!, spans[6 * i + 5]!, Buffer.from('proj-1|store.a|'), 0, -Infinity, Infinity, new Uint8Array(0), Buffer.alloc(4 << 20), st);
+        });
+        expect(codes).toEqual([0, ...groups.slice(1).map(() => 2)]);
+        const { native, js } = both(list, { format: 'ndjson' });
+        expect(native.lines).toBe(values.length + groups.length - 1);
+        expect(native.out.equals(js.out)).toBe(true);
+        // And each printed line is the JSON.stringify of what it holds.
+        const lines = native.out.toString('utf8').split('\n');
+        expect(lines.slice(0, values.length).map((l) => JSON.parse(l).contents.content)).toEqual(values);
+      }
+    }
+  });
+
+  it('reads the header after the Logs pageGroups found, and any other logsEnd either as well or not at all', () => {
+    for (const [algorithm, mode, zip] of CASES) {
+      const suite = algorithm === 'SM4_128_GCM' ? 1 : 0;
+      const shipped = decodeLogGroupList(shippedList(algorithm, mode, zip, [group(4, false)]))[0]!;
+      const laidOut = Buffer.from(encodeLogGroup(shipped));
+      // The same group with its Topic first, then the rest: a reader meets fields in any order.
+      const topicFirst = Buffer.concat([Buffer.from(encodeLogGroup({ topic: 'first', logs: [], logTags: [] })), laidOut]);
+      for (const bytes of [laidOut, topicFirst]) {
+        const list = Buffer.from(encodeLogGroupList([decodeLogGroupList(Buffer.concat([Buffer.from([0x0a]), varint(bytes.length), bytes]))[0]!]));
+        const raw = Buffer.concat([Buffer.from([0x0a]), varint(bytes.length), bytes]);
+        for (const page of [list, raw]) {
+          const spans = new Uint32Array(6);
+          expect(nativeAddon!.pageGroups(page, spans)).toBe(1);
+          const [start, end, , , , logsEnd] = spans;
+          if (page === raw && bytes === topicFirst) expect(logsEnd).toBe(start);
+          else expect(logsEnd).toBeGreaterThan(start!);
+          const open = (at: number) => {
+            const st = new Float64Array(3);
+            const out = Buffer.alloc(1 << 20);
+            const code = nativeAddon!.openSealedGroup(suite, keys[algorithm].plaintext, page, start!, end!, at, Buffer.from('proj-1|store.a|'), 0, -Infinity, Infinity, new Uint8Array(0), out, st);
+            return { code, text: out.subarray(0, st[0]!).toString('latin1') };
+          };
+          const found = open(logsEnd!);
+          expect(found.code).toBe(0);
+          expect(found.text).toBe(open(start!).text);
+          expect(found.text).toBe(both(page, { format: 'ndjson' }).js.out.toString('latin1'));
+          // Every other place: the same lines, or the group left to JavaScript (code 2), never other lines.
+          let same = 0;
+          for (let at = start! + 1; at <= end!; at += 1 + ((at * 13) % 97)) {
+            const r = open(at);
+            expect([0, 2]).toContain(r.code);
+            if (r.code === 0) {
+              expect(r.text).toBe(found.text);
+              same++;
+            }
+          }
+          expect(same).toBeLessThan(3);
+        }
+      }
     }
   });
 
@@ -212,10 +298,10 @@ describe.skipIf(!nativeAddon?.openSealedGroup)('the addon page opener', () => {
         const native = renderPage(list, groups, keyFor, target, view, [], 64);
         const js = renderShipped(decodeLogGroupList(list), keyFor, target, view, [], 64);
         expect([native.out.equals(js.out), native.lines, native.logs, native.failure]).toEqual([true, js.lines, js.logs, js.failure]);
-        const spans = new Uint32Array(5);
+        const spans = new Uint32Array(6);
         nativeAddon!.pageGroups(list, spans);
         const st = new Float64Array(3);
-        if (nativeAddon!.openSealedGroup(0, key, list, spans[0]!, spans[1]!, Buffer.from('proj-1|store.a|'), 0, -Infinity, Infinity, new Uint8Array(0), Buffer.alloc(1 << 16), st) === 0) printed++;
+        if (nativeAddon!.openSealedGroup(0, key, list, spans[0]!, spans[1]!, spans[5]!, Buffer.from('proj-1|store.a|'), 0, -Infinity, Infinity, new Uint8Array(0), Buffer.alloc(1 << 16), st) === 0) printed++;
       }
     }
     // Some of the damage leaves a well-formed plaintext the addon prints itself.
@@ -224,11 +310,11 @@ describe.skipIf(!nativeAddon?.openSealedGroup)('the addon page opener', () => {
 
   it('asks for more room rather than writing past the end of out', () => {
     const list = shippedList('AES_256_GCM', 'group', 'lz4', [group(1, false)]);
-    const spans = new Uint32Array(5);
+    const spans = new Uint32Array(6);
     nativeAddon!.pageGroups(list, spans);
     const st = new Float64Array(3);
     const out = Buffer.alloc(64, 0xaa);
-    expect(nativeAddon!.openSealedGroup(0, keys.AES_256_GCM.plaintext, list, spans[0]!, spans[1]!, Buffer.from('proj-1|store.a|'), 0, -Infinity, Infinity, new Uint8Array(0), out.subarray(0, 32), st)).toBe(1);
+    expect(nativeAddon!.openSealedGroup(0, keys.AES_256_GCM.plaintext, list, spans[0]!, spans[1]!, spans[5]!, Buffer.from('proj-1|store.a|'), 0, -Infinity, Infinity, new Uint8Array(0), out.subarray(0, 32), st)).toBe(1);
     expect([...st]).toEqual([0, 0, 0]);
     expect(out.subarray(32).every((b) => b === 0xaa)).toBe(true);
     // And grows its output from a tiny guess to the whole page.
@@ -236,9 +322,9 @@ describe.skipIf(!nativeAddon?.openSealedGroup)('the addon page opener', () => {
     expect(native.out.equals(js.out)).toBe(true);
   });
 
-  for (const mode of ['group', 'log'] as const) {
-    it(`stops at a record that does not authenticate, in the record layer's words: mode ${mode}`, () => {
-      const list = shippedList('AES_256_GCM', mode, mode === 'group' ? 'lz4' : 'none', [group(1, false), group(2, false), group(3, false)]);
+  for (const [algorithm, mode] of [['AES_256_GCM', 'group'], ['AES_256_GCM', 'log'], ['SM4_128_GCM', 'log']] as const) {
+    it(`stops at a record that does not authenticate, in the record layer's words: ${algorithm} mode ${mode}`, () => {
+      const list = shippedList(algorithm, mode, mode === 'group' ? 'lz4' : 'none', [group(1, false), group(2, false), group(3, false)]);
       // One base64 character of the second group's first record, changed.
       const groups = pageGroups(list, true);
       const second = groups[1]!;

@@ -211,3 +211,30 @@ describe('at rest', () => {
     }
   });
 });
+
+describe('record memory', () => {
+  it('reuses the memory of records given back, and never that of records still held', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sls-frames-'));
+    const { ShardLog, releaseRecords } = await import('../../emulators/sls/shard-log.js');
+    const log = await ShardLog.open(dir);
+    try {
+      const bodies = [Buffer.alloc(100_000, 1), Buffer.alloc(90_000, 2), Buffer.alloc(120_000, 3), Buffer.alloc(10, 4)];
+      for (const b of bodies) await log.append(b);
+      const first = await log.read(0);
+      const held = await log.read(1);
+      releaseRecords([first, await log.read(3)]); // the small one is not kept: its memory is shared
+      const reused = await log.read(1);
+      expect(reused.buffer).toBe(first.buffer);
+      expect(reused.equals(bodies[1]!)).toBe(true);
+      expect(held.equals(bodies[1]!)).toBe(true);
+      // A record larger than any memory given back gets its own.
+      const larger = await log.read(2);
+      expect(larger.buffer).not.toBe(first.buffer);
+      expect(larger.equals(bodies[2]!)).toBe(true);
+      expect((await log.read(0)).equals(bodies[0]!)).toBe(true);
+    } finally {
+      await log.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -17,6 +17,7 @@ import {
   type WhereExpr,
 } from '../../decrypt/index.js';
 import { KmsClient } from '../../keys/index.js';
+import { widenPipe } from '../../native/pipe-size.js';
 import { SlsClient } from '../../ship/index.js';
 import { createLogger } from '../../telemetry/logger.js';
 import { UsageError } from '../exit.js';
@@ -53,6 +54,8 @@ export function parseTimeFlag<T extends string>(raw: string | undefined, keyword
 
 /** Fields every log has, so never "unknown". */
 const ALWAYS_PRESENT = new Set(['__time__', '__topic__', '__source__']);
+/** Pipe capacity asked for stdout: Linux's default limit for an unprivileged process (/proc/sys/fs/pipe-max-size). */
+const PIPE_BYTES = 1 << 20;
 
 interface Plan {
   view: ReadView;
@@ -149,6 +152,8 @@ export async function decryptCommand(flags: DecryptFlags, stdout: NodeJS.Writabl
     );
     if (flags.out !== undefined) file = await openAtomic(flags.out);
     const out: Writable | NodeJS.WritableStream = file?.stream ?? stdout;
+    // Node's writes to a pipe block: in a pipe of 64 KiB a page of MBs waits for the reader 64 KiB at a time.
+    if (out === process.stdout) widenPipe(1, PIPE_BYTES);
     const outFailed = new Promise<never>((_, reject) => out.once('error', reject));
     outFailed.catch(() => {});
     const fields = p.where ? whereFields(p.where).filter((f) => !ALWAYS_PRESENT.has(f)) : [];
