@@ -56,7 +56,7 @@ static int parse_time(const uint8_t *s, size_t n, uint32_t *sec, uint32_t *nsec)
     return 0;
   static const uint8_t month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   const int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (mo < 1 || mo > 12 || d < 1 || d > month_days[mo - 1] + (mo == 2 && leap) || h > 23 || mi > 59 || se > 59) return 0;
+  if (mo < 1 || mo > 12 || d < 1 || d > (uint32_t)(month_days[mo - 1] + (mo == 2 && leap)) || h > 23 || mi > 59 || se > 59) return 0;
   size_t p = 19;
   if (s[p] == '.') {
     size_t k = 0;
