@@ -164,10 +164,29 @@ export class CheckpointStore {
     return { kind: 'ok', files: new Map(files.map((f) => [f.fileId, f])) };
   }
 
+  /** A new temporary file's name for the next save. */
+  private nextTmp(): string {
+    return `${this.path}.tmp-${process.pid}-${++this.tmpCounter}`;
+  }
+
+  /** Where the current version is linked before it is renamed to `.bak`. */
+  private get backupStaging(): string {
+    return `${this.backupPath}.tmp-${process.pid}`;
+  }
+
+  /** The directory, made only when a save finds it missing (not with every save: one call less each). */
+  private makeDirectory(): Promise<unknown> {
+    return mkdir(path.dirname(this.path), { recursive: true, mode: 0o700 });
+  }
+
+  private saveError(err: unknown): CheckpointError {
+    return err instanceof CheckpointError ? err : new CheckpointError(this.path, `cannot save (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+
   private async write(body: string): Promise<void> {
     if (this.oneJob && (await this.writeInOneJob(this.oneJob, body))) return;
     const dir = path.dirname(this.path);
-    const tmp = `${this.path}.tmp-${process.pid}-${++this.tmpCounter}`;
+    const tmp = this.nextTmp();
     try {
       const fh = await this.create(tmp);
       try {
@@ -181,8 +200,7 @@ export class CheckpointStore {
       await syncDirectory(dir);
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
-      if (err instanceof CheckpointError) throw err;
-      throw new CheckpointError(this.path, `cannot save (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      throw this.saveError(err);
     }
   }
 
@@ -194,9 +212,8 @@ export class CheckpointStore {
     const dir = path.dirname(this.path);
     const bytes = Buffer.from(body, 'utf8');
     for (let attempt = 0; ; attempt++) {
-      const tmp = `${this.path}.tmp-${process.pid}-${++this.tmpCounter}`;
       try {
-        await replace(tmp, this.path, `${this.backupPath}.tmp-${process.pid}`, this.backupPath, dir, bytes);
+        await replace(this.nextTmp(), this.path, this.backupStaging, this.backupPath, dir, bytes);
         return true;
       } catch (err) {
         const { code, syscall } = err as NodeJS.ErrnoException;
@@ -204,31 +221,30 @@ export class CheckpointStore {
           this.oneJob = undefined;
           return false;
         }
-        // The directory is made only when missing, as in create().
         if (code === 'ENOENT' && syscall === 'open' && attempt === 0) {
-          await mkdir(dir, { recursive: true, mode: 0o700 }).catch(() => undefined);
+          await this.makeDirectory().catch((e: unknown) => Promise.reject(this.saveError(e)));
           continue;
         }
-        throw new CheckpointError(this.path, `cannot save (${code ?? String(err)})`);
+        throw this.saveError(err);
       }
     }
   }
 
-  /** Opens a new temporary file; the directory is made only when missing (not with every save: one call less each). */
+  /** Opens a new temporary file, making the directory if it is missing. */
   private async create(tmp: string): Promise<FileHandle> {
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC;
     try {
       return await open(tmp, flags, 0o600);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await mkdir(path.dirname(this.path), { recursive: true, mode: 0o700 });
+      await this.makeDirectory();
       return open(tmp, flags, 0o600);
     }
   }
 
   /** The current file becomes `.bak` (a hard link: no copy, and `path` never disappears). */
   private async keepPreviousVersion(): Promise<void> {
-    const staging = `${this.backupPath}.tmp-${process.pid}`;
+    const staging = this.backupStaging;
     try {
       await this.linkOrCopy(staging);
     } catch (err) {
