@@ -249,7 +249,7 @@ function sm4AddonTable(): void {
   }
   const key = randomBytes(16), nonce = randomBytes(12), data = randomBytes(1 << 20), aad = new Uint8Array(0);
   const iv = Buffer.concat([nonce, Buffer.from([0, 0, 0, 2])]);
-  const paths = (['gfni', 'vaes', 'aesni', 'portable'] as Sm4Path[]).filter((p) => {
+  const paths = (['avx512', 'gfni', 'vaes', 'aesni', 'portable'] as Sm4Path[]).filter((p) => {
     try {
       nativeAddon!.sm4GcmInit(key, p);
       return true;

@@ -5,13 +5,19 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** GHASH's loops: 16 blocks a reduction with 512-bit VPCLMULQDQ, 4 with PCLMULQDQ, or 4-bit tables in C. */
+export type GhashPath = 'vpclmul' | 'pclmul' | 'portable';
+
 /** The addon's exports, as agent/native/addon.c registers them. */
 export interface NativeAddon {
-  /** GHASH (ghash.c): per-key state for `h`, the PCLMULQDQ path unless `portable` or the CPU lacks it. */
-  ghashInit(h: Uint8Array, portable?: boolean): ArrayBuffer;
+  /**
+   * GHASH (ghash.c): per-key state for `h` on the best path this CPU runs, or on `path` (true: 'portable'); a path
+   * the CPU lacks throws a RangeError.
+   */
+  ghashInit(h: Uint8Array, path?: boolean | GhashPath): ArrayBuffer;
   /** GHASH of aad and ciphertext (with the lengths block) under `state`, into `out` (16 bytes). */
   ghashDigest(state: ArrayBuffer, aad: Uint8Array, ciphertext: Uint8Array, out: Uint8Array): void;
-  /** 'pclmul' or 'portable': what ghashInit picks on this CPU. */
+  /** What ghashInit picks on this CPU: 'vpclmul' (512-bit VPCLMULQDQ), 'pclmul' or 'portable'. */
   ghashBackend(): string;
   /** base64 (base64.c) of `src` written as ASCII at `pos` in `out`; returns the position after it. */
   base64Encode(src: Uint8Array, out: Uint8Array, pos: number): number;
@@ -24,7 +30,7 @@ export interface NativeAddon {
   sm4GcmOpen(state: ArrayBuffer, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array, out: Uint8Array): boolean;
   /** SM4 of whole blocks (ECB), for the GB/T 32907 known answer. */
   sm4EncryptBlocks(state: ArrayBuffer, input: Uint8Array, out: Uint8Array): void;
-  /** The path sm4GcmInit picks by default: 'gfni', 'vaes', 'aesni' or 'portable'. */
+  /** The path sm4GcmInit picks by default: 'avx512', 'gfni', 'vaes', 'aesni' or 'portable'. */
   sm4Backend(): string;
   /**
    * Mode `log` records sealed a batch per call (seal-batch.c): suite 0 = AES_256_GCM (Node's OpenSSL), 1 = SM4_128_GCM;

@@ -1,4 +1,5 @@
-// GHASH (NIST SP 800-38D §6.4) for SM4-GCM as a Node-API addon: PCLMULQDQ where the CPU has it, else 4-bit tables.
+// GHASH (NIST SP 800-38D §6.4) for SM4-GCM as a Node-API addon: PCLMULQDQ where the CPU has it (sixteen blocks a
+// reduction with 512-bit VPCLMULQDQ where it has that too), else 4-bit tables.
 //
 // The JavaScript side keeps the per-key state in an ArrayBuffer made by ghashInit(), so there is no native
 // object whose lifetime Node has to manage; digest() copies it onto the stack before use, which also
@@ -16,6 +17,11 @@
 #include <emmintrin.h>
 #include <tmmintrin.h>
 #include <wmmintrin.h>
+// The 512-bit path needs VPCLMULQDQ intrinsics and its name in __builtin_cpu_supports: GCC 11, clang 12.
+#if defined(__clang__) ? __clang_major__ >= 12 : __GNUC__ >= 11
+#define GHASH_HAVE_VPCLMUL 1
+#include <immintrin.h>
+#endif
 #endif
 
 /* ---- portable: 4-bit tables (V. Shoup), as in mbed TLS ---- */
@@ -139,21 +145,71 @@ TARGET static inline __m128i gfmul(__m128i a, __m128i b) {
   return reduce(lo, hi);
 }
 
+/* H^16 down to H^1 (powers[16 - i] = H^i): four registers of four for the 512-bit path, the last four for this one. */
 TARGET static void pclmul_init(ghash_state *st, const uint8_t h[16]) {
-  __m128i h1 = bswap(_mm_loadu_si128((const __m128i *)h));
-  __m128i h2 = gfmul(h1, h1), h3 = gfmul(h2, h1), h4 = gfmul(h3, h1);
-  _mm_storeu_si128((__m128i *)st->u.powers[0], h1);
-  _mm_storeu_si128((__m128i *)st->u.powers[1], h2);
-  _mm_storeu_si128((__m128i *)st->u.powers[2], h3);
-  _mm_storeu_si128((__m128i *)st->u.powers[3], h4);
+  __m128i h1 = bswap(_mm_loadu_si128((const __m128i *)h)), hi = h1;
+  for (int i = 1; i <= 16; i++) {
+    _mm_storeu_si128((__m128i *)st->u.powers[16 - i], hi);
+    if (i < 16) hi = gfmul(hi, h1);
+  }
 }
+
+#ifdef GHASH_HAVE_VPCLMUL
+#define TARGET512 __attribute__((target("avx512f,avx512bw,vpclmulqdq,pclmul,ssse3")))
+
+TARGET512 static inline __m128i xor_lanes(__m512i x) {
+  return _mm_xor_si128(_mm_xor_si128(_mm512_extracti32x4_epi32(x, 0), _mm512_extracti32x4_epi32(x, 1)),
+                       _mm_xor_si128(_mm512_extracti32x4_epi32(x, 2), _mm512_extracti32x4_epi32(x, 3)));
+}
+
+/*
+ * Sixteen blocks a step with VPCLMULQDQ: block j of the step times H^(16 - j), four per register, the products summed
+ * before one reduction. Absorbs the whole 256-byte steps of *d and leaves the rest to the 128-bit loop.
+ */
+TARGET512 static __m128i vpclmul_absorb(const ghash_state *st, __m128i y, const uint8_t **d, size_t *n) {
+  const __m512i rev = _mm512_broadcast_i32x4(_mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+  __m512i p[4];
+  for (int j = 0; j < 4; j++) p[j] = _mm512_loadu_si512((const void *)st->u.powers[4 * j]);
+  const uint8_t *at = *d;
+  size_t left = *n;
+  for (; left >= 256; at += 256, left -= 256) {
+    __m512i lo = _mm512_setzero_si512(), mid = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
+    for (int j = 0; j < 4; j++) {
+      __m512i x = _mm512_shuffle_epi8(_mm512_loadu_si512((const void *)(at + 64 * j)), rev);
+      if (j == 0) x = _mm512_xor_si512(x, _mm512_inserti32x4(_mm512_setzero_si512(), y, 0));
+      lo = _mm512_xor_si512(lo, _mm512_clmulepi64_epi128(x, p[j], 0x00));
+      hi = _mm512_xor_si512(hi, _mm512_clmulepi64_epi128(x, p[j], 0x11));
+      mid = _mm512_ternarylogic_epi64(mid, _mm512_clmulepi64_epi128(x, p[j], 0x10), _mm512_clmulepi64_epi128(x, p[j], 0x01), 0x96);
+    }
+    __m128i m = xor_lanes(mid);
+    y = reduce(_mm_xor_si128(xor_lanes(lo), _mm_slli_si128(m, 8)), _mm_xor_si128(xor_lanes(hi), _mm_srli_si128(m, 8)));
+  }
+  *d = at;
+  *n = left;
+  return y;
+}
+
+static int cpu_has_vpclmul512(void) {
+  static int known = -1; // as cpu_has_pclmul below
+  int v = __atomic_load_n(&known, __ATOMIC_RELAXED);
+  if (v < 0) {
+    __builtin_cpu_init();
+    v = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("vpclmulqdq") ? 1 : 0;
+    __atomic_store_n(&known, v, __ATOMIC_RELAXED);
+  }
+  return v;
+}
+#endif
 
 /* y (byte-reversed) absorbs n bytes of d; a short last block is zero-padded. */
 TARGET static __m128i pclmul_absorb(const ghash_state *st, __m128i y, const uint8_t *d, size_t n) {
-  const __m128i h1 = _mm_loadu_si128((const __m128i *)st->u.powers[0]);
-  const __m128i h2 = _mm_loadu_si128((const __m128i *)st->u.powers[1]);
-  const __m128i h3 = _mm_loadu_si128((const __m128i *)st->u.powers[2]);
-  const __m128i h4 = _mm_loadu_si128((const __m128i *)st->u.powers[3]);
+  const __m128i h1 = _mm_loadu_si128((const __m128i *)st->u.powers[15]);
+  const __m128i h2 = _mm_loadu_si128((const __m128i *)st->u.powers[14]);
+  const __m128i h3 = _mm_loadu_si128((const __m128i *)st->u.powers[13]);
+  const __m128i h4 = _mm_loadu_si128((const __m128i *)st->u.powers[12]);
+#ifdef GHASH_HAVE_VPCLMUL
+  if (n >= 256 && st->wide && cpu_has_vpclmul512()) y = vpclmul_absorb(st, y, &d, &n);
+#endif
   // ((((y + x1)H + x2)H + x3)H + x4)H = (y + x1)H^4 + x2·H^3 + x3·H^2 + x4·H: one reduction per four blocks.
   for (; n >= 64; d += 64, n -= 64) {
     __m128i x1 = _mm_xor_si128(y, bswap(_mm_loadu_si128((const __m128i *)d)));
@@ -208,6 +264,7 @@ void ghash_key(ghash_state *st, const uint8_t h[16], bool portable) {
 #ifdef GHASH_HAVE_PCLMUL
   if (!portable && cpu_has_pclmul()) {
     st->kind = KIND_PCLMUL;
+    st->wide = 1;
     pclmul_init(st, h);
     return;
   }
@@ -218,7 +275,16 @@ void ghash_key(ghash_state *st, const uint8_t h[16], bool portable) {
 }
 
 bool ghash_state_usable(const ghash_state *st) {
-  return st->magic == STATE_MAGIC && (st->kind == KIND_PORTABLE || (st->kind == KIND_PCLMUL && cpu_has_pclmul()));
+  return st->magic == STATE_MAGIC && st->wide <= 1 && (st->kind == KIND_PORTABLE || (st->kind == KIND_PCLMUL && cpu_has_pclmul()));
+}
+
+/* The name of the loop a state's digests run on this CPU: "vpclmul" (512-bit), "pclmul" or "portable". */
+static const char *ghash_path(const ghash_state *st) {
+  if (st->kind == KIND_PORTABLE) return "portable";
+#ifdef GHASH_HAVE_VPCLMUL
+  if (st->wide && cpu_has_vpclmul512()) return "vpclmul";
+#endif
+  return "pclmul";
 }
 
 void ghash_compute(const ghash_state *st, const uint8_t *aad, size_t aad_len, const uint8_t *c, size_t c_len, uint8_t out[16]) {
@@ -241,7 +307,9 @@ void ghash_compute(const ghash_state *st, const uint8_t *aad, size_t aad_len, co
 
 /* ---- Node-API ---- */
 
-/* ghashInit(h: Uint8Array(16), portable?: boolean): ArrayBuffer */
+/* ghashInit(h: Uint8Array(16), path?: boolean | 'portable' | 'pclmul' | 'vpclmul'): ArrayBuffer — the best path this CPU
+ * runs by default; true is 'portable' (as before paths had names), false the default. A path the CPU lacks throws a
+ * RangeError. */
 napi_value ghash_init(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   size_t argc = 2;
@@ -253,17 +321,32 @@ napi_value ghash_init(napi_env env, napi_callback_info info) {
   uint8_t *h;
   if (!get_bytes_of(env, "ghash", argv[0], "hash subkey", 16, &h)) return NULL;
   bool portable = false;
+  char want[16] = "";
   if (argc >= 2) {
     napi_valuetype t;
+    size_t len = 0;
     CHECK("ghash", napi_typeof(env, argv[1], &t));
-    if (t != napi_undefined && (t != napi_boolean || napi_get_value_bool(env, argv[1], &portable) != napi_ok)) {
-      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "ghash: portable must be a boolean");
+    if (t == napi_string) {
+      if (napi_get_value_string_utf8(env, argv[1], want, sizeof want, &len) != napi_ok ||
+          (strcmp(want, "portable") != 0 && strcmp(want, "pclmul") != 0 && strcmp(want, "vpclmul") != 0)) {
+        napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "ghash: path must be 'portable', 'pclmul' or 'vpclmul'");
+        return NULL;
+      }
+      portable = strcmp(want, "portable") == 0;
+    } else if (t != napi_undefined && (t != napi_boolean || napi_get_value_bool(env, argv[1], &portable) != napi_ok)) {
+      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "ghash: path must be a boolean or 'portable', 'pclmul' or 'vpclmul'");
       return NULL;
     }
   }
 
   ghash_state st;
   ghash_key(&st, h, portable);
+  if (strcmp(want, "pclmul") == 0) st.wide = 0;
+  if (want[0] != '\0' && strcmp(want, ghash_path(&st)) != 0) {
+    memset(&st, 0, sizeof st);
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "ghash: this CPU cannot run that path");
+    return NULL;
+  }
 
   void *buf;
   napi_value result;
@@ -309,10 +392,13 @@ napi_value ghash_digest(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* ghashBackend(): "pclmul" | "portable" — what ghashInit() picks on this CPU when not asked for the portable path. */
+/* ghashBackend(): "vpclmul" | "pclmul" | "portable" — what ghashInit() picks on this CPU by default. */
 napi_value ghash_backend(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value s;
-  CHECK("ghash", napi_create_string_utf8(env, cpu_has_pclmul() ? "pclmul" : "portable", NAPI_AUTO_LENGTH, &s));
+  ghash_state st;
+  uint8_t zero[16] = {0};
+  ghash_key(&st, zero, false);
+  CHECK("ghash", napi_create_string_utf8(env, ghash_path(&st), NAPI_AUTO_LENGTH, &s));
   return s;
 }

@@ -13,9 +13,10 @@
 typedef struct {
   uint32_t magic;
   uint32_t kind;
+  uint32_t wide; /* 1: the 512-bit VPCLMULQDQ loop may be used (where the CPU has it); 0 keeps to the 128-bit one */
   union {
-    /* H^1..H^4, byte-reversed as the carry-less multiply wants them: four blocks are folded per reduction. */
-    uint8_t powers[4][16];
+    /* H^16 down to H^1, byte-reversed as the carry-less multiply wants them: 16 (or 4) blocks folded per reduction. */
+    uint8_t powers[16][16];
     /* Shoup's tables: H times every 4-bit value, as big-endian halves. */
     struct {
       uint64_t hl[16];

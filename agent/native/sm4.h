@@ -10,6 +10,7 @@
 #define SM4_KIND_PORTABLE 2u /* plain C, the S-box computed as an inversion in GF(2^8) */
 #define SM4_KIND_GFNI 3u     /* AVX2 and GFNI, sixteen blocks */
 #define SM4_KIND_VAES 4u     /* AVX2 and VAES, sixteen blocks */
+#define SM4_KIND_AVX512 5u   /* AVX-512 and GFNI, ninety-six blocks (sixteen through the GFNI path) */
 
 typedef struct {
   uint32_t magic;
@@ -29,7 +30,7 @@ void sm4_gcm_seal(const sm4_gcm_key *k, const uint8_t nonce[12], const uint8_t *
 /* Checks the tag of `sealed` (n bytes of ciphertext, then the tag) before writing n bytes of plaintext to out. */
 bool sm4_gcm_open(const sm4_gcm_key *k, const uint8_t nonce[12], const uint8_t *sealed, size_t n, const uint8_t *aad,
                   size_t aad_len, uint8_t *out);
-/* ECB: `blocks` whole blocks of in encrypted to out (out may equal in), sixteen a step. */
+/* ECB: `blocks` whole blocks of in encrypted to out (out may equal in), sixteen or thirty-two a step. */
 void sm4_ecb_blocks(const sm4_gcm_key *k, const uint8_t *in, uint8_t *out, size_t blocks);
 /* The name of the path sm4_gcm_key_init picks on this CPU by default. */
 const char *sm4_backend(void);

@@ -1,14 +1,17 @@
 // The native GHASH (agent/native/ghash.c) behind the GhashDigest interface; undefined when the addon is not built.
-import { nativeAddon } from '../native/addon.js';
+import { nativeAddon, type GhashPath } from '../native/addon.js';
 import type { GhashDigest } from './ghash.js';
 
 export type { GhashDigest } from './ghash.js';
 
 export interface NativeGhash {
-  /** 'pclmul' (carry-less multiply instructions) or 'portable' (4-bit tables in C), as this CPU allows. */
+  /** 'vpclmul' or 'pclmul' (carry-less multiply instructions) or 'portable' (4-bit tables in C), as this CPU allows. */
   readonly backend: string;
-  /** `h` is the hash subkey E_K(0^128). `portable` forces the table path, so it can be tested on any CPU. */
-  create(h: Uint8Array, options?: { portable?: boolean }): GhashDigest;
+  /**
+   * `h` is the hash subkey E_K(0^128). `portable` forces the table path, so it can be tested on any CPU; `path` asks
+   * for one path (throws a RangeError where the CPU lacks it).
+   */
+  create(h: Uint8Array, options?: { portable?: boolean; path?: GhashPath }): GhashDigest;
 }
 
 function wrap(addon: NonNullable<typeof nativeAddon>): NativeGhash {
@@ -18,7 +21,7 @@ function wrap(addon: NonNullable<typeof nativeAddon>): NativeGhash {
   return {
     backend: addon.ghashBackend(),
     create(h, options) {
-      const state = addon.ghashInit(h, options?.portable === true);
+      const state = addon.ghashInit(h, options?.path ?? options?.portable === true);
       return {
         digest(aad, ciphertext) {
           addon.ghashDigest(state, aad, ciphertext, scratch);

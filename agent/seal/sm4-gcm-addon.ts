@@ -9,7 +9,7 @@ const algorithm = 'SM4_128_GCM' as const;
 const MAX_PLAINTEXT = 2 ** 36 - 32;
 
 /** The addon's SM4 paths, fastest first; what the key state of `sm4GcmInit` may be asked to use. */
-export type Sm4Path = 'gfni' | 'vaes' | 'aesni' | 'portable';
+export type Sm4Path = 'avx512' | 'gfni' | 'vaes' | 'aesni' | 'portable';
 
 class AddonSm4Gcm implements AeadCipher {
   readonly algorithm = algorithm;

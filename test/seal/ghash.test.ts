@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { selfTest } from '../../agent/seal/cipher.js';
 import { GhashKey, type GhashDigest } from '../../agent/seal/ghash.js';
-import { nativeAddonPath, type NativeAddon } from '../../agent/native/addon.js';
+import { nativeAddonPath, type GhashPath, type NativeAddon } from '../../agent/native/addon.js';
 import { nativeGhash } from '../../agent/seal/ghash-native.js';
 import { ghashBackend, jsSm4Gcm, nativeSm4Gcm } from '../../agent/seal/sm4-gcm.js';
 
@@ -19,7 +19,7 @@ const notBuiltReason = 'native addon not built (run node-gyp rebuild to create b
 if (notBuilt) console.warn(`ghash.test.ts: skipping the native GHASH tests: ${notBuiltReason}`);
 
 interface AddonExports {
-  init(h: Uint8Array, portable?: boolean): ArrayBuffer;
+  init(h: Uint8Array, path?: boolean | string): ArrayBuffer;
   digest(state: ArrayBuffer, aad: Uint8Array, ciphertext: Uint8Array, out: Uint8Array): void;
 }
 /** The addon's GHASH functions themselves, for argument checks the TypeScript wrapper cannot express. */
@@ -28,9 +28,24 @@ const addon = (): AddonExports => {
   return { init: a.ghashInit, digest: a.ghashDigest };
 };
 
+/** Whether this CPU runs a native path: init refuses the others with a RangeError. */
+const runs = (path: GhashPath): boolean => {
+  if (notBuilt) return false;
+  try {
+    nativeGhash!.create(new Uint8Array(16), { path });
+    return true;
+  } catch (e) {
+    expect(e).toBeInstanceOf(RangeError);
+    return false;
+  }
+};
+const wideRuns = runs('vpclmul'), narrowRuns = runs('pclmul');
+
 const implementations: [string, boolean, (h: Uint8Array) => GhashDigest][] = [
   ['JS GhashKey', false, (h) => new GhashKey(h)],
   [`native, CPU default (${nativeGhash?.backend ?? 'not built'})`, notBuilt, (h) => nativeGhash!.create(h)],
+  ['native, 512-bit VPCLMULQDQ', !wideRuns, (h) => nativeGhash!.create(h, { path: 'vpclmul' })],
+  ['native, 128-bit PCLMULQDQ', !narrowRuns, (h) => nativeGhash!.create(h, { path: 'pclmul' })],
   ['native, portable tables', notBuilt, (h) => nativeGhash!.create(h, { portable: true })],
 ];
 
@@ -95,6 +110,7 @@ describe.skipIf(notBuilt)('native GHASH against the JS GhashKey', () => {
       const expected = toHex(new GhashKey(h).digest(aad, ciphertext));
       expect(toHex(nativeGhash!.create(h).digest(aad, ciphertext)), `case ${i}: AAD ${aad.length}, C ${ciphertext.length}`).toBe(expected);
       expect(toHex(nativeGhash!.create(h, { portable: true }).digest(aad, ciphertext)), `portable, case ${i}`).toBe(expected);
+      if (narrowRuns) expect(toHex(nativeGhash!.create(h, { path: 'pclmul' }).digest(aad, ciphertext)), `pclmul, case ${i}`).toBe(expected);
     }
     expect(residues.size).toBe(16);
   });
@@ -107,11 +123,13 @@ describe.skipIf(notBuilt)('native GHASH against the JS GhashKey', () => {
     }
   });
 
-  it('names a backend, and uses PCLMULQDQ where the CPU has it', () => {
-    expect(['pclmul', 'portable']).toContain(nativeGhash!.backend);
+  it('names a backend, and uses PCLMULQDQ (512-bit where it can) where the CPU has it', () => {
+    expect(['vpclmul', 'pclmul', 'portable']).toContain(nativeGhash!.backend);
     if (process.arch === 'x64') {
       const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
-      if (/\bpclmulqdq\b/.test(cpuinfo) && /\bssse3\b/.test(cpuinfo)) expect(nativeGhash!.backend).toBe('pclmul');
+      const wide = ['vpclmulqdq', 'avx512f', 'avx512bw'].every((flag) => new RegExp(`\\b${flag}\\b`).test(cpuinfo));
+      if (/\bpclmulqdq\b/.test(cpuinfo) && /\bssse3\b/.test(cpuinfo)) expect(nativeGhash!.backend).toBe(wide ? 'vpclmul' : 'pclmul');
+      expect(wideRuns).toBe(wide && nativeGhash!.backend === 'vpclmul');
     }
   });
 
@@ -122,6 +140,7 @@ describe.skipIf(notBuilt)('native GHASH against the JS GhashKey', () => {
     expect(() => a.init('0123456789abcdef' as unknown as Uint8Array)).toThrow(TypeError);
     expect(() => a.init(new Uint16Array(8) as unknown as Uint8Array)).toThrow(TypeError);
     expect(() => a.init(randomBytes(16), 1 as unknown as boolean)).toThrow(TypeError);
+    expect(() => a.init(randomBytes(16), 'avx9000')).toThrow(TypeError);
     expect(() => (a.init as () => ArrayBuffer)()).toThrow(TypeError);
     expect(() => a.digest(state, none, none, new Uint8Array(15))).toThrow(RangeError);
     expect(() => a.digest(state, none, none, new Uint8Array(17))).toThrow(RangeError);
