@@ -284,13 +284,15 @@ function logModeTable(): void {
   const group = batchOf(1 << 20);
   const encoded = encodeLogGroup(group);
   const bytes = textBytes(group);
-  section(`mode log, one 1 MiB batch (${group.logs.length} lines): seal (+ encode + lz4 the PutLogs body), log text MB per CPU-second, 5 interleaved rounds, median`);
+  // The step as the agent runs it: sls.compress auto sends mode log bodies uncompressed (base64 of ciphertext), so the
+  // body's cost after the encode is its Content-MD5.
+  section(`mode log, one 1 MiB batch (${group.logs.length} lines): seal (+ encode + MD5 of the PutLogs body, uncompressed as sls.compress auto sends it), log text MB per CPU-second, 5 interleaved rounds, median`);
   const target: SealTarget = { project: 'demo', logstore: 'app', mode: 'log', zip: 'none' };
   console.log(`${'suite'.padEnd(12)} ${'batch seal'.padStart(11)} ${'record seal'.padStart(12)} ${'batch step'.padStart(11)} ${'record step'.padStart(12)} ${'step ratio'.padStart(11)}`);
   for (const algorithm of algorithms) {
     const key = dataKey(algorithm), cipher = cipherFor(algorithm);
     const seal = (batch: boolean) => () => sealEncodedGroup(encoded, key, target, cipher, { batch });
-    const step = (batch: boolean) => () => preparePayload(encodeLogGroup(sealEncodedGroup(encoded, key, target, cipher, { batch }).shipped), 'lz4');
+    const step = (batch: boolean) => () => preparePayload(encodeLogGroup(sealEncodedGroup(encoded, key, target, cipher, { batch }).shipped), 'none');
     const rows: number[][] = [[], [], [], []];
     for (let round = 0; round < 5; round++) {
       rows[0].push(rate(bytes, seal(true)));

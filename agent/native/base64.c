@@ -1,6 +1,6 @@
 // base64 (RFC 4648 §4, with padding) written straight into a caller's buffer, for sealed records that go into a
 // protobuf body: Node can only encode base64 into a new string, which the record layer would then measure and copy.
-// And read back from bytes (open-group.c), 32 characters a step with AVX2 where the CPU has it.
+// And read back from bytes (open-group.c). Both 32 characters a step with AVX2 where the CPU has it.
 #include "napi-args.h"
 #include <string.h>
 
@@ -11,10 +11,47 @@
 
 static const char alphabet[64] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+#ifdef BASE64_AVX2
+static bool have_avx2(void);
+
+/*
+ * Whole steps of 24 bytes to 32 characters while 28 bytes can be read: each lane takes 12 bytes, spread into four
+ * 6-bit values per 3 bytes with one shuffle and two 16-bit multiplies, then moved into the alphabet by an offset looked
+ * up by range (W. Muła and D. Lemire, "Faster Base64 Encoding and Decoding Using AVX2 Instructions", 2018). Returns the
+ * bytes read; the characters written are 4/3 of them.
+ */
+__attribute__((target("avx2"))) static size_t write_avx2(const uint8_t *in, size_t n, uint8_t *out) {
+  // Per lane, bytes s0 s1 s2 of each group of three become the 32-bit word s1 s0 s2 s1.
+  const __m256i spread = _mm256_setr_epi8(1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10, 1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10);
+  // Added to a value by its range: 0-25 'A', 26-51 'a' - 26, 52-61 '0' - 52, 62 '+' - 62, 63 '/' - 63.
+  const __m256i offsets = _mm256_setr_epi8(65, 71, -4, -4, -4, -4, -4, -4, -4, -4, -4, -4, -19, -16, 0, 0, 65, 71, -4, -4, -4, -4, -4, -4, -4, -4,
+                                           -4, -4, -19, -16, 0, 0);
+  size_t i = 0;
+  for (; i + 28 <= n; i += 24, out += 32) {
+    __m256i x = _mm256_shuffle_epi8(_mm256_loadu2_m128i((const __m128i *)(in + i + 12), (const __m128i *)(in + i)), spread);
+    // The first and third value of each word (bits 10-15 of its low half, 6-11 of its high half) to bytes 0 and 2,
+    // the second and fourth (bits 4-9, 0-5) to bytes 1 and 3.
+    __m256i ac = _mm256_mulhi_epu16(_mm256_and_si256(x, _mm256_set1_epi32(0x0fc0fc00)), _mm256_set1_epi32(0x04000040));
+    __m256i bd = _mm256_mullo_epi16(_mm256_and_si256(x, _mm256_set1_epi32(0x003f03f0)), _mm256_set1_epi32(0x01000010));
+    __m256i v = _mm256_or_si256(ac, bd);
+    // Range index: 0 for 0-25, 1 for 26-51, 2-13 for 52-63.
+    __m256i range = _mm256_sub_epi8(_mm256_subs_epu8(v, _mm256_set1_epi8(51)), _mm256_cmpgt_epi8(v, _mm256_set1_epi8(25)));
+    _mm256_storeu_si256((__m256i *)out, _mm256_add_epi8(v, _mm256_shuffle_epi8(offsets, range)));
+  }
+  return i;
+}
+#endif
+
 /* Writes 4 * ceil(n / 3) characters at out; returns how many. Also used by seal-batch.c. */
 size_t base64_write(const uint8_t *in, size_t n, uint8_t *out) {
   uint8_t *o = out;
   size_t i = 0;
+#ifdef BASE64_AVX2
+  if (n >= 64 && have_avx2()) {
+    i = write_avx2(in, n, out);
+    o += i / 3 * 4;
+  }
+#endif
   // Six input bytes at a time: two independent groups of four characters.
   for (; i + 6 <= n; i += 6, o += 8) {
     uint32_t a = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];

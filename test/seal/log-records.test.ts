@@ -44,6 +44,21 @@ describe.skipIf(!nativeAddon)('mode log, a batch per call', () => {
       expect(Buffer.from(encodeLogGroup(byBatch)).equals(Buffer.from(encodeLogGroup(byRecord)))).toBe(true);
       expect(openGroup(byBatch, () => key.plaintext, target, (a) => cipherFor(a, 'js'))).toEqual([group]);
     });
+
+    it(`${algorithm}: ships the same bytes across the addon's ECB passes: records filling a pass, and longer than one`, () => {
+      const key: DataKey = { algorithm, plaintext: randomBytes(algorithm === 'AES_256_GCM' ? 32 : 16), cmkId: 'k', blob: 'b' };
+      // A pass is 4096 blocks: a record of n bytes takes 1 + ceil(n / 16) of them (J0, then its key stream).
+      const sizes = [16 * 4093, 200, 16 * 4094, 16 * 4094 + 1, 0, 16 * 4095, 3, 150_000, 17, ...Array.from({ length: 600 }, (_, i) => 100 + i)];
+      const group: LogGroup = {
+        logTags: [],
+        logs: sizes.map((size, i) => ({ time: 1_714_550_400 + i, contents: [{ key: 'content', value: randomBytes(size).toString('latin1') }] })),
+      };
+      const seed = randomBytes(4096);
+      const byBatch = sealGroup(group, key, target, cipherFor(algorithm, batched[algorithm]), fixedNonces(seed));
+      const byRecord = sealGroup(group, key, target, cipherFor(algorithm, 'js'), fixedNonces(seed));
+      expect(Buffer.from(encodeLogGroup(byBatch)).equals(Buffer.from(encodeLogGroup(byRecord)))).toBe(true);
+      expect(openGroup(byBatch, () => key.plaintext, target, (a) => cipherFor(a, 'js'))).toEqual([group]);
+    });
   }
 
   it('refuses bad arguments before sealing anything', () => {
