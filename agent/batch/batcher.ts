@@ -112,7 +112,9 @@ export class Batcher {
   /**
    * The size new group buffers get: what recent batches needed. Sizing buffers to use rather than to maxBytes matters
    * beyond memory: V8 counts every buffer moved in from a worker as freshly allocated, and an oversized one brings
-   * its collections on sooner.
+   * its collections on sooner. (They stay ArrayBuffers: copying lines into a SharedArrayBuffer, as the bodies are
+   * (seal/shared-buffers.ts), went through V8's slower copy for shared memory, and at 10 MB/s that cost more than
+   * the collections it saved.)
    */
   private capacity = BUFFER_STEP;
 

@@ -311,7 +311,10 @@ export class Agent {
     });
     this.batcher.recycle(sealed.spare);
     this.metrics.batchesSealed.inc({ algorithm: this.config.seal.algorithm });
-    await this.delivery.deliver({ logstore: output.logstore, payload: sealed.payload, logCount });
+    const outcome = await this.delivery.deliver({ logstore: output.logstore, payload: sealed.payload, logCount });
+    // Acknowledged: nothing reads the body any more, and its memory may take a later batch's body. A spooled body
+    // stays where it is (the spool keeps recent ones in memory to replay them), and so does a dead-lettered one.
+    if (outcome === 'shipped') sealed.release?.();
     this.positions.acknowledged(batch);
     this.counters.linesShipped += logCount;
     // Saved right away (coalesced), and the batch keeps its in-flight slot until that save is on disk: a crash then

@@ -7,6 +7,7 @@ import { encodeLogGroup } from '../wire/loggroup.js';
 import type { CipherBackend } from './aead.js';
 import type { SearchIndex } from './index-tokens.js';
 import { sealTask, type SealedBatch, type SealJob, type SealTask, type SealTaskResult } from './seal-job.js';
+import { SharedBuffers } from './shared-buffers.js';
 import { transferable } from './transfer.js';
 
 export type { SealedBatch, SealJob } from './seal-job.js';
@@ -58,6 +59,9 @@ class SealLoad {
   }
 }
 
+/** Larger bodies get memory of their own (a PutLogs body is at most a few MB: SLS refuses larger ones). */
+const MAX_SHARED_BODY = 64 * 1024 * 1024;
+
 export class SealPool {
   private piscina: Piscina<SealTask, SealTaskResult & { sealMs: number }> | undefined;
   private readonly threads: number;
@@ -65,6 +69,13 @@ export class SealPool {
   private readonly capacity: number;
   private readonly load = new SealLoad();
   private readonly index: (SearchIndex & { logstore?: string }) | undefined;
+  /** Shared memory for the bodies of worker tasks sent uncompressed (shared-buffers.ts). */
+  private readonly bodies: SharedBuffers;
+  /**
+   * The largest body / batch size ratio seen lately: how much shared memory to hand a task for its body. It starts
+   * low and learns: a body that does not fit gets memory of its own, and the ratio its size.
+   */
+  private bodyRatio = 1;
   private admitted = 0;
   private readonly waiting: Array<() => void> = [];
   private readonly unsettled = new Set<Promise<unknown>>();
@@ -74,12 +85,18 @@ export class SealPool {
     this.threads = Math.max(1, o.threads ?? availableParallelism());
     const maxQueue = Math.max(0, o.maxQueue ?? 2 * this.threads);
     this.capacity = this.threads + maxQueue;
+    this.bodies = new SharedBuffers(this.capacity + 2);
     this.index = o.index && o.index.fields.length > 0 ? { ...o.index, key: Uint8Array.from(o.index.key), fields: [...o.index.fields] } : undefined;
   }
 
   /** Jobs accepted but not yet running on a thread. */
   get queueSize(): number {
     return (this.piscina?.queueSize ?? 0) + this.waiting.length;
+  }
+
+  /** Shared body buffers kept for the next batches (released and not yet handed out again). */
+  get sharedBodiesFree(): number {
+    return this.bodies.freeCount;
   }
 
   /** Worker threads running now (0 while batches are sealed on the main thread). */
@@ -121,9 +138,21 @@ export class SealPool {
         return { ...result, payload: { ...result.payload, body: transferable(result.payload.body) }, logCount };
       }
       const moved = transferable(encoded);
-      const { sealMs, ...result } = await this.workers().run({ ...task, encoded: moved }, { transferList: [moved.buffer as ArrayBuffer] });
-      this.load.add(sealMs);
-      return { ...result, logCount };
+      const size = encoded.length; // before the batch is moved, which empties `encoded`
+      const room = Math.ceil(size * this.bodyRatio * 1.05) + 16 * 1024;
+      const into = task.compressType === 'none' && room <= MAX_SHARED_BODY ? this.bodies.take(room) : undefined;
+      if (into) task.bodyInto = into;
+      let kept = false;
+      try {
+        const { sealMs, ...result } = await this.workers().run({ ...task, encoded: moved }, { transferList: [moved.buffer as ArrayBuffer] });
+        this.load.add(sealMs);
+        const body = result.payload.body;
+        this.bodyRatio = Math.max(this.bodyRatio * 0.98, body.length / Math.max(1, size));
+        kept = into !== undefined && body.buffer instanceof SharedArrayBuffer;
+        return { ...result, logCount, ...(kept ? { release: () => this.bodies.give(into!) } : {}) };
+      } finally {
+        if (into && !kept) this.bodies.give(into);
+      }
     } finally {
       plaintext.fill(0);
       index?.key.fill(0);
@@ -160,6 +189,7 @@ export class SealPool {
     while (this.unsettled.size > 0) await Promise.allSettled([...this.unsettled]);
     await this.piscina?.close();
     this.index?.key.fill(0);
+    this.bodies.clear();
   }
 
   private admit(): Promise<void> {

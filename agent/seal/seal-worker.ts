@@ -1,5 +1,5 @@
-// Body of a SealPool worker thread: runs one seal task and moves its PutLogs body and spare buffer back uncopied,
-// with the time it took (the pool's measure of load).
+// Body of a SealPool worker thread: runs one seal task and moves its PutLogs body and spare buffer back uncopied
+// (shared memory goes back as it came, shared), with the time it took (the pool's measure of load).
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import type { CipherBackend } from './aead.js';
 import { sealTask, type SealTask } from './seal-job.js';
@@ -13,5 +13,6 @@ export default function sealInWorker(task: SealTask): unknown {
   const sealMs = performance.now() - t0;
   const body = transferable(result.payload.body);
   const moved = { ...result, payload: { ...result.payload, body }, sealMs };
-  return move({ [transferableSymbol]: [body.buffer, result.spare], [valueSymbol]: moved } as unknown as Parameters<typeof move>[0]);
+  const owned = [body.buffer, result.spare].filter((b) => b instanceof ArrayBuffer);
+  return move({ [transferableSymbol]: owned, [valueSymbol]: moved } as unknown as Parameters<typeof move>[0]);
 }

@@ -154,8 +154,11 @@ export class Spool {
     if (e.hashKey !== undefined) meta.hashKey = e.hashKey;
     this.entries.push(meta);
     this.totalBytes += fileBytes;
-    if (this.entries.length <= PRELOAD) this.bodies.set(id, e.payload.body);
-    return toEntry(meta, e.payload.body);
+    // A body in memory shared with the seal workers (seal/shared-buffers.ts) may later take another batch's body:
+    // what the spool keeps to replay is its own copy.
+    const body = e.payload.body.buffer instanceof SharedArrayBuffer ? e.payload.body.slice() : e.payload.body;
+    if (this.entries.length <= PRELOAD) this.bodies.set(id, body);
+    return toEntry(meta, body);
   }
 
   private async removeNow(id: number): Promise<void> {

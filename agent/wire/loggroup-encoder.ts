@@ -164,10 +164,13 @@ function finish(buf: Buffer, end: number): Buffer {
   return buf;
 }
 
-export function encodeGroup(group: LogGroup): Buffer {
+/** `allocate` gives the buffer of the exact size written (a new one by default). */
+export function encodeGroup(group: LogGroup, allocate: (size: number) => Buffer = (size) => Buffer.allocUnsafe(size)): Buffer {
   sizeCount = 0;
   sizeRead = 0;
-  const buf = Buffer.allocUnsafe(groupSize(group));
+  const size = groupSize(group);
+  const buf = allocate(size);
+  if (buf.length !== size) throw new RangeError(`LogGroup encoder: allocate(${size}) gave ${buf.length} bytes`);
   return finish(buf, writeGroup(buf, 0, group));
 }
 

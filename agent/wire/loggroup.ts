@@ -36,10 +36,12 @@ export interface LogGroup {
 
 /**
  * Protobuf bytes of `group`. Fields are written in field-number order, optional ones only when defined;
- * a Uint8Array value is written verbatim. Throws RangeError when Time or Time_ns is not a uint32.
+ * a Uint8Array value is written verbatim. Throws RangeError when Time or Time_ns is not a uint32. `into`, when given
+ * and large enough, holds the bytes (they start at its beginning); else they get a buffer of their own.
  */
-export function encodeLogGroup(group: LogGroup): Uint8Array {
-  return encodeGroup(group);
+export function encodeLogGroup(group: LogGroup, into?: ArrayBufferLike): Uint8Array {
+  if (!into) return encodeGroup(group);
+  return encodeGroup(group, (size) => (size <= into.byteLength ? Buffer.from(into, 0, size) : Buffer.allocUnsafe(size)));
 }
 
 /**

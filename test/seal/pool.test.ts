@@ -77,13 +77,37 @@ describe('SealPool', () => {
     expect(Buffer.from(key.plaintext).toString('hex')).toBe(before);
   });
 
-  it('hands back bodies that own their memory, small or large', async () => {
+  it('hands back small lz4 bodies that own their memory, and large uncompressed ones whole', async () => {
     const small = await pool.seal({ group: batch(1), key, target, compressType: 'lz4' });
     const large = await pool.seal({ group: batch(20_000), key, target: { ...target, zip: 'none' }, compressType: 'none' });
     expect(small.payload.body.buffer.byteLength).toBe(small.payload.body.byteLength);
     expect(large.payload.body.byteLength).toBeGreaterThan(1 << 20);
     expect(large.records).toBeGreaterThan(1);
     expect(unseal(large, { ...target, zip: 'none' }).flatMap((g) => g.logs)).toHaveLength(20_000);
+  });
+
+  it('writes uncompressed bodies into shared memory, which release() hands to a later batch', async () => {
+    const own = new SealPool({ threads: 1, inlineShare: 0 });
+    try {
+      const first = await own.seal({ group: batch(300, 'first'), key, target, compressType: 'none' });
+      expect(first.payload.body.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(unseal(first)[0].logTags).toEqual([{ key: 'batch', value: 'first' }]);
+      const copy = Buffer.from(first.payload.body);
+      expect(own.sharedBodiesFree).toBe(0);
+      first.release!();
+      expect(own.sharedBodiesFree).toBe(1);
+      const second = await own.seal({ group: batch(300, 'second'), key, target, compressType: 'none' });
+      expect(own.sharedBodiesFree).toBe(0);
+      expect(unseal(second)[0].logTags).toEqual([{ key: 'batch', value: 'second' }]);
+      // The same memory: the first body's bytes are now the second's (which is why release waits for delivery).
+      expect(Buffer.from(first.payload.body).equals(copy)).toBe(false);
+      // A compressed body is the compressor's own buffer, moved back; nothing to release.
+      const lz4 = await own.seal({ group: batch(300), key, target, compressType: 'lz4' });
+      expect(lz4.payload.body.buffer).toBeInstanceOf(ArrayBuffer);
+      expect(lz4.release).toBeUndefined();
+    } finally {
+      await own.close();
+    }
   });
 
   it('holds jobs beyond threads + maxQueue back, in order, and drains', async () => {

@@ -56,6 +56,20 @@ describe('Spool', () => {
     await spool.close();
   });
 
+  it('keeps its own copy of a body that lies in shared memory, which may be reused once the batch is spooled', async () => {
+    const spool = await Spool.open({ dir, maxBytes: 1e6, onCorrupt });
+    const shared = new Uint8Array(new SharedArrayBuffer(4096), 0, 1000);
+    shared.set(randomBytes(1000));
+    const want = Buffer.from(shared);
+    await spool.append({ logstore: 'app', payload: { body: shared, rawSize: 1000, compressType: 'none' }, logCount: 3 });
+    shared.fill(0x2a); // the shared memory takes a later batch's body
+    expect(Buffer.from(spool.oldest()!.payload.body).equals(want)).toBe(true);
+    await spool.close();
+    const reopened = await Spool.open({ dir, maxBytes: 1e6, onCorrupt });
+    expect(Buffer.from(reopened.oldest()!.payload.body).equals(want)).toBe(true);
+    await reopened.close();
+  });
+
   it('keeps every field of an entry', async () => {
     const spool = await Spool.open({ dir, maxBytes: 1e6, onCorrupt });
     const body = randomBytes(3000);
