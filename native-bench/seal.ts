@@ -258,6 +258,7 @@ function sm4AddonTable(): void {
     }
   });
   const ratios = new Map<Sm4Path, number[]>(), mbs = new Map<string, number[]>();
+  const out = new Uint8Array(data.length);
   for (let round = 0; round < 5; round++) {
     const openssl = rate(data.length, () => createCipheriv('sm4-ctr', key, iv).update(data));
     mbs.set('openssl', [...(mbs.get('openssl') ?? []), openssl]);
@@ -267,6 +268,10 @@ function sm4AddonTable(): void {
       const ours = rate(input.length, () => cipher.seal(key, nonce, input, aad));
       mbs.set(path, [...(mbs.get(path) ?? []), ours]);
       ratios.set(path, [...(ratios.get(path) ?? []), ours / openssl]);
+      // The block cipher alone (ECB, what the key streams of mode `log` batches are made with).
+      const state = nativeAddon!.sm4GcmInit(key, path);
+      const ecb = rate(input.length, () => nativeAddon!.sm4EncryptBlocks(state, input, out.subarray(0, input.length)));
+      mbs.set(`ecb ${path}`, [...(mbs.get(`ecb ${path}`) ?? []), ecb]);
     }
   }
   console.log(`${'OpenSSL sm4-ctr'.padEnd(28)} ${fmt(median(mbs.get('openssl')!))} MB/CPU-s`);
@@ -276,6 +281,7 @@ function sm4AddonTable(): void {
       `${`addon SM4-GCM, ${path}`.padEnd(28)} ${fmt(median(mbs.get(path)!))} MB/CPU-s   ${median(r).toFixed(2)}x sm4-ctr (rounds ${r.map((x) => x.toFixed(2)).join(' ')})`,
     );
   }
+  for (const path of paths) console.log(`${`addon SM4-ECB, ${path}`.padEnd(28)} ${fmt(median(mbs.get(`ecb ${path}`)!))} MB/CPU-s   (the block cipher alone)`);
   console.log(`default path on this CPU: ${addonSm4Path}; auto picks for SM4_128_GCM: ${cipherFor('SM4_128_GCM').backend}`);
 }
 
