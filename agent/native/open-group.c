@@ -323,13 +323,6 @@ static bool shipped_log(const uint8_t *p, uint32_t s, uint32_t e, bool log_mode,
   return log_mode || (raw_count(p, shipped->pairs[1], raw) && *raw <= MAX_RAW);
 }
 
-/* The record's AAD: the fixed part already at aad, then `<Time>|<second>`; returns its length. */
-static size_t aad_length(uint8_t *aad, size_t aad_fixed, uint32_t time, uint64_t second) {
-  uint8_t *a = write_decimal(aad + aad_fixed, time);
-  *a++ = '|';
-  return (size_t)(write_decimal(a, second) - aad);
-}
-
 /* A mode `log` record's plaintext (the Log's Contents), printed, or kept for JavaScript (FORMAT_OPENED). */
 static int write_log_record(writer *w, const uint8_t *body, size_t n, uint32_t time, bool has_time_ns, uint32_t time_ns, log_fields *plain) {
   if (w->format == FORMAT_OPENED) {
@@ -414,7 +407,7 @@ static int open_log_records(writer *w, opener *k, const uint8_t *p, log_walk log
     const uint8_t *sealed = sealed_buf.data + rec->sealed_at, *ct = sealed + NONCE;
     size_t n = rec->sealed_len - NONCE - TAG;
     uint8_t tag[16], diff = 0;
-    ghash_compute(&gs, aad, aad_length(aad, aad_fixed, rec->time, rec->has_time_ns ? rec->time_ns : 0), ct, n, tag);
+    ghash_compute(&gs, aad, record_aad(aad, aad_fixed, rec->time, rec->has_time_ns ? rec->time_ns : 0), ct, n, tag);
     const uint8_t *ekj0 = stream + 16 * rec->block;
     for (int i = 0; i < 16; i++) diff |= (uint8_t)(tag[i] ^ ekj0[i] ^ ct[n + i]);
     uint8_t *body = room(&plain_buf, n + 1);
@@ -472,7 +465,7 @@ static int open_group(writer *w, opener *k, const uint8_t *p, size_t start, size
     size_t text_len = rec.ve - rec.vs, sealed_len;
     uint8_t *sealed = room(&sealed_buf, base64_read_room(text_len));
     if (!sealed || !base64_read(p + rec.vs, text_len, sealed, &sealed_len) || sealed_len < NONCE + TAG) return OPEN_NOT_FAST;
-    size_t aad_len = aad_length(aad, aad_fixed, shipped.time, raw);
+    size_t aad_len = record_aad(aad, aad_fixed, shipped.time, raw);
     size_t body_len = sealed_len - NONCE - TAG;
     uint8_t *body = room(&plain_buf, body_len + 1);
     if (!body || !open_record(k, sealed, sealed_len, aad, aad_len, body)) return OPEN_NOT_FAST;

@@ -150,10 +150,7 @@ napi_value seal_log_records(napi_env env, napi_callback_info info) {
     if (last == first) {
       const uint8_t *nonce = nonces + NONCE * first, *in = src + ranges[2 * first];
       size_t n = ranges[2 * first + 1] - ranges[2 * first];
-      uint8_t *p = write_decimal(aad + prefix_len, (uint64_t)times[2 * first]);
-      *p++ = '|';
-      p = write_decimal(p, (uint64_t)times[2 * first + 1]);
-      size_t aad_len = (size_t)(p - aad);
+      size_t aad_len = record_aad(aad, prefix_len, (uint64_t)times[2 * first], (uint64_t)times[2 * first + 1]);
       memcpy(sealed, nonce, NONCE);
       if (suite == SUITE_SM4_128_GCM) {
         sm4_gcm_seal(sm4, nonce, in, n, aad, aad_len, sealed + NONCE);
@@ -171,13 +168,11 @@ napi_value seal_log_records(napi_env env, napi_callback_info info) {
     for (size_t i = first; ok && i < last; i++) {
       const uint8_t *in = src + ranges[2 * i];
       size_t n = ranges[2 * i + 1] - ranges[2 * i];
-      uint8_t *p = write_decimal(aad + prefix_len, (uint64_t)times[2 * i]);
-      *p++ = '|';
-      p = write_decimal(p, (uint64_t)times[2 * i + 1]);
+      size_t aad_len = record_aad(aad, prefix_len, (uint64_t)times[2 * i], (uint64_t)times[2 * i + 1]);
       uint8_t tag[16];
       memcpy(sealed, nonces + NONCE * i, NONCE);
       xor_bytes(sealed + NONCE, in, ks + 16, n);
-      ghash_compute(&gs, aad, (size_t)(p - aad), sealed + NONCE, n, tag);
+      ghash_compute(&gs, aad, aad_len, sealed + NONCE, n, tag);
       xor_bytes(sealed + NONCE + n, tag, ks, TAG); // tag = GHASH XOR E(J0)
       pos += base64_write(sealed, NONCE + n + TAG, out + pos);
       ks += 16 * (1 + (n + 15) / 16);

@@ -24,6 +24,13 @@ static inline uint8_t *write_decimal(uint8_t *p, uint64_t v) {
   return p;
 }
 
+/* A record's AAD (FORMAT.md): the fixed part already at aad, then `<Time>|<second>`; returns its length. */
+static inline size_t record_aad(uint8_t *aad, size_t fixed, uint64_t time, uint64_t second) {
+  uint8_t *a = write_decimal(aad + fixed, time);
+  *a++ = '|';
+  return (size_t)(write_decimal(a, second) - aad);
+}
+
 /* out = a ^ b, eight bytes at a time where it can (out may equal a). */
 static inline void xor_bytes(uint8_t *out, const uint8_t *a, const uint8_t *b, size_t n) {
   size_t i = 0;
