@@ -1,8 +1,9 @@
 // Footprint benchmark: the real agent idle, starting up, and shipping a fixed 10 MB/s of 512-byte lines, measured the
 // way log agents are compared (CPU % of one core, mean RSS), next to bare Node with two worker threads in the same run.
-// The agent's /metrics are scraped every 5 s during the fixed rate (its CPU and RSS are read from /proc every second).
+// The agent's /metrics are scraped every 5 s during the fixed rate (its CPU and RSS are read from /proc every second);
+// then, with nothing more to read, what it holds after `--after-seconds`.
 // Run: npx tsx native-bench/footprint.ts [--seconds 60] [--rate 10MB] [--line-bytes 512] [--algorithm aes|sm4]
-//      [--idle-seconds 10] [--json FILE] [--node-args=--max-semi-space-size=1]
+//      [--idle-seconds 10] [--after-seconds 30] [--json FILE] [--node-args=--max-semi-space-size=1]
 // Build the agent first: npx tsc -p tsconfig.json (the agent runs from dist/). MB = 10^6 bytes of log text on disk.
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,7 @@ const { values: args } = (() => {
         'line-bytes': { type: 'string', default: '512' },
         algorithm: { type: 'string', default: 'aes' },
         'idle-seconds': { type: 'string', default: '10' },
+        'after-seconds': { type: 'string', default: '30' },
         json: { type: 'string' },
         'node-args': { type: 'string' },
       },
@@ -227,6 +229,19 @@ async function main(): Promise<void> {
           `${(mean((s) => s.external) / MiB).toFixed(1)} MiB, ${mean((s) => s.threads).toFixed(1)} OS threads (seal workers included)`,
       );
       log(`  where the CPU is: ${percents(steadyByThread, last.t - first.t)}`);
+
+      // ---- after the load: what the agent keeps once nothing comes any more ----
+      const afterSeconds = positive('after-seconds', args['after-seconds']);
+      const afterStart = a.cpuSeconds();
+      await sleep(afterSeconds * 1000);
+      const afterRss = a.memory().rssBytes;
+      const afterMetrics = await a.metrics();
+      results.afterLoad = { seconds: afterSeconds, rssBytes: afterRss, cpuSeconds: a.cpuSeconds() - afterStart };
+      log(
+        `after the load (${afterSeconds} s with nothing to read): RSS ${(afterRss / MiB).toFixed(1)} MiB, main-thread V8 heap ` +
+          `${((afterMetrics.get('logseal_nodejs_heap_size_total_bytes') ?? 0) / MiB).toFixed(1)} MiB, CPU ` +
+          `${((100 * (a.cpuSeconds() - afterStart)) / afterSeconds).toFixed(2)} % of one core`,
+      );
       await a.stop();
 
       const met = (ok: boolean) => (ok ? 'met' : 'NOT met');

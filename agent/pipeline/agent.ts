@@ -20,6 +20,7 @@ import { KeyGate } from './key-gate.js';
 import { ensureLogstores } from './logstores.js';
 import { logstoresOf, openOutputs, planOutputs, type Output } from './outputs.js';
 import { Positions } from './positions.js';
+import { QuietCollector } from './quiet-collector.js';
 import { lockStateDir } from './state-lock.js';
 
 export interface AgentStatus {
@@ -48,6 +49,8 @@ export class Agent {
   private pendingRead: Promise<InputRun[]> | undefined;
   private loopDone: Promise<void> | undefined;
   private readonly saver: SaveScheduler;
+  /** A full collection once nothing was shipped for a while: the heap a burst grew goes back (quiet-collector.ts). */
+  private readonly quiet = new QuietCollector();
   private counters = { linesRead: 0, bytesRead: 0, linesShipped: 0 };
 
   private constructor(
@@ -234,6 +237,7 @@ export class Agent {
     void this.saver.request();
     await this.saver.flush();
     this.saver.close();
+    this.quiet.close();
     await this.delivery.close();
     for (const o of this.outputs) o.keys.close();
     await this.pool.close();
@@ -317,6 +321,7 @@ export class Agent {
     if (outcome === 'shipped') sealed.release?.();
     this.positions.acknowledged(batch);
     this.counters.linesShipped += logCount;
+    this.quiet.activity();
     // Saved right away (coalesced), and the batch keeps its in-flight slot until that save is on disk: a crash then
     // sends again at most the batches of the in-flight window.
     await this.saver.request();
