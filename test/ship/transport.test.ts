@@ -8,6 +8,18 @@ import { Transport } from '../../agent/ship/transport.js';
 
 let server: http.Server;
 let transport: Transport;
+
+/** `srv` listening on a loopback port, and a Transport to it. */
+async function listenWithTransport(srv: net.Server, timeoutMs: number): Promise<Transport> {
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as AddressInfo;
+  return new Transport(parseEndpoint(`http://127.0.0.1:${port}`), { timeoutMs, maxSockets: 2 });
+}
+
+async function closeBoth(t: Transport | undefined, srv: net.Server): Promise<void> {
+  t?.close();
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+}
 const body = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7) & 0xff));
 
 beforeAll(async () => {
@@ -26,15 +38,10 @@ beforeAll(async () => {
       res.end();
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  transport = new Transport(parseEndpoint(`http://127.0.0.1:${port}`), { timeoutMs: 5000, maxSockets: 2 });
+  transport = await listenWithTransport(server, 5000);
 });
 
-afterAll(async () => {
-  transport?.close();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => closeBoth(transport, server));
 
 const call = (target: string, bodyInto?: (n: number) => Buffer | undefined) => transport.send({ method: 'GET', target, headers: {}, operation: 'test', ...(bodyInto ? { bodyInto } : {}) });
 
@@ -103,15 +110,10 @@ describe('Transport, a plain-HTTP GET with memory for the body (read straight in
       });
       socket.on('error', () => {});
     });
-    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
-    const { port } = raw.address() as AddressInfo;
-    direct = new Transport(parseEndpoint(`http://127.0.0.1:${port}`), { timeoutMs: 500, maxSockets: 2 });
+    direct = await listenWithTransport(raw, 500);
   });
 
-  afterAll(async () => {
-    direct?.close();
-    await new Promise<void>((resolve) => raw.close(() => resolve()));
-  });
+  afterAll(() => closeBoth(direct, raw));
 
   const get = (target: string, memory: Buffer, signal?: AbortSignal, headers: Record<string, string> = {}) =>
     direct.send({ method: 'GET', target, headers, operation: 'test', bodyInto: (n) => (n <= memory.length ? memory.subarray(0, n) : undefined) }, signal);
