@@ -467,7 +467,9 @@ static void encrypt_step(const sm4_gcm_key *k, const uint8_t in[STEP_MAX], uint8
 static void gcm_ctr(const sm4_gcm_key *k, const uint8_t nonce[12], const uint8_t *in, size_t n, uint8_t *out, uint8_t ekj0[16]) {
   uint8_t counters[STEP_MAX], stream[STEP_MAX];
   const size_t wide = step_blocks(k);
-  for (size_t j = 0; j < wide; j++) memcpy(counters + 16 * j, nonce, 12);
+  // Wide steps come only while that many blocks are needed: a shorter input fills sixteen counters, not `wide`.
+  const size_t filled = n + 16 >= 16 * wide ? wide : 16;
+  for (size_t j = 0; j < filled; j++) memcpy(counters + 16 * j, nonce, 12);
   uint32_t counter = 1; // J0; inc32 wraps modulo 2^32 (SP 800-38D)
   size_t pos = 0;
   bool first = true;
