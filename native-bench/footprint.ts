@@ -144,7 +144,7 @@ async function main(): Promise<void> {
     algorithm,
     mode: 'group',
     // The agent's own defaults for what a user would not tune; a short linger so a 10 MB/s stream is not held a second.
-    tuning: { batchBytes: '1MiB', maxLogs: 4096, linger: '1s', maxInFlight: 8, shardCount: 2, rotateMaxAge: '5m' },
+    tuning: { batchBytes: '2MiB', maxLogs: 4096, linger: '1s', maxInFlight: 8, shardCount: 2, rotateMaxAge: '5m' },
     verify: false,
     deadlineMs: 120_000,
     log,

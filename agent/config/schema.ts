@@ -169,7 +169,7 @@ const seal = z
   .transform((s) => ({ ...s, threads: s.threads ?? os.availableParallelism() }));
 
 const batch = z.strictObject({
-  maxBytes: doc(size({ min: 1024, max: SLS_MAX_GROUP_BYTES }).prefault('1MiB'), 'Ship a batch once its logs reach this size (SLS allows 5MiB).', 'size'),
+  maxBytes: doc(size({ min: 1024, max: SLS_MAX_GROUP_BYTES }).prefault('2MiB'), 'Ship a batch once its logs reach this size (SLS allows 5MiB).', 'size'),
   maxLogs: doc(integer({ min: 1, max: SLS_MAX_GROUP_LOGS }).prefault(SLS_MAX_GROUP_LOGS), 'Ship a batch once it holds this many logs (SLS allows 4096).', 'integer'),
   linger: doc(duration({ min: 0, max: 600_000 }).prefault('1s'), 'Ship a batch at the latest this long after its first log.', 'duration'),
 });

@@ -40,7 +40,7 @@ describe('a valid config', () => {
       algorithm: 'AES_256_GCM', mode: 'group', zip: 'lz4', backend: 'auto', threads: os.availableParallelism(), index: [],
       rotate: { maxAge: 300_000, maxRecords: 16_777_216, maxBytes: 64 * 2 ** 30 },
     });
-    expect(c.batch).toEqual({ maxBytes: 2 ** 20, maxLogs: 4096, linger: 1000 });
+    expect(c.batch).toEqual({ maxBytes: 2 * 2 ** 20, maxLogs: 4096, linger: 1000 });
     expect(c.inputs).toEqual([{
       paths: ['/var/log/app/*.log'], exclude: [], topic: '', parser: { type: 'raw' }, startAt: 'end', maxLineBytes: 512 * 1024, fields: {}, tags: {},
       format: 'lines', container: { metadata: 'fields' }, closeInactive: 300_000,
