@@ -39,11 +39,8 @@ export function scanGroup(bytes: Uint8Array): ScannedGroup {
   let p = 0;
   while (p < bytes.length && bytes[p] === GROUP_LOGS) {
     const start = p;
-    p = readVarint(bytes, p + 1, bytes.length);
-    const end = p + value;
-    if (end > bytes.length) throw new EncodedGroupLayoutError('Log runs past the end of the group');
-    if (bytes[p] !== LOG_TIME) throw new EncodedGroupLayoutError('Log does not start with Time');
-    p = readVarint(bytes, p + 1, end);
+    p = logHead(bytes, p);
+    const end = logEnd;
     const span: LogSpan = { start, end, time: value, contentsStart: p, contentsEnd: p };
     while (p < end && bytes[p] === LOG_CONTENTS) {
       p = readVarint(bytes, p + 1, end);
@@ -60,10 +57,60 @@ export function scanGroup(bytes: Uint8Array): ScannedGroup {
   return { bytes, logs, tailStart: p };
 }
 
+/**
+ * Where each Log of a group lies and its Time, as columns: all that mode `group` needs to cut a group into chunks.
+ * Unlike a ScannedGroup it holds no object per log, so sealing a batch of 4096 logs leaves nothing for the
+ * collector; the columns are reused from call to call on this thread (see scanBounds).
+ */
+export interface GroupBounds {
+  bytes: Uint8Array;
+  count: number;
+  /** Log i is bytes [starts[i], ends[i]), its key and length prefix included. */
+  starts: Uint32Array;
+  ends: Uint32Array;
+  times: Uint32Array;
+  tailStart: number;
+}
+
+const reusedBounds: GroupBounds = { bytes: new Uint8Array(0), count: 0, starts: new Uint32Array(0), ends: new Uint32Array(0), times: new Uint32Array(0), tailStart: 0 };
+
+/** The bounds of the Logs of `bytes`: valid until the next call on this thread. */
+export function scanBounds(bytes: Uint8Array): GroupBounds {
+  const g = reusedBounds;
+  g.bytes = bytes;
+  let n = 0;
+  let p = 0;
+  while (p < bytes.length && bytes[p] === GROUP_LOGS) {
+    const start = p;
+    logHead(bytes, p);
+    const end = logEnd;
+    if (n === g.starts.length) {
+      const grown = Math.max(1024, 2 * n);
+      g.starts = grownCopy(g.starts, grown);
+      g.ends = grownCopy(g.ends, grown);
+      g.times = grownCopy(g.times, grown);
+    }
+    g.starts[n] = start;
+    g.ends[n] = end;
+    g.times[n] = value;
+    n++;
+    p = end;
+  }
+  g.count = n;
+  g.tailStart = p;
+  return g;
+}
+
+function grownCopy(a: Uint32Array, length: number): Uint32Array {
+  const out = new Uint32Array(length);
+  out.set(a);
+  return out;
+}
+
 /** The encoding of the group holding only Logs [from, to): a byte range followed by the group's other fields. */
-export function chunkBytes(g: ScannedGroup, from: number, to: number): Uint8Array {
-  if (from === 0 && to === g.logs.length) return g.bytes;
-  const logs = g.bytes.subarray(g.logs[from].start, g.logs[to - 1].end);
+export function chunkBytes(g: GroupBounds, from: number, to: number): Uint8Array {
+  if (from === 0 && to === g.count) return g.bytes;
+  const logs = g.bytes.subarray(g.starts[from], g.ends[to - 1]);
   const tail = g.bytes.subarray(g.tailStart);
   const out = new Uint8Array(logs.length + tail.length);
   out.set(logs);
@@ -72,12 +119,25 @@ export function chunkBytes(g: ScannedGroup, from: number, to: number): Uint8Arra
 }
 
 /** Encoded size of chunkBytes(g, from, to), without building it. */
-export function chunkSize(g: ScannedGroup, from: number, to: number): number {
-  return g.logs[to - 1].end - g.logs[from].start + (g.bytes.length - g.tailStart);
+export function chunkSize(g: GroupBounds, from: number, to: number): number {
+  return g.ends[to - 1] - g.starts[from] + (g.bytes.length - g.tailStart);
 }
 
 // Scanning is synchronous: the varint just read is left here rather than in a tuple allocated per call.
 let value = 0;
+
+// Set by logHead: the end of the Log it read.
+let logEnd = 0;
+
+/** Reads the Log field at `p` through its Time (left in `value`, its end in `logEnd`): returns where its Contents begin. */
+function logHead(bytes: Uint8Array, p: number): number {
+  p = readVarint(bytes, p + 1, bytes.length);
+  const end = p + value;
+  if (end > bytes.length) throw new EncodedGroupLayoutError('Log runs past the end of the group');
+  if (bytes[p] !== LOG_TIME) throw new EncodedGroupLayoutError('Log does not start with Time');
+  logEnd = end;
+  return readVarint(bytes, p + 1, end);
+}
 
 /** Reads a varint (at most 5 bytes: lengths and uint32s) at `p` into `value`; returns the position after it. */
 function readVarint(b: Uint8Array, p: number, end: number): number {

@@ -4,9 +4,9 @@ import { decodeLogGroup, encodeLogGroup, type Log, type LogContent, type LogGrou
 import { base64Length, writeBase64 } from '../wire/base64.js';
 import { varintLength, writeVarint } from '../wire/loggroup-encoder.js';
 import { lz4Bound, lz4CompressInto, lz4Decompress } from '../wire/lz4.js';
-import { AuthenticationError, nonceLength, tagLength, type AeadCipher, type SealAlgorithm } from './aead.js';
+import { AuthenticationError, checkSizes, nonceLength, tagLength, type AeadCipher, type SealAlgorithm } from './aead.js';
 import { cipherFor } from './cipher.js';
-import { chunkBytes, chunkSize, scanGroup, type ScannedGroup } from './encoded-group.js';
+import { chunkBytes, chunkSize, scanBounds, scanGroup, type GroupBounds, type ScannedGroup } from './encoded-group.js';
 import { batchSealerFor, type SealLogRecords } from './log-records.js';
 import { INDEX_TAG, indexTag, tokenContents, type SearchIndex } from './index-tokens.js';
 
@@ -30,10 +30,19 @@ export interface SealTarget {
 export interface SealOptions {
   /** Where nonces come from; tests inject fixed bytes. Default: the CSPRNG (crypto.randomFillSync). */
   fillNonces?: (out: Uint8Array) => void;
-  /** Mode `log`: false seals record by record even where the addon could seal the batch in one call (benchmarks). */
+  /**
+   * False seals each record through the cipher even where the addon could seal into the text in one call
+   * (benchmarks, cross-checks).
+   */
   batch?: boolean;
   /** Searchable fields: their tokens go beside the records (FORMAT.md "Searchable fields"). */
   index?: SearchIndex;
+  /**
+   * The records' text goes into a buffer this thread reuses, so the shipped group is valid only until the next
+   * sealEncodedGroup with this option on this thread (sealTask, which encodes it at once). A buffer per group is what
+   * the collector would otherwise have to free: ~1 MB a batch, held until the next scavenge.
+   */
+  reuseText?: boolean;
 }
 
 /** Largest base64 record the batcher may produce (FORMAT.md), in characters. */
@@ -69,10 +78,13 @@ export function sealEncodedGroup(
 ): { shipped: LogGroup; plainBytes: number } {
   if (cipher.algorithm !== key.algorithm) throw new RangeError(`data key is for ${key.algorithm}, cipher is ${cipher.algorithm}`);
   const fill = options.fillNonces ?? ((out: Uint8Array) => randomFillSync(out));
-  const group = scanGroup(encoded);
-  const rest = decodeLogGroup(encoded.subarray(group.tailStart)); // Topic, Source, LogTags: no Logs
-  const shipped: LogGroup = { logs: [], logTags: headerTags(key, target) };
+  // Mode `group` needs only where each Log lies and its Time (columns, no object per log); mode `log` each one's
+  // Contents and Time_ns too, and so does the index of either.
   const index = options.index !== undefined && options.index.fields.length > 0 ? options.index : undefined;
+  const bounds = target.mode === 'group' ? scanBounds(encoded) : undefined;
+  const scanned = bounds && !index ? undefined : scanGroup(encoded);
+  const rest = decodeLogGroup(encoded.subarray((bounds ?? scanned!).tailStart)); // Topic, Source, LogTags: no Logs
+  const shipped: LogGroup = { logs: [], logTags: headerTags(key, target) };
   if (index) shipped.logTags.push(indexTag(index.fields));
   if (rest.topic !== undefined) shipped.topic = rest.topic;
   if (rest.source !== undefined) shipped.source = rest.source;
@@ -83,8 +95,19 @@ export function sealEncodedGroup(
   let text: Buffer = Buffer.alloc(0);
   let textPos = 0;
   const reserve = (characters: number): void => {
-    text = Buffer.allocUnsafe(characters);
+    if (!options.reuseText) text = Buffer.allocUnsafe(characters);
+    else {
+      if (reusedText.length < characters) reusedText = Buffer.allocUnsafeSlow(Math.ceil((characters * 1.125) / 65536) * 65536);
+      text = reusedText;
+    }
     textPos = 0;
+  };
+  const sealChunk = (sealer: SealLogRecords, body: Uint8Array, time: number, n: number, aadPrefix: Buffer, nonce: Uint8Array): Uint8Array => {
+    checkSizes(key.algorithm, key.plaintext, nonce); // the cipher's own message for a wrong key, not the addon's
+    const start = textPos;
+    textPos += recordLength(body.length);
+    sealer(key.plaintext, body, Uint32Array.of(0, body.length), Float64Array.of(time, n), aadPrefix, nonce, text.subarray(start, textPos));
+    return text.subarray(start, textPos);
   };
   const seal = (nonces: Uint8Array, i: number, plaintext: Uint8Array, aad: string): Uint8Array => {
     const nonce = nonces.subarray(i * nonceLength, (i + 1) * nonceLength);
@@ -94,23 +117,30 @@ export function sealEncodedGroup(
   };
 
   let plainBytes = 0;
-  if (target.mode === 'group') {
+  if (bounds) {
     scratchUsed = 0; // bodies of the previous group are sealed and gone
-    const chunks = splitIntoChunks(group, target.zip);
+    const chunks = splitIntoChunks(bounds, target.zip);
     reserve(chunks.reduce((n, c) => n + recordLength(c.body.length), 0));
     const nonces = new Uint8Array(chunks.length * nonceLength);
     fill(nonces);
+    // The addon seals a chunk straight into the text (its AAD has the shape of mode log's, Time then a number): no
+    // ciphertext buffer per batch for the collector, where node:crypto's update() returns one.
+    const sealer = options.batch === false ? undefined : batchSealerFor(cipher);
+    const aadPrefix = sealer ? aadBytes(prefix) : undefined;
     chunks.forEach((chunk, i) => {
-      let time = group.logs[chunk.from].time;
-      for (let j = chunk.from + 1; j < chunk.to; j++) time = Math.min(time, group.logs[j].time);
+      let time = bounds.times[chunk.from];
+      for (let j = chunk.from + 1; j < chunk.to; j++) time = Math.min(time, bounds.times[j]);
       const n = chunk.plaintext.length;
-      const record = seal(nonces, i, chunk.body, `${prefix}${time}|${n}`);
+      const record = sealer
+        ? sealChunk(sealer, chunk.body, time, n, aadPrefix!, nonces.subarray(i * nonceLength, (i + 1) * nonceLength))
+        : seal(nonces, i, chunk.body, `${prefix}${time}|${n}`);
       const contents: LogContent[] = [{ key: SEALED, value: record }, { key: RAW, value: String(n) }];
-      if (index) contents.push(...tokenContents(index, encoded, group.logs, chunk.from, chunk.to));
+      if (index) contents.push(...tokenContents(index, encoded, scanned!.logs, chunk.from, chunk.to));
       shipped.logs.push({ time, contents });
       plainBytes += n;
     });
   } else {
+    const group = scanned!; // mode `log` always scans its logs
     shipped.logTags.push(...rest.logTags);
     reserve(group.logs.reduce((n, log) => n + recordLength(log.contentsEnd - log.contentsStart), 0));
     const nonces = new Uint8Array(group.logs.length * nonceLength);
@@ -288,7 +318,7 @@ interface Chunk {
  * own chunk: its record is over the limit and SLS may refuse it, but the log is neither dropped nor cut into
  * pieces that a reader could not reassemble.
  */
-function splitIntoChunks(group: ScannedGroup, zip: SealTarget['zip']): Chunk[] {
+function splitIntoChunks(group: GroupBounds, zip: SealTarget['zip']): Chunk[] {
   const chunks: Chunk[] = [];
   const pack = (from: number, to: number, budget: number): void => {
     for (let a = from; a < to; ) {
@@ -301,7 +331,7 @@ function splitIntoChunks(group: ScannedGroup, zip: SealTarget['zip']): Chunk[] {
       a = b;
     }
   };
-  pack(0, group.logs.length, zip === 'none' ? maxSealedBody : Infinity);
+  pack(0, group.count, zip === 'none' ? maxSealedBody : Infinity);
   return chunks;
 }
 
@@ -309,6 +339,9 @@ function splitIntoChunks(group: ScannedGroup, zip: SealTarget['zip']): Chunk[] {
 function recordLength(plaintextLength: number): number {
   return base64Length(nonceLength + plaintextLength + tagLength);
 }
+
+/** Where this thread writes the records' text for `reuseText`: reused from batch to batch (sized by the largest so far). */
+let reusedText = Buffer.alloc(0);
 
 /** Where this thread compresses chunks: reused from batch to batch rather than allocated at the LZ4 bound each time. */
 let scratch = Buffer.alloc(0);

@@ -48,7 +48,8 @@ export type SealTaskResult = Omit<SealedBatch, 'logCount' | 'release'>;
 export function sealTask(task: SealTask, backend: CipherBackend | 'auto'): SealTaskResult {
   try {
     const cipher = cipherFor(task.key.algorithm, backend);
-    const { shipped, plainBytes } = sealEncodedGroup(task.encoded, task.key, task.target, cipher, task.index ? { index: task.index } : {});
+    // The shipped group is encoded right below, before any other seal on this thread: its text may be reused.
+    const { shipped, plainBytes } = sealEncodedGroup(task.encoded, task.key, task.target, cipher, { reuseText: true, ...(task.index ? { index: task.index } : {}) });
     const into = task.compressType === 'none' ? task.bodyInto : undefined; // else the body is the compressor's output
     const payload = preparePayload(encodeLogGroup(shipped, into), task.compressType);
     // The batch's buffer goes back too, so the batcher can fill it again instead of allocating another.

@@ -1,6 +1,6 @@
-// Cutting records from an encoded LogGroup: spans, chunk bytes equal to encoding the sub-group, layout checks.
+// Cutting records from an encoded LogGroup: spans and bounds, chunk bytes equal to encoding the sub-group, layout checks.
 import { describe, expect, it } from 'vitest';
-import { EncodedGroupLayoutError, chunkBytes, chunkSize, scanGroup } from '../../agent/seal/encoded-group.js';
+import { EncodedGroupLayoutError, chunkBytes, chunkSize, scanBounds, scanGroup } from '../../agent/seal/encoded-group.js';
 import { encodeLogGroup, type LogGroup } from '../../agent/wire/loggroup.js';
 
 function randomGroup(seed: number): LogGroup {
@@ -42,10 +42,34 @@ describe('scanGroup', () => {
     }
   });
 
+  it('finds the same logs as columns (scanBounds), in columns reused from one group to the next', () => {
+    let previous: ReturnType<typeof scanBounds> | undefined;
+    for (let seed = 1; seed <= 200; seed++) {
+      const bytes = encodeLogGroup(randomGroup(seed));
+      const spans = scanGroup(bytes);
+      const bounds = scanBounds(bytes);
+      if (previous) expect(bounds).toBe(previous);
+      previous = bounds;
+      expect(bounds.count).toBe(spans.logs.length);
+      expect(bounds.tailStart).toBe(spans.tailStart);
+      expect(bounds.bytes).toBe(bytes);
+      expect(Array.from(bounds.starts.subarray(0, bounds.count))).toEqual(spans.logs.map((l) => l.start));
+      expect(Array.from(bounds.ends.subarray(0, bounds.count))).toEqual(spans.logs.map((l) => l.end));
+      expect(Array.from(bounds.times.subarray(0, bounds.count))).toEqual(spans.logs.map((l) => l.time));
+    }
+    // Past the columns' first size (1024 logs): they grow and keep what was found.
+    const many = encodeLogGroup({ logs: Array.from({ length: 3000 }, (_, i) => ({ time: 1_700_000_000 + i, contents: [{ key: 'k', value: `v${i}` }] })), logTags: [] });
+    const bounds = scanBounds(many);
+    expect(bounds.count).toBe(3000);
+    expect(bounds.times[0]).toBe(1_700_000_000);
+    expect(bounds.times[2999]).toBe(1_700_002_999);
+    expect(bounds.ends[2999]).toBe(bounds.tailStart);
+  });
+
   it('cuts chunks byte-identical to encoding the sub-group', () => {
     for (let seed = 1; seed <= 200; seed++) {
       const group = randomGroup(seed);
-      const scanned = scanGroup(encodeLogGroup(group));
+      const scanned = scanBounds(encodeLogGroup(group));
       const n = group.logs.length;
       for (const [from, to] of [[0, n], [0, 1], [n - 1, n], [Math.floor(n / 3), Math.max(Math.floor(n / 3) + 1, Math.floor((2 * n) / 3))]]) {
         const expected = encodeLogGroup({ ...group, logs: group.logs.slice(from, to) });
@@ -59,6 +83,7 @@ describe('scanGroup', () => {
   it('handles a group without logs', () => {
     const bytes = encodeLogGroup({ logs: [], topic: 't', logTags: [{ key: 'a', value: 'b' }] });
     expect(scanGroup(bytes)).toEqual({ bytes, logs: [], tailStart: 0 });
+    expect(scanBounds(bytes)).toMatchObject({ bytes, count: 0, tailStart: 0 });
   });
 
   it('refuses bytes not laid out as encodeLogGroup writes them', () => {
@@ -67,7 +92,9 @@ describe('scanGroup', () => {
     expect(() => scanGroup(reordered)).toThrow(EncodedGroupLayoutError);
     // A Log without Time first.
     expect(() => scanGroup(Uint8Array.from([0x0a, 0x02, 0x12, 0x00]))).toThrow(EncodedGroupLayoutError);
+    expect(() => scanBounds(Uint8Array.from([0x0a, 0x02, 0x12, 0x00]))).toThrow(EncodedGroupLayoutError);
     // A Log whose length runs past the end.
     expect(() => scanGroup(Uint8Array.from([0x0a, 0x09, 0x08, 0x01]))).toThrow(EncodedGroupLayoutError);
+    expect(() => scanBounds(Uint8Array.from([0x0a, 0x09, 0x08, 0x01]))).toThrow(EncodedGroupLayoutError);
   });
 });

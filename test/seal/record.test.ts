@@ -222,6 +222,45 @@ describe('round trips', () => {
     expect(logged.plainBytes).toBe(group.logs.reduce((n, l) => n + contentsField(l.contents).length, 0));
   });
 
+  it('with reuseText, writes each group\'s records where the last ones were; without it, groups stay independent', () => {
+    const key = dataKey('AES_256_GCM');
+    for (const mode of ['group', 'log'] as const) {
+      const target: SealTarget = { project: 'p', logstore: 'l', mode, zip: 'lz4' };
+      const encoded = encodeLogGroup(sampleGroup());
+      const first = sealEncodedGroup(encoded, key, target, cipherFor('AES_256_GCM'), { reuseText: true }).shipped;
+      const firstWire = encodeLogGroup(first); // what sealTask does before the next seal
+      const second = sealEncodedGroup(encoded, key, target, cipherFor('AES_256_GCM'), { reuseText: true }).shipped;
+      const record = (g: LogGroup) => g.logs[0].contents[0].value as Uint8Array;
+      // The same memory, overwritten: the first group's record now reads as the second's (another nonce, other bytes).
+      expect(Buffer.from(record(first)).equals(Buffer.from(record(second)))).toBe(true);
+      expect(Buffer.from(record(decodeLogGroup(firstWire))).equals(Buffer.from(record(second)))).toBe(false);
+      expect(openGroup(decodeLogGroup(firstWire), keyOf(key), target)).toEqual([sampleGroup()]);
+      expect(openGroup(second, keyOf(key), target)).toEqual([sampleGroup()]);
+      const a = sealGroup(sampleGroup(), key, target, cipherFor('AES_256_GCM'));
+      const b = sealGroup(sampleGroup(), key, target, cipherFor('AES_256_GCM'));
+      expect(openGroup(a, keyOf(key), target)).toEqual([sampleGroup()]); // still, after b was sealed
+      expect(Buffer.from(record(a)).equals(Buffer.from(record(b)))).toBe(false);
+    }
+  });
+
+  it('mode group seals the same bytes through the addon into the text as through the cipher, split groups too', () => {
+    const nonces = (out: Uint8Array) => out.forEach((_, i) => (out[i] = (i * 7 + 3) & 255));
+    const big: LogGroup = { logTags: [], logs: Array.from({ length: 900 }, (_, i) => ({ time: 1_700_000_000 + (i % 7), contents: [{ key: 'content', value: randomBytes(1500).toString('base64') }] })) };
+    for (const algorithm of algorithms) {
+      for (const zip of ['lz4', 'none'] as const) {
+        const key = dataKey(algorithm, 9);
+        const target: SealTarget = { project: 'p', logstore: 'l', mode: 'group', zip };
+        for (const group of [sampleGroup(), big]) {
+          const viaAddon = sealEncodedGroup(encodeLogGroup(group), key, target, cipherFor(algorithm), { fillNonces: nonces }).shipped;
+          const viaCipher = sealEncodedGroup(encodeLogGroup(group), key, target, cipherFor(algorithm), { fillNonces: nonces, batch: false }).shipped;
+          expect(Buffer.from(encodeLogGroup(viaAddon)).equals(Buffer.from(encodeLogGroup(viaCipher)))).toBe(true);
+          if (group === big) expect(viaAddon.logs.length).toBeGreaterThan(1); // over the 1 MiB record limit: split
+          expect(allLogs(openGroup(viaAddon, keyOf(key), target))).toEqual(group.logs);
+        }
+      }
+    }
+  });
+
   it('ships an empty batch as a header with no records', () => {
     const key = dataKey('AES_256_GCM');
     const target: SealTarget = { project: 'p', logstore: 'l', mode: 'group', zip: 'lz4' };
