@@ -135,6 +135,11 @@ export class Batcher {
     if (this.spare.length < MAX_SPARE) this.spare.push(buffer);
   }
 
+  /** Lets go of the buffers kept for reuse (an agent gone quiet: up to one per batch that was in flight at once). */
+  releaseSpares(): void {
+    this.spare.length = 0;
+  }
+
   /** Adds a run's logs, in order; returns the batches that became full. */
   add(run: BatchRun): PlainBatch[] {
     const shape = shapeOf(run, this.outputOf(run.input));

@@ -20,7 +20,7 @@ import { KeyGate } from './key-gate.js';
 import { ensureLogstores } from './logstores.js';
 import { logstoresOf, openOutputs, planOutputs, type Output } from './outputs.js';
 import { Positions } from './positions.js';
-import { QuietCollector } from './quiet-collector.js';
+import { QuietCollector, fullCollection } from './quiet-collector.js';
 import { lockStateDir } from './state-lock.js';
 
 export interface AgentStatus {
@@ -50,7 +50,7 @@ export class Agent {
   private loopDone: Promise<void> | undefined;
   private readonly saver: SaveScheduler;
   /** A full collection once nothing was shipped for a while: the heap a burst grew goes back (quiet-collector.ts). */
-  private readonly quiet = new QuietCollector();
+  private readonly quiet = new QuietCollector(20_000, fullCollection, Date.now, () => this.batcher.releaseSpares());
   private counters = { linesRead: 0, bytesRead: 0, linesShipped: 0 };
 
   private constructor(

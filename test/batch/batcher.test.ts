@@ -82,6 +82,16 @@ describe('Batcher', () => {
     expect(third.encoded.buffer.byteLength).not.toBe(10);
   });
 
+  it('keeps no recycled buffer once told to release them (an agent gone quiet)', () => {
+    const b = new Batcher({ maxBytes: 1 << 16, maxLogs: 2, lingerMs: 1000 });
+    const [first] = b.add(run(0, 2));
+    b.recycle(first.encoded.buffer);
+    b.releaseSpares();
+    const [second] = b.add(run(2, 4));
+    expect(second.encoded.buffer).not.toBe(first.encoded.buffer);
+    expect(texts(second.encoded)).toEqual(['line 2', 'line 3']);
+  });
+
   it('flushes before a log would push the group over maxBytes; a log larger than maxBytes travels alone', () => {
     const one = run(0, 1).bytes.length; // every "line N" log with one-digit N has the same size
     const b = new Batcher({ maxBytes: one * 2 + 1, maxLogs: 4096, lingerMs: 1000 });

@@ -24,6 +24,18 @@ describe('QuietCollector', () => {
     q.close();
   });
 
+  it('releases what is kept for reuse just before each collection', async () => {
+    const order: string[] = [];
+    const q = new QuietCollector(40, () => () => order.push('collect'), Date.now, () => order.push('release'));
+    q.activity();
+    await sleep(150);
+    expect(order).toEqual(['release', 'collect']);
+    q.activity();
+    await sleep(150);
+    expect(order).toEqual(['release', 'collect', 'release', 'collect']);
+    q.close();
+  });
+
   it('makes nothing of activity once closed, and does without a collector where none can be had', async () => {
     let calls = 0;
     const closed = new QuietCollector(30, () => () => calls++);
