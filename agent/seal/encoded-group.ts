@@ -59,7 +59,7 @@ export function scanGroup(bytes: Uint8Array): ScannedGroup {
 
 /**
  * Where each Log of a group lies and its Time, as columns: all that mode `group` needs to cut a group into chunks.
- * Unlike a ScannedGroup it holds no object per log, so sealing a batch of 4096 logs leaves nothing for the
+ * Unlike a ScannedGroup it holds no object per log, so sealing a batch of 4096 logs leaves next to nothing for the
  * collector; the columns are reused from call to call on this thread (see scanBounds).
  */
 export interface GroupBounds {
@@ -72,33 +72,32 @@ export interface GroupBounds {
   tailStart: number;
 }
 
-const reusedBounds: GroupBounds = { bytes: new Uint8Array(0), count: 0, starts: new Uint32Array(0), ends: new Uint32Array(0), times: new Uint32Array(0), tailStart: 0 };
+// The columns scanBounds fills, kept by the thread (the bytes are not: the batch's buffer goes back to the batcher).
+let starts: Uint32Array = new Uint32Array(0);
+let ends: Uint32Array = new Uint32Array(0);
+let times: Uint32Array = new Uint32Array(0);
 
-/** The bounds of the Logs of `bytes`: valid until the next call on this thread. */
+/** The bounds of the Logs of `bytes`, in columns that are valid until the next call on this thread. */
 export function scanBounds(bytes: Uint8Array): GroupBounds {
-  const g = reusedBounds;
-  g.bytes = bytes;
   let n = 0;
   let p = 0;
   while (p < bytes.length && bytes[p] === GROUP_LOGS) {
     const start = p;
     logHead(bytes, p);
     const end = logEnd;
-    if (n === g.starts.length) {
+    if (n === starts.length) {
       const grown = Math.max(1024, 2 * n);
-      g.starts = grownCopy(g.starts, grown);
-      g.ends = grownCopy(g.ends, grown);
-      g.times = grownCopy(g.times, grown);
+      starts = grownCopy(starts, grown);
+      ends = grownCopy(ends, grown);
+      times = grownCopy(times, grown);
     }
-    g.starts[n] = start;
-    g.ends[n] = end;
-    g.times[n] = value;
+    starts[n] = start;
+    ends[n] = end;
+    times[n] = value;
     n++;
     p = end;
   }
-  g.count = n;
-  g.tailStart = p;
-  return g;
+  return { bytes, count: n, starts, ends, times, tailStart: p };
 }
 
 function grownCopy(a: Uint32Array, length: number): Uint32Array {

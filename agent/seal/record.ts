@@ -102,15 +102,19 @@ export function sealEncodedGroup(
     }
     textPos = 0;
   };
-  const sealChunk = (sealer: SealLogRecords, body: Uint8Array, time: number, n: number, aadPrefix: Buffer, nonce: Uint8Array): Uint8Array => {
+  // The addon seals where it is built for the suite (batch: false asks for the cipher); see sealChunk, sealLogsInBatch.
+  const sealer = options.batch === false ? undefined : batchSealerFor(cipher);
+  const nonceAt = (nonces: Uint8Array, i: number): Uint8Array => nonces.subarray(i * nonceLength, (i + 1) * nonceLength);
+  const sealChunk = (addon: SealLogRecords, nonces: Uint8Array, i: number, body: Uint8Array, time: number, n: number): Uint8Array => {
+    const nonce = nonceAt(nonces, i);
     checkSizes(key.algorithm, key.plaintext, nonce); // the cipher's own message for a wrong key, not the addon's
     const start = textPos;
     textPos += recordLength(body.length);
-    sealer(key.plaintext, body, Uint32Array.of(0, body.length), Float64Array.of(time, n), aadPrefix, nonce, text.subarray(start, textPos));
+    addon(key.plaintext, body, Uint32Array.of(0, body.length), Float64Array.of(time, n), aadBytes(prefix), nonce, text.subarray(start, textPos));
     return text.subarray(start, textPos);
   };
   const seal = (nonces: Uint8Array, i: number, plaintext: Uint8Array, aad: string): Uint8Array => {
-    const nonce = nonces.subarray(i * nonceLength, (i + 1) * nonceLength);
+    const nonce = nonceAt(nonces, i);
     const start = textPos;
     textPos = writeBase64([nonce, ...cipher.sealParts(key.plaintext, nonce, plaintext, aadBytes(aad))], text, textPos);
     return text.subarray(start, textPos);
@@ -125,15 +129,11 @@ export function sealEncodedGroup(
     fill(nonces);
     // The addon seals a chunk straight into the text (its AAD has the shape of mode log's, Time then a number): no
     // ciphertext buffer per batch for the collector, where node:crypto's update() returns one.
-    const sealer = options.batch === false ? undefined : batchSealerFor(cipher);
-    const aadPrefix = sealer ? aadBytes(prefix) : undefined;
     chunks.forEach((chunk, i) => {
       let time = bounds.times[chunk.from];
       for (let j = chunk.from + 1; j < chunk.to; j++) time = Math.min(time, bounds.times[j]);
       const n = chunk.plaintext.length;
-      const record = sealer
-        ? sealChunk(sealer, chunk.body, time, n, aadPrefix!, nonces.subarray(i * nonceLength, (i + 1) * nonceLength))
-        : seal(nonces, i, chunk.body, `${prefix}${time}|${n}`);
+      const record = sealer ? sealChunk(sealer, nonces, i, chunk.body, time, n) : seal(nonces, i, chunk.body, `${prefix}${time}|${n}`);
       const contents: LogContent[] = [{ key: SEALED, value: record }, { key: RAW, value: String(n) }];
       if (index) contents.push(...tokenContents(index, encoded, scanned!.logs, chunk.from, chunk.to));
       shipped.logs.push({ time, contents });
@@ -145,9 +145,8 @@ export function sealEncodedGroup(
     reserve(group.logs.reduce((n, log) => n + recordLength(log.contentsEnd - log.contentsStart), 0));
     const nonces = new Uint8Array(group.logs.length * nonceLength);
     fill(nonces);
-    const batch = options.batch === false ? undefined : batchSealerFor(cipher);
-    if (batch) {
-      plainBytes = sealLogsInBatch(batch, encoded, group, key, prefix, nonces, text, shipped.logs);
+    if (sealer) {
+      plainBytes = sealLogsInBatch(sealer, encoded, group, key, prefix, nonces, text, shipped.logs);
       if (index) shipped.logs.forEach((out, i) => out.contents.push(...tokenContents(index, encoded, group.logs, i, i + 1)));
       return { shipped, plainBytes };
     }

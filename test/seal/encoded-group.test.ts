@@ -48,7 +48,7 @@ describe('scanGroup', () => {
       const bytes = encodeLogGroup(randomGroup(seed));
       const spans = scanGroup(bytes);
       const bounds = scanBounds(bytes);
-      if (previous) expect(bounds).toBe(previous);
+      if (previous) expect(bounds.starts).toBe(previous.starts); // the same columns, filled again
       previous = bounds;
       expect(bounds.count).toBe(spans.logs.length);
       expect(bounds.tailStart).toBe(spans.tailStart);
