@@ -3,6 +3,7 @@
 // Run: npx tsx native-bench/e2e.ts [--size 1GB|200MB|…] [--quick] [--configs aes-group,sm4-group,aes-log,sm4-log]
 //      [--verify] [--profile] [--skip-down] [--skip-refs] [--data DIR] [--json FILE] [--chart FILE]
 //      [--threads N] [--batch-bytes 4MiB] [--max-in-flight 8] [--node-args=--max-semi-space-size=4] [--down-seconds 20]
+//      [--concurrency adaptive|fixed] [--sls-latency-ms N]   (sls.concurrency; N ms added to every SLS request)
 //      [--repeat N]   (each configuration N times, rounds interleaved; the run with the least CPU is reported, all are listed)
 //      npx tsx native-bench/e2e.ts --chart-from results.json --chart chart.svg   (redraws the chart of an earlier --json)
 // Build the agent first: npx tsc -p tsconfig.json (the agent runs from dist/). MB = 10^6 bytes of log text on disk.
@@ -40,6 +41,8 @@ const OPTIONS = {
   threads: { type: 'string' },
   'batch-bytes': { type: 'string', default: '4MiB' },
   'max-in-flight': { type: 'string', default: '8' },
+  concurrency: { type: 'string' },
+  'sls-latency-ms': { type: 'string' },
   'node-args': { type: 'string' },
   data: { type: 'string' },
   json: { type: 'string' },
@@ -147,6 +150,7 @@ async function main(): Promise<void> {
       linger: '200ms',
       ...(args.threads ? { threads: Number(args.threads) } : {}),
       maxInFlight: Number(args['max-in-flight']),
+      ...(args.concurrency ? { concurrency: concurrencyOf(args.concurrency) } : {}),
       shardCount: 2,
       rotateMaxAge: '5m',
     };
@@ -163,11 +167,12 @@ async function main(): Promise<void> {
       verify,
       deadlineMs,
       log,
+      ...(args['sls-latency-ms'] ? { slsLatencyMs: Number(args['sls-latency-ms']) } : {}),
       ...extra,
     });
     log(
       `agent: seal.threads ${tuning.threads ?? `default (${os.availableParallelism()})`}, batch ${tuning.batchBytes} / ${tuning.maxLogs} logs / linger ${tuning.linger}, ` +
-        `sls.maxInFlight ${tuning.maxInFlight}, zip lz4, PutLogs body sls.compress auto, ${tuning.shardCount} shards, rotate.maxAge ${tuning.rotateMaxAge}` +
+        `sls.maxInFlight ${tuning.maxInFlight} (${tuning.concurrency ?? 'adaptive'})${args['sls-latency-ms'] ? `, ${args['sls-latency-ms']} ms added to every SLS request` : ''}, zip lz4, PutLogs body sls.compress auto, ${tuning.shardCount} shards, rotate.maxAge ${tuning.rotateMaxAge}` +
         `${nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : ''}${verify ? ', verified with logseal decrypt' : ''}`,
     );
 
@@ -189,7 +194,9 @@ async function main(): Promise<void> {
       rounds.set(r.label, all);
       log(
         `  ${f1(r.wallSeconds)} s wall, ${f1(r.cpuSeconds)} CPU s → ${f0(rate(r.bytes, r.cpuSeconds))} MB/CPU-s (steady ${f0(r.steadyMbPerCpuSecond)}), ` +
-          `peak RSS ${f0(r.peakRssBytes / 2 ** 20)} MiB, exit ${r.exitCode}, load average after ${loadAverage()}` +
+          `peak RSS ${f0(r.peakRssBytes / 2 ** 20)} MiB, ` +
+          (r.concurrencyLimit ? `PutLogs concurrency limit mean ${f1(r.concurrencyLimit.mean)} max ${r.concurrencyLimit.max}, ` : '') +
+          `exit ${r.exitCode}, load average after ${loadAverage()}` +
           (r.verified
             ? `, decrypt (${f1(r.verified.seconds)} s): ${r.verified.lines} lines, ${r.verified.ok ? 'all lines match' : `MISMATCH (${r.verified.digest} vs ${dataset.digest})`}`
             : ''),
@@ -459,3 +466,9 @@ function chart(r: Results): string {
 }
 
 await main().catch(fail);
+
+function concurrencyOf(raw: string): 'adaptive' | 'fixed' {
+  if (raw === 'adaptive' || raw === 'fixed') return raw;
+  process.stderr.write(`e2e: --concurrency: expected adaptive or fixed, got "${raw}"\n`);
+  process.exit(64);
+}

@@ -3,7 +3,7 @@
 // The agent's /metrics are scraped every 5 s during the fixed rate (its CPU and RSS are read from /proc every second);
 // then, with nothing more to read, what it holds after `--after-seconds`.
 // Run: npx tsx native-bench/footprint.ts [--seconds 60] [--rate 10MB] [--line-bytes 512] [--algorithm aes|sm4]
-//      [--idle-seconds 10] [--after-seconds 30] [--json FILE] [--node-args=--max-semi-space-size=1]
+//      [--idle-seconds 10] [--after-seconds 30] [--json FILE] [--node-args=--max-semi-space-size=1] [--concurrency fixed]
 // Build the agent first: npx tsc -p tsconfig.json (the agent runs from dist/). MB = 10^6 bytes of log text on disk.
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +32,7 @@ const { values: args } = (() => {
         'after-seconds': { type: 'string', default: '30' },
         json: { type: 'string' },
         'node-args': { type: 'string' },
+        concurrency: { type: 'string' },
       },
     });
   } catch (e) {
@@ -144,7 +145,7 @@ async function main(): Promise<void> {
     algorithm,
     mode: 'group',
     // The agent's own defaults for what a user would not tune; a short linger so a 10 MB/s stream is not held a second.
-    tuning: { batchBytes: '2MiB', maxLogs: 4096, linger: '1s', maxInFlight: 8, shardCount: 2, rotateMaxAge: '5m' },
+    tuning: { batchBytes: '2MiB', maxLogs: 4096, linger: '1s', maxInFlight: 8, ...(args.concurrency === 'fixed' ? { concurrency: 'fixed' as const } : {}), shardCount: 2, rotateMaxAge: '5m' },
     verify: false,
     deadlineMs: 120_000,
     log,

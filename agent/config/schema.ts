@@ -62,7 +62,12 @@ const sls = z
         '`zstd` (level 1) packs sealed bodies to about 0.75 of their size where lz4 saves almost nothing, for 2-5x the CPU of lz4 (bench:codec); it needs the zstd-napi addon, compiled at install.',
     ),
     timeout: doc(duration({ min: 100, max: 600_000 }).prefault('30s'), 'Timeout of one PutLogs request.', 'duration'),
-    maxInFlight: doc(integer({ min: 1, max: 256 }).prefault(8), 'PutLogs requests in flight at once.', 'integer'),
+    maxInFlight: doc(integer({ min: 1, max: 256 }).prefault(8), 'PutLogs requests in flight at once, at most.', 'integer'),
+    concurrency: doc(
+      z.enum(['adaptive', 'fixed']).prefault('adaptive'),
+      '`adaptive`: starts at 2 and finds how many PutLogs requests at once help, up to maxInFlight: one more per round trip while requests wait and round trips hold, fewer when round trips show queueing or SLS throttles. ' +
+        '`fixed`: always maxInFlight.',
+    ),
     createLogstore: doc(
       z
         .strictObject({

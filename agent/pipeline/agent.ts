@@ -10,7 +10,7 @@ import { FileInput, type InputEvent, type InputRun } from '../input/index.js';
 import { KmsClient, openIndexKey, type DataKeyCache } from '../keys/index.js';
 import { SealPool, cipherFor, ghashBackend } from '../seal/index.js';
 import { base64Backend } from '../wire/base64.js';
-import { SlsClient, type CompressType } from '../ship/index.js';
+import { RequestConcurrency, SlsClient, type CompressType } from '../ship/index.js';
 import { Spool } from '../spool/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { AgentMetrics } from '../telemetry/metrics.js';
@@ -67,7 +67,7 @@ export class Agent {
     private readonly sls: SlsClient,
     private readonly spool: Spool,
     private readonly delivery: Delivery,
-    private readonly window: number,
+    private readonly window: () => number,
     private readonly unlock: () => Promise<void>,
   ) {
     this.saver = new SaveScheduler(
@@ -142,7 +142,9 @@ export class Agent {
     });
     indexKey?.fill(0);
     const deadLetters = new DeadLetters(deadLetterDir, config.sls.project, metrics, log);
-    const delivery = new Delivery(sls, spool, deadLetters, metrics, log, config.sls.maxInFlight);
+    const concurrency = new RequestConcurrency({ max: config.sls.maxInFlight, adaptive: config.sls.concurrency === 'adaptive' });
+    metrics.observeConcurrency(() => concurrency.limit);
+    const delivery = new Delivery(sls, spool, deadLetters, metrics, log, concurrency, config.sls.maxInFlight);
     const positions = new Positions(saved);
     const input = new FileInput(
       config.inputs.map((i) => ({
@@ -172,7 +174,9 @@ export class Agent {
       Date.now,
       (input) => outputOfInput[input] ?? 0,
     );
-    const window = config.sls.maxInFlight + 2 * config.seal.threads;
+    // Batches between the batcher and their acknowledgement: the requests SLS takes now, and two per seal thread
+    // being sealed or waiting for one. A smaller limit means fewer batches read ahead and held in memory.
+    const window = () => concurrency.limit + 2 * config.seal.threads;
 
     const keyGate = new KeyGate(metrics, log);
     const agent = new Agent(config, log, metrics, input, batcher, positions, checkpoints, outputs, keyGate, pool, sls, spool, delivery, window, unlock);
@@ -249,13 +253,13 @@ export class Agent {
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
-      while (this.inFlight.size >= this.window && !this.stopping) {
+      while (this.inFlight.size >= this.window() && !this.stopping) {
         await new Promise<void>((r) => (this.slotWaiter = r));
       }
       if (this.stopping) break;
       // No more than the free slots can take: every full batch is dispatched at once, so a read of many small batches
       // would put more than the window in flight (and all of it would be sent again after a crash).
-      this.pendingRead ??= this.input.read(Math.min(READ_MAX_LOGS, (this.window - this.inFlight.size) * this.config.batch.maxLogs));
+      this.pendingRead ??= this.input.read(Math.min(READ_MAX_LOGS, (this.window() - this.inFlight.size) * this.config.batch.maxLogs));
       const wait = this.batcher.msUntilDue();
       const got = wait === undefined ? await this.pendingRead : await raceTimeout(this.pendingRead, wait);
       if (got !== TIMEOUT) {

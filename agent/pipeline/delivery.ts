@@ -2,7 +2,7 @@
 // and to the dead-letter directory when SLS refuses one for good.
 import type { Logger } from '../telemetry/logger.js';
 import type { AgentMetrics } from '../telemetry/metrics.js';
-import { SlsError, isPermanentRefusal, type PutLogsPayload, type SlsClient } from '../ship/index.js';
+import { SlsError, isPermanentRefusal, type PutLogsPayload, type Release, type RequestConcurrency, type SlsClient } from '../ship/index.js';
 import { SpoolFullError, type Spool } from '../spool/index.js';
 import type { DeadLetters } from './dead-letters.js';
 import { replaySpool } from './spool-replay.js';
@@ -38,6 +38,8 @@ export class Delivery {
     private readonly deadLetters: DeadLetters,
     private readonly metrics: AgentMetrics,
     private readonly log: Logger,
+    /** How many PutLogs requests of new batches go out at once (ship/concurrency.ts). */
+    private readonly concurrency: RequestConcurrency,
     /** PutLogs requests replaying the spool at once. */
     private readonly replayParallel = 1,
   ) {
@@ -51,19 +53,37 @@ export class Delivery {
   /** Resolves once the batch is acknowledged by SLS, durably spooled, or dead-lettered. */
   async deliver(batch: SealedForDelivery): Promise<'shipped' | 'spooled' | 'dead-lettered'> {
     if (this.spool.count === 0 && !this.replaying) {
-      try {
-        await this.client.putLogs(batch.logstore, batch.payload);
-        this.shipped(batch);
-        this.recovered();
-        return 'shipped';
-      } catch (err) {
-        if (!(err instanceof SlsError)) throw err;
-        if (isPermanentRefusal(err) && (await this.diverted(batch, err))) return 'dead-lettered';
-        if (!isPermanentRefusal(err)) this.failed(err);
+      const release = await this.concurrency.acquire();
+      // A batch that failed while this one waited for its turn is in the spool now: this one queues behind it.
+      if (this.spool.count === 0 && !this.replaying) {
+        const sent = await this.send(batch, release);
+        if (sent) return sent;
+      } else {
+        release({ other: true });
       }
     }
     await this.toSpool(batch);
     return 'spooled';
+  }
+
+  /** One PutLogs; undefined when the batch is to be spooled. */
+  private async send(batch: SealedForDelivery, release: Release): Promise<'shipped' | 'dead-lettered' | undefined> {
+    const started = performance.now();
+    let retried = false;
+    try {
+      await this.client.putLogs(batch.logstore, batch.payload, { onRetry: () => (retried = true) });
+      // What the client retried (throttling, 5xx, timeouts) is SLS asking for less; its round trip says nothing.
+      release(retried ? { pushback: true } : { rttMs: performance.now() - started });
+    } catch (err) {
+      release(err instanceof SlsError && err.retryable ? { pushback: true } : { other: true });
+      if (!(err instanceof SlsError)) throw err;
+      if (isPermanentRefusal(err) && (await this.diverted(batch, err))) return 'dead-lettered';
+      if (!isPermanentRefusal(err)) this.failed(err);
+      return undefined;
+    }
+    this.shipped(batch);
+    this.recovered();
+    return 'shipped';
   }
 
   /** True while batches wait on disk for SLS. */

@@ -36,6 +36,8 @@ interface Call extends Omit<RequestToSign, 'host' | 'credentials' | 'date'> {
   retry: boolean;
   signal?: AbortSignal;
   bodyInto?: HttpCall['bodyInto'];
+  /** Called with the client-wide onRetry, for this call's retries only. */
+  onRetry?: (e: SlsError, attempt: number) => void;
 }
 
 /** PullLogs as a reader asks for it: up to `endCursor`, abortable, the body into memory the reader gives. */
@@ -68,7 +70,11 @@ export class SlsClient {
    * SlsError is thrown with `retryable` still true, so the caller can spool the payload and try later.
    * A `hashKey` that is 32 hex digits routes as is; any other string is hashed with MD5 first.
    */
-  async putLogs(logstore: string, payload: PutLogsPayload, opts?: { hashKey?: string; signal?: AbortSignal }): Promise<{ requestId: string }> {
+  async putLogs(
+    logstore: string,
+    payload: PutLogsPayload,
+    opts?: { hashKey?: string; signal?: AbortSignal; onRetry?: (e: SlsError, attempt: number) => void },
+  ): Promise<{ requestId: string }> {
     const headers: Record<string, string> = { 'x-log-bodyrawsize': String(payload.rawSize) };
     if (payload.compressType !== 'none') headers['x-log-compresstype'] = payload.compressType;
     const hashKey = opts?.hashKey;
@@ -83,6 +89,7 @@ export class SlsClient {
       operation: `PutLogs ${logstore}`,
       retry: true,
       ...(opts?.signal ? { signal: opts.signal } : {}),
+      ...(opts?.onRetry ? { onRetry: opts.onRetry } : {}),
     });
     return { requestId: requestIdOf(answer) ?? '' };
   }
@@ -286,7 +293,14 @@ export class SlsClient {
   private async call(call: Call): Promise<HttpAnswer> {
     if (this.closed) throw new SlsError({ code: 'ClientClosed', status: 0, operation: call.operation, detail: 'the client was closed', retryable: false });
     const policy = call.retry ? this.policy : { ...this.policy, maxAttempts: 1 };
-    const hooks = { operation: call.operation, ...(call.signal ? { signal: call.signal } : {}), ...(this.options.onRetry ? { onRetry: this.options.onRetry } : {}) };
+    const both = this.options.onRetry && call.onRetry;
+    const onRetry = both
+      ? (e: SlsError, n: number) => {
+          this.options.onRetry!(e, n);
+          call.onRetry!(e, n);
+        }
+      : (this.options.onRetry ?? call.onRetry);
+    const hooks = { operation: call.operation, ...(call.signal ? { signal: call.signal } : {}), ...(onRetry ? { onRetry } : {}) };
     return withRetry(policy, hooks, () => this.attempt(call));
   }
 

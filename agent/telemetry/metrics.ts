@@ -38,6 +38,15 @@ export class AgentMetrics {
       if (seconds !== undefined) this.dataKeyAge.set(seconds);
     },
   });
+  readonly concurrencyLimit: Gauge = new Gauge({
+    name: 'logseal_sls_concurrency_limit',
+    help: 'PutLogs requests of new batches allowed at once now (sls.concurrency: adaptive moves it between 1 and sls.maxInFlight)',
+    registers: [this.registry],
+    collect: (): void => {
+      const limit = this.concurrency();
+      if (limit !== undefined) this.concurrencyLimit.set(limit);
+    },
+  });
   readonly deadLetterBatches = new Counter({ name: 'logseal_dead_letter_batches_total', help: 'Sealed batches SLS refused for good, written to the dead-letter directory, by error code', labelNames: ['code'], registers: [this.registry] });
   readonly deadLetterBytes = new Counter({ name: 'logseal_dead_letter_bytes_total', help: 'Bytes written to the dead-letter directory, by error code', labelNames: ['code'], registers: [this.registry] });
   readonly deadLetterDropped = new Counter({ name: 'logseal_dead_letter_dropped_total', help: 'Batches SLS refused for good that did not fit in deadLetter.maxBytes and were dropped, by error code', labelNames: ['code'], registers: [this.registry] });
@@ -58,6 +67,13 @@ export class AgentMetrics {
     'Time reading an input was paused by its rateLimit',
     () => this.inputStats().map((s) => s.rateLimitedMs / 1000),
   );
+
+  private concurrency: () => number | undefined = () => undefined;
+
+  /** Where the PutLogs concurrency limit is read from when scraped. */
+  observeConcurrency(limit: () => number): void {
+    this.concurrency = limit;
+  }
 
   observeInputs(stats: () => InputStats[]): void {
     this.inputStats = stats;

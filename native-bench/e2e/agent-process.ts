@@ -24,6 +24,8 @@ export interface AgentSettings {
   /** Sealing threads; the agent's default (one per core) when absent. */
   threads?: number;
   maxInFlight: number;
+  /** sls.concurrency; the agent's default (adaptive) when absent. */
+  concurrency?: 'adaptive' | 'fixed';
   shardCount: number;
   rotateMaxAge: string;
 }
@@ -39,6 +41,7 @@ export function writeAgentConfig(file: string, e: EmulatorEndpoints, s: AgentSet
       accessKeySecret: e.accessKeySecret,
       compress: 'auto', // the agent's default: no body compression for sealed LZ4 groups
       maxInFlight: s.maxInFlight,
+      ...(s.concurrency ? { concurrency: s.concurrency } : {}),
       timeout: '30s',
       // The logs arrive sealed; encryption at rest in the emulator would only add emulator CPU on a shared machine.
       createLogstore: { ttl: 7, shardCount: s.shardCount },

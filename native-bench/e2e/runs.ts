@@ -16,7 +16,9 @@ export interface RunPlan {
   dataset: Dataset;
   algorithm: Algorithm;
   mode: Mode;
-  tuning: Pick<AgentSettings, 'batchBytes' | 'maxLogs' | 'linger' | 'threads' | 'maxInFlight' | 'shardCount' | 'rotateMaxAge'>;
+  tuning: Pick<AgentSettings, 'batchBytes' | 'maxLogs' | 'linger' | 'threads' | 'maxInFlight' | 'concurrency' | 'shardCount' | 'rotateMaxAge'>;
+  /** Added by the SLS emulator to every request (its latency fault): a far endpoint's round trip, on loopback. */
+  slsLatencyMs?: number;
   /** Decrypt the Logstore afterwards with `logseal decrypt` and compare every line. */
   verify: boolean;
   /** Node flags for the agent process, e.g. --cpu-prof. */
@@ -57,6 +59,8 @@ export interface ThroughputResult {
   putLogs: number;
   batchesSealed: number;
   retries: number;
+  /** The agent's PutLogs concurrency limit (logseal_sls_concurrency_limit) over the run's metric samples. */
+  concurrencyLimit?: { mean: number; max: number };
   emulatorCpuSeconds: number;
   exitCode: number | null;
   verified?: VerifyResult;
@@ -121,6 +125,7 @@ export async function prepare(plan: RunPlan, name: string, o: { rotateMaxAge?: s
   const emulator = await EmulatorProcess.start(plan.cliPath, path.join(dir, 'emulator'));
   try {
     const cmk = await emulator.createKey(plan.algorithm === 'AES_256_GCM' ? 'Aliyun_AES_256' : 'Aliyun_SM4');
+    if (plan.slsLatencyMs) await emulator.setSlsFaults({ latencyMs: plan.slsLatencyMs });
     const configFile = writeAgentConfig(path.join(dir, 'logseal.yaml'), emulator.endpoints, {
       algorithm: plan.algorithm,
       mode: plan.mode,
@@ -219,8 +224,10 @@ export async function throughputRun(plan: RunPlan, name: string): Promise<Throug
     const a = agent;
     const memory = new MemoryWatch();
     let first: { cpu: number; shipped: number } | undefined;
+    const limits: number[] = [];
     await waitUntilShipped(a, plan, () => plan.dataset.lines, (m) => {
       memory.sample(m);
+      if (m.has('logseal_sls_concurrency_limit')) limits.push(metric(m, 'logseal_sls_concurrency_limit'));
       const shipped = metric(m, 'logseal_lines_shipped_total');
       if (!first && shipped > 0) first = { cpu: a.cpuSeconds(), shipped };
     });
@@ -253,6 +260,7 @@ export async function throughputRun(plan: RunPlan, name: string): Promise<Throug
       putLogs: sls.putLogs,
       batchesSealed: metric(m, 'logseal_batches_sealed_total'),
       retries: metric(m, 'logseal_retries_total'),
+      ...(limits.length > 0 ? { concurrencyLimit: { mean: limits.reduce((a, b) => a + b, 0) / limits.length, max: Math.max(...limits) } } : {}),
       emulatorCpuSeconds: run.emulator.cpuSeconds(),
       exitCode,
     };

@@ -33,7 +33,7 @@ describe('a valid config', () => {
   it('fills every default and normalizes units and endpoints', () => {
     const c = parse(MINIMAL);
     expect(c.sls).toEqual({
-      endpoint: 'https://cn-hangzhou.log.aliyuncs.com', project: 'demo', logstore: 'app', compress: 'auto', timeout: 30_000, maxInFlight: 8,
+      endpoint: 'https://cn-hangzhou.log.aliyuncs.com', project: 'demo', logstore: 'app', compress: 'auto', timeout: 30_000, maxInFlight: 8, concurrency: 'adaptive',
     });
     expect(c.kms).toEqual({ endpoint: 'https://kms.cn-hangzhou.aliyuncs.com', regionId: 'cn-hangzhou', cmk: 'key-1234' });
     expect(c.seal).toEqual({
