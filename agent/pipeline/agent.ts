@@ -144,7 +144,7 @@ export class Agent {
     const deadLetters = new DeadLetters(deadLetterDir, config.sls.project, metrics, log);
     const concurrency = new RequestConcurrency({ max: config.sls.maxInFlight, adaptive: config.sls.concurrency === 'adaptive' });
     metrics.observeConcurrency(() => concurrency.limit);
-    const delivery = new Delivery(sls, spool, deadLetters, metrics, log, concurrency, config.sls.maxInFlight);
+    const delivery = new Delivery(sls, spool, deadLetters, metrics, log, concurrency);
     const positions = new Positions(saved);
     const input = new FileInput(
       config.inputs.map((i) => ({

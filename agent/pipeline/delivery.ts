@@ -38,10 +38,8 @@ export class Delivery {
     private readonly deadLetters: DeadLetters,
     private readonly metrics: AgentMetrics,
     private readonly log: Logger,
-    /** How many PutLogs requests of new batches go out at once (ship/concurrency.ts). */
+    /** How many PutLogs requests go out at once, of new batches and of spool replay alike (ship/concurrency.ts). */
     private readonly concurrency: RequestConcurrency,
-    /** PutLogs requests replaying the spool at once. */
-    private readonly replayParallel = 1,
   ) {
     this.updateGauges();
     if (spool.count > 0) {
@@ -127,7 +125,7 @@ export class Delivery {
   }
 
   private replay(): Promise<void> {
-    return replaySpool(this.client, this.spool, this.replayParallel, this.closing.signal, {
+    return replaySpool(this.client, this.spool, this.concurrency, this.closing.signal, {
       shipped: (entry) => {
         this.shipped(entry);
         this.recovered();

@@ -1,5 +1,5 @@
 // Drains the spool with several PutLogs at once, oldest entries first, each removed only once SLS accepted it.
-import { SlsError, type SlsClient } from '../ship/index.js';
+import { SlsError, type Release, type RequestConcurrency, type SlsClient } from '../ship/index.js';
 import { SPOOL_PRELOAD, type Spool, type SpoolEntry } from '../spool/index.js';
 
 export interface ReplayHooks {
@@ -19,37 +19,51 @@ export interface ReplayHooks {
 
 /**
  * One request at a time drains a backlog at one body per round trip, far below what the agent reads. Up to `parallel`
- * of the oldest entries are in flight together, as live batches are; each leaves the spool only after its own
+ * of the oldest entries are in flight together, as live batches are (given the agent's PutLogs concurrency, as many
+ * as it allows, and replay's requests tell it their round trips and pushback as live ones do); each leaves the spool only after its own
  * acknowledgement, so a crash resends at most those in flight. Checkpoints do not depend on replay: a batch counted as
  * delivered once it was durably spooled. After a failure no new request starts until those in flight have settled
  * and the back-off has passed, so an outage costs one failed request per slot, not a storm.
  */
-export async function replaySpool(client: SlsClient, spool: Spool, parallel: number, signal: AbortSignal, hooks: ReplayHooks): Promise<void> {
-  const width = Math.max(1, Math.min(parallel, SPOOL_PRELOAD));
+export async function replaySpool(
+  client: SlsClient,
+  spool: Spool,
+  parallel: number | RequestConcurrency,
+  signal: AbortSignal,
+  hooks: ReplayHooks,
+): Promise<void> {
+  const gate = typeof parallel === 'number' ? undefined : parallel;
+  const width = (): number => Math.max(1, Math.min(typeof parallel === 'number' ? parallel : parallel.limit, SPOOL_PRELOAD));
   const inFlight = new Map<number, Promise<void>>();
   let failure: SlsError | undefined;
   let unexpected: unknown;
   let failures = 0;
 
-  const send = (entry: SpoolEntry): Promise<void> =>
-    client
-      .putLogs(entry.logstore, entry.payload, { signal, ...(entry.hashKey ? { hashKey: entry.hashKey } : {}) })
-      .then(async () => {
-        await spool.remove(entry.id);
-        hooks.shipped(entry);
-      })
-      .catch(async (err: unknown) => {
-        if (err instanceof SlsError) {
-          if (!(await hooks.putAside(entry, err))) failure ??= err;
-        } else unexpected ??= err;
-      })
-      .finally(() => inFlight.delete(entry.id));
+  const send = async (entry: SpoolEntry): Promise<void> => {
+    const release: Release = gate ? await gate.acquire() : () => {};
+    const started = performance.now();
+    let retried = false;
+    try {
+      await client.putLogs(entry.logstore, entry.payload, { signal, ...(entry.hashKey ? { hashKey: entry.hashKey } : {}), onRetry: () => (retried = true) });
+      release(retried ? { pushback: true } : { rttMs: performance.now() - started });
+      await spool.remove(entry.id);
+      hooks.shipped(entry);
+    } catch (err) {
+      release(err instanceof SlsError && err.retryable ? { pushback: true } : { other: true });
+      if (err instanceof SlsError) {
+        if (!(await hooks.putAside(entry, err))) failure ??= err;
+      } else unexpected ??= err;
+    } finally {
+      inFlight.delete(entry.id);
+    }
+  };
 
   while (!hooks.closed()) {
     if (unexpected !== undefined && inFlight.size === 0) throw unexpected;
     if (failure === undefined && unexpected === undefined) {
-      for (const entry of spool.front(width)) {
-        if (inFlight.size >= width) break;
+      const n = width();
+      for (const entry of spool.front(n)) {
+        if (inFlight.size >= n) break;
         if (!inFlight.has(entry.id)) inFlight.set(entry.id, send(entry));
       }
     }

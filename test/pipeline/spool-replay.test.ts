@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { replaySpool } from '../../agent/pipeline/spool-replay.js';
-import { SlsError, type SlsClient } from '../../agent/ship/index.js';
+import { RequestConcurrency, SlsError, type SlsClient } from '../../agent/ship/index.js';
 import { Spool } from '../../agent/spool/index.js';
 
 let dir: string;
@@ -25,14 +25,16 @@ async function spoolOf(n: number): Promise<Spool> {
 }
 
 /** A PutLogs stand-in answering in whatever order the test releases requests. */
-function fakeClient(spool: Spool, fail: (n: number) => boolean) {
+function fakeClient(spool: Spool, fail: (n: number) => boolean, retried = false) {
   let active = 0;
   let maxActive = 0;
   const calls: number[] = [];
   const stillSpooledWhenAnswered: boolean[] = [];
   const client = {
-    putLogs: async (_logstore: string, payload: { body: Uint8Array }) => {
+    putLogs: async (_logstore: string, payload: { body: Uint8Array }, opts?: { onRetry?: (e: SlsError, n: number) => void }) => {
       const n = payload.body[0]!;
+      // As SlsClient reports a request that succeeded only after SLS said it was busy.
+      if (retried) opts?.onRetry?.(new SlsError({ code: 'ServerBusy', status: 503, detail: 'busy' }), 1);
       calls.push(n);
       active++;
       maxActive = Math.max(maxActive, active);
@@ -110,5 +112,32 @@ describe('replaySpool', () => {
     expect(events.sort()).toEqual(['put aside 2 ServerBusy', 'shipped 1', 'shipped 3', 'shipped 4', 'shipped 5']);
     expect(fake.calls.filter((n) => n === 2)).toHaveLength(1);
     await spool.close();
+  });
+
+  it('with the agent\'s PutLogs concurrency: as many at once as it allows, and pushback brings it down', async () => {
+    const fixed = await spoolOf(12);
+    const one = fakeClient(fixed, () => false);
+    const hooks = {
+      shipped: () => {},
+      putAside: async () => expect.unreachable(),
+      failed: () => expect.unreachable(),
+      backOff: async () => {},
+      closed: () => false,
+    };
+    await replaySpool(one.client, fixed, new RequestConcurrency({ max: 3, adaptive: false }), new AbortController().signal, hooks);
+    expect(fixed.count).toBe(0);
+    expect(one.maxActive()).toBe(3);
+    await fixed.close();
+    await rm(path.join(dir, 'spool'), { recursive: true, force: true });
+
+    const busy = await spoolOf(12);
+    const gate = new RequestConcurrency({ max: 8, adaptive: true });
+    expect(gate.limit).toBe(2);
+    const other = fakeClient(busy, () => false, true);
+    await replaySpool(other.client, busy, gate, new AbortController().signal, hooks);
+    expect(busy.count).toBe(0);
+    expect(other.maxActive()).toBeLessThanOrEqual(2);
+    expect(gate.limit).toBe(1);
+    await busy.close();
   });
 });
