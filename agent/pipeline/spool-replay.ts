@@ -19,9 +19,9 @@ export interface ReplayHooks {
 
 /**
  * One request at a time drains a backlog at one body per round trip, far below what the agent reads. Up to `parallel`
- * of the oldest entries are in flight together, as live batches are (given the agent's PutLogs concurrency, as many
- * as it allows, and replay's requests tell it their round trips and pushback as live ones do); each leaves the spool only after its own
- * acknowledgement, so a crash resends at most those in flight. Checkpoints do not depend on replay: a batch counted as
+ * of the oldest entries are in flight together, as live batches are (given the agent's PutLogs concurrency: as many as
+ * it allows, and replay's round trips and pushback move it as live requests do); each leaves the spool only after its
+ * own acknowledgement, so a crash resends at most those in flight. Checkpoints do not depend on replay: a batch counted as
  * delivered once it was durably spooled. After a failure no new request starts until those in flight have settled
  * and the back-off has passed, so an outage costs one failed request per slot, not a storm.
  */
