@@ -44,7 +44,8 @@ export async function replaySpool(
     const started = performance.now();
     let retried = false;
     try {
-      await client.putLogs(entry.logstore, entry.payload, { signal, ...(entry.hashKey ? { hashKey: entry.hashKey } : {}), onRetry: () => (retried = true) });
+      const route = entry.hashKey ? { hashKey: entry.hashKey } : {};
+      await client.putLogs(entry.logstore, entry.payload, { signal, ...route, onRetry: () => (retried = true) });
       release(retried ? { pushback: true } : { rttMs: performance.now() - started });
       await spool.remove(entry.id);
       hooks.shipped(entry);

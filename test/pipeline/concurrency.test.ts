@@ -3,7 +3,18 @@
 // the requests it comes down again; no line is lost either way. With `fixed` it stays at sls.maxInFlight.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { agentConfig, appendLines, compareDelivery, daemonFixture, expectedLines, shippedContents, waitFor, writeConfig, type AgentProcess, type World } from '../helpers/e2e.js';
+import {
+  agentConfig,
+  appendLines,
+  compareDelivery,
+  daemonFixture,
+  expectedLines,
+  shippedContents,
+  waitFor,
+  writeConfig,
+  type AgentProcess,
+  type World,
+} from '../helpers/e2e.js';
 
 const { start, world: startWorld } = daemonFixture();
 
