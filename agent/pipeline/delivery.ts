@@ -2,7 +2,15 @@
 // and to the dead-letter directory when SLS refuses one for good.
 import type { Logger } from '../telemetry/logger.js';
 import type { AgentMetrics } from '../telemetry/metrics.js';
-import { SlsError, isPermanentRefusal, type PutLogsPayload, type Release, type RequestConcurrency, type SlsClient } from '../ship/index.js';
+import {
+  SlsError,
+  isPermanentRefusal,
+  reportedRequest,
+  type PutLogsPayload,
+  type Release,
+  type RequestConcurrency,
+  type SlsClient,
+} from '../ship/index.js';
 import { SpoolFullError, type Spool } from '../spool/index.js';
 import type { DeadLetters } from './dead-letters.js';
 import { replaySpool } from './spool-replay.js';
@@ -66,14 +74,9 @@ export class Delivery {
 
   /** One PutLogs; undefined when the batch is to be spooled. */
   private async send(batch: SealedForDelivery, release: Release): Promise<'shipped' | 'dead-lettered' | undefined> {
-    const started = performance.now();
-    let retried = false;
     try {
-      await this.client.putLogs(batch.logstore, batch.payload, { onRetry: () => (retried = true) });
-      // What the client retried (throttling, 5xx, timeouts) is SLS asking for less; its round trip says nothing.
-      release(retried ? { pushback: true } : { rttMs: performance.now() - started });
+      await reportedRequest(release, (onRetry) => this.client.putLogs(batch.logstore, batch.payload, { onRetry }));
     } catch (err) {
-      release(err instanceof SlsError && err.retryable ? { pushback: true } : { other: true });
       if (!(err instanceof SlsError)) throw err;
       if (isPermanentRefusal(err) && (await this.diverted(batch, err))) return 'dead-lettered';
       if (!isPermanentRefusal(err)) this.failed(err);

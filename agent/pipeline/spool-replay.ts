@@ -1,5 +1,5 @@
 // Drains the spool with several PutLogs at once, oldest entries first, each removed only once SLS accepted it.
-import { SlsError, type Release, type RequestConcurrency, type SlsClient } from '../ship/index.js';
+import { SlsError, reportedRequest, type Release, type RequestConcurrency, type SlsClient } from '../ship/index.js';
 import { SPOOL_PRELOAD, type Spool, type SpoolEntry } from '../spool/index.js';
 
 export interface ReplayHooks {
@@ -41,16 +41,12 @@ export async function replaySpool(
 
   const send = async (entry: SpoolEntry): Promise<void> => {
     const release: Release = gate ? await gate.acquire() : () => {};
-    const started = performance.now();
-    let retried = false;
+    const route = entry.hashKey ? { hashKey: entry.hashKey } : {};
     try {
-      const route = entry.hashKey ? { hashKey: entry.hashKey } : {};
-      await client.putLogs(entry.logstore, entry.payload, { signal, ...route, onRetry: () => (retried = true) });
-      release(retried ? { pushback: true } : { rttMs: performance.now() - started });
+      await reportedRequest(release, (onRetry) => client.putLogs(entry.logstore, entry.payload, { signal, ...route, onRetry }));
       await spool.remove(entry.id);
       hooks.shipped(entry);
     } catch (err) {
-      release(err instanceof SlsError && err.retryable ? { pushback: true } : { other: true });
       if (err instanceof SlsError) {
         if (!(await hooks.putAside(entry, err))) failure ??= err;
       } else unexpected ??= err;

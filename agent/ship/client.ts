@@ -293,14 +293,11 @@ export class SlsClient {
   private async call(call: Call): Promise<HttpAnswer> {
     if (this.closed) throw new SlsError({ code: 'ClientClosed', status: 0, operation: call.operation, detail: 'the client was closed', retryable: false });
     const policy = call.retry ? this.policy : { ...this.policy, maxAttempts: 1 };
-    const both = this.options.onRetry && call.onRetry;
-    const onRetry = both
-      ? (e: SlsError, n: number) => {
-          this.options.onRetry!(e, n);
-          call.onRetry!(e, n);
-        }
-      : (this.options.onRetry ?? call.onRetry);
-    const hooks = { operation: call.operation, ...(call.signal ? { signal: call.signal } : {}), ...(onRetry ? { onRetry } : {}) };
+    const onRetry = (e: SlsError, n: number): void => {
+      this.options.onRetry?.(e, n);
+      call.onRetry?.(e, n);
+    };
+    const hooks = { operation: call.operation, ...(call.signal ? { signal: call.signal } : {}), onRetry };
     return withRetry(policy, hooks, () => this.attempt(call));
   }
 

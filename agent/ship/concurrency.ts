@@ -6,6 +6,8 @@
 // Vector's adaptive request concurrency was the model (native-bench/RESULTS.md §12.8 says why the queueing test
 // differs from its RTT-deviation rule).
 
+import { SlsError } from './errors.js';
+
 export interface ConcurrencyOptions {
   /** The ceiling (sls.maxInFlight); a fixed limit stays there. */
   max: number;
@@ -139,4 +141,21 @@ export class RequestConcurrency {
   private decrease(): void {
     this.estimate = Math.max(1, Math.floor(this.estimate * DECREASE_RATIO));
   }
+}
+
+/**
+ * Runs one request under a slot and tells `release` how it went: its round trip, or pushback when the client had to
+ * retry it (throttling, 5xx, timeouts) or gave up on a retryable error; other failures say nothing of load. The
+ * request's own error is rethrown.
+ */
+export async function reportedRequest(release: Release, request: (onRetry: () => void) => Promise<unknown>): Promise<void> {
+  const started = performance.now();
+  let retried = false;
+  try {
+    await request(() => (retried = true));
+  } catch (err) {
+    release(err instanceof SlsError && err.retryable ? { pushback: true } : { other: true });
+    throw err;
+  }
+  release(retried ? { pushback: true } : { rttMs: performance.now() - started });
 }

@@ -2,7 +2,7 @@
 export { SlsClient, type PullOptions, type SlsClientOptions } from './client.js';
 export { decompressBody, type PulledBody } from './pull-body.js';
 export { SlsError } from './errors.js';
-export { RequestConcurrency, type Release, type RequestOutcome } from './concurrency.js';
+export { RequestConcurrency, reportedRequest, type Release, type RequestOutcome } from './concurrency.js';
 export { isPermanentRefusal } from './refusal.js';
 export type { SlsCredentials, CredentialSource } from './credentials.js';
 export { preparePayload, type CompressType, type PutLogsPayload } from './payload.js';
