@@ -33,6 +33,11 @@ export interface AeadCipher {
 
 /** Rejects keys and nonces of the wrong size: a caller bug, not an authentication failure. */
 export function checkSizes(algorithm: SealAlgorithm, key: Uint8Array, nonce: Uint8Array): void {
-  if (key.length !== keyLength[algorithm]) throw new RangeError(`${algorithm}: key must be ${keyLength[algorithm]} bytes, got ${key.length}`);
+  checkKeySize(algorithm, key);
   if (nonce.length !== nonceLength) throw new RangeError(`${algorithm}: nonce must be ${nonceLength} bytes, got ${nonce.length}`);
+}
+
+/** The key half of checkSizes, for callers that make their own nonces (the batch sealers of record.ts). */
+export function checkKeySize(algorithm: SealAlgorithm, key: Uint8Array): void {
+  if (key.length !== keyLength[algorithm]) throw new RangeError(`${algorithm}: key must be ${keyLength[algorithm]} bytes, got ${key.length}`);
 }

@@ -4,7 +4,7 @@ import { decodeLogGroup, encodeLogGroup, type Log, type LogContent, type LogGrou
 import { base64Length, writeBase64 } from '../wire/base64.js';
 import { varintLength, writeVarint } from '../wire/loggroup-encoder.js';
 import { lz4Bound, lz4CompressInto, lz4Decompress } from '../wire/lz4.js';
-import { AuthenticationError, checkSizes, nonceLength, tagLength, type AeadCipher, type SealAlgorithm } from './aead.js';
+import { AuthenticationError, checkKeySize, nonceLength, tagLength, type AeadCipher, type SealAlgorithm } from './aead.js';
 import { cipherFor } from './cipher.js';
 import { chunkBytes, chunkSize, scanBounds, scanGroup, type GroupBounds, type ScannedGroup } from './encoded-group.js';
 import { batchSealerFor, type SealLogRecords } from './log-records.js';
@@ -104,10 +104,13 @@ export function sealEncodedGroup(
   };
   // The addon seals where it is built for the suite (batch: false asks for the cipher); see sealChunk, sealLogsInBatch.
   const sealer = options.batch === false ? undefined : batchSealerFor(cipher);
+  // A key of the wrong length gets the cipher's message, not the addon's, once there is something to seal with it.
+  const checkKey = (records: number): void => {
+    if (sealer && records > 0) checkKeySize(key.algorithm, key.plaintext);
+  };
   const nonceAt = (nonces: Uint8Array, i: number): Uint8Array => nonces.subarray(i * nonceLength, (i + 1) * nonceLength);
   const sealChunk = (addon: SealLogRecords, nonces: Uint8Array, i: number, body: Uint8Array, time: number, n: number): Uint8Array => {
     const nonce = nonceAt(nonces, i);
-    checkSizes(key.algorithm, key.plaintext, nonce); // the cipher's own message for a wrong key, not the addon's
     const start = textPos;
     textPos += recordLength(body.length);
     addon(key.plaintext, body, Uint32Array.of(0, body.length), Float64Array.of(time, n), aadBytes(prefix), nonce, text.subarray(start, textPos));
@@ -127,6 +130,7 @@ export function sealEncodedGroup(
     reserve(chunks.reduce((n, c) => n + recordLength(c.body.length), 0));
     const nonces = new Uint8Array(chunks.length * nonceLength);
     fill(nonces);
+    checkKey(chunks.length);
     // The addon seals a chunk straight into the text (its AAD has the shape of mode log's, Time then a number): no
     // ciphertext buffer per batch for the collector, where node:crypto's update() returns one.
     chunks.forEach((chunk, i) => {
@@ -146,6 +150,7 @@ export function sealEncodedGroup(
     const nonces = new Uint8Array(group.logs.length * nonceLength);
     fill(nonces);
     if (sealer) {
+      checkKey(group.logs.length);
       plainBytes = sealLogsInBatch(sealer, encoded, group, key, prefix, nonces, text, shipped.logs);
       if (index) shipped.logs.forEach((out, i) => out.contents.push(...tokenContents(index, encoded, group.logs, i, i + 1)));
       return { shipped, plainBytes };

@@ -261,6 +261,19 @@ describe('round trips', () => {
     }
   });
 
+  it('a data key of the wrong length gets the same message through the addon as through the cipher, in both modes', () => {
+    for (const algorithm of algorithms) {
+      const bad: DataKey = { ...dataKey(algorithm), plaintext: new Uint8Array(5) };
+      const wanted = new RegExp(`${algorithm}: key must be ${algorithm === 'AES_256_GCM' ? 32 : 16} bytes, got 5`);
+      for (const mode of ['group', 'log'] as const) {
+        const target: SealTarget = { project: 'p', logstore: 'l', mode, zip: 'lz4' };
+        for (const batch of [true, false]) {
+          expect(() => sealEncodedGroup(encodeLogGroup(sampleGroup()), bad, target, cipherFor(algorithm), { batch })).toThrow(wanted);
+        }
+      }
+    }
+  });
+
   it('ships an empty batch as a header with no records', () => {
     const key = dataKey('AES_256_GCM');
     const target: SealTarget = { project: 'p', logstore: 'l', mode: 'group', zip: 'lz4' };
