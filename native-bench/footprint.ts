@@ -41,6 +41,11 @@ const { values: args } = (() => {
   }
 })();
 
+if (args.concurrency !== undefined && args.concurrency !== 'adaptive' && args.concurrency !== 'fixed') {
+  process.stderr.write(`footprint: --concurrency: expected adaptive or fixed, got "${args.concurrency}"\n`);
+  process.exit(64);
+}
+
 function positive(name: string, raw: string | undefined): number {
   const n = Number(raw);
   if (!Number.isFinite(n) || n <= 0) {
