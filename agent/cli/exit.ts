@@ -1,11 +1,12 @@
 // Maps every error the user can act on to one line on stderr and an exit code; stack traces are never shown.
 import { ConfigError, CredentialsError } from '../config/index.js';
 import { DeadLetterFormatError } from '../dead-letter/index.js';
-import { DeadLetterProjectError } from '../decrypt/dead-letter-source.js';
-import { CursorError, UnsealError, WhereSyntaxError } from '../decrypt/index.js';
+// The read side's errors from their own modules: the decrypt and search barrels would load the engines into every command.
+import { CursorError, DeadLetterProjectError, UnsealError } from '../decrypt/errors.js';
+import { WhereSyntaxError } from '../decrypt/where.js';
 import { IndexKeyError, KmsError } from '../keys/index.js';
 import { BackendUnavailableError } from '../seal/index.js';
-import { SearchUnsealError } from '../search/search.js';
+import { SearchUnsealError } from '../search/errors.js';
 import { SlsError } from '../ship/index.js';
 
 export const EXIT = { ok: 0, failure: 1, unauthenticated: 2, usage: 64, config: 78 } as const;

@@ -29,7 +29,7 @@ export function resolveCredentials(config: Config, service: 'sls' | 'kms' = 'sls
   return async () => {
     let found: Awaited<ReturnType<ChainProvider['getCredentials']>>;
     try {
-      chain ??= import('@alicloud/credentials').then((m) => m.DefaultCredentialsProvider.builder().build() as unknown as ChainProvider);
+      chain ??= import('../keys/alicloud-sdk.js').then(({ credentials: m }) => m.DefaultCredentialsProvider.builder().build() as unknown as ChainProvider);
       found = await (await chain).getCredentials();
     } catch (err) {
       const full = oneLine(err instanceof Error ? err.message : String(err));

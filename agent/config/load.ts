@@ -34,7 +34,7 @@ export function parseConfig(text: string, name: string, env: NodeJS.ProcessEnv =
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(name, '', 'expected a mapping of keys at the top level');
 
   const substituted = substituteEnv(raw, env, name);
-  const result = configSchema.safeParse(substituted, { error: issueMessage });
+  const result = configSchema().safeParse(substituted, { error: issueMessage });
   if (result.success) {
     // Checked here, not at the first PutLogs: `logseal validate` and start-up both name the key.
     if (result.data.sls.compress === 'zstd') {

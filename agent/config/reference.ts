@@ -6,7 +6,7 @@ interface Row { key: string; type: string; default: string; description: string 
 
 /** Every key with its type, default and description, in schema order. Deterministic: no machine-specific values. */
 export function configReference(): string {
-  const rows = collectRows(configSchema, '');
+  const rows = collectRows(configSchema(), '');
   const lines = ['| Key | Type | Default | Description |', '|---|---|---|---|'];
   for (const r of rows) lines.push(`| \`${r.key}\` | ${r.type} | ${r.default} | ${escapeCell(r.description)} |`);
   return `${lines.join('\n')}\n`;

@@ -10,7 +10,7 @@ import type { KmsClient } from '../keys/index.js';
 import { DataKeyRing } from './key-ring.js';
 import type { RenderedGroups } from './open-groups.js';
 import { renderShipped } from './open-page.js';
-import { UnsealError } from './unseal-error.js';
+import { DeadLetterProjectError, UnsealError } from './errors.js';
 import type { CompiledView } from './view.js';
 
 /** A sealed LogGroup from a dead-letter file, with the Logstore it was sealed for. */
@@ -56,10 +56,6 @@ export async function* deadLetterGroups(dir: string): AsyncGenerator<DeadLetterG
   }
 }
 
-/** A dead-letter group sealed for another project than the reader's config names. */
-export class DeadLetterProjectError extends Error {
-  override readonly name = 'DeadLetterProjectError';
-}
 
 /**
  * The dead-letter groups of `project` (of one Logstore, when given), opened and rendered through `view` a group at a

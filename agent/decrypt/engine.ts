@@ -3,23 +3,12 @@
 import { availableParallelism } from 'node:os';
 import { SlsError, type SlsClient } from '../ship/index.js';
 import { DecryptPool } from './decrypt-pool.js';
+import { CursorError, UnsealError } from './errors.js';
 import type { DataKeyRing } from './key-ring.js';
 import type { RenderedGroups } from './open-groups.js';
 import { Slots } from './slots.js';
-import { UnsealError } from './unseal-error.js';
 import type { ReadView } from './view.js';
 
-/** A cursor the service refuses (past the end of the shard, or not one of its cursors). */
-export class CursorError extends Error {
-  override readonly name = 'CursorError';
-  constructor(
-    readonly shard: number,
-    readonly cursor: string,
-    detail: string,
-  ) {
-    super(`shard ${shard} cursor ${cursor}: ${detail}`);
-  }
-}
 
 export interface ShardRange {
   logstore: string;

@@ -9,9 +9,9 @@ import type { PlainLogLine } from './plain-log.js';
 import { plainLines } from './render.js';
 
 export type { PlainLogLine } from './plain-log.js';
-import { UnsealError } from './unseal-error.js';
+import { UnsealError } from './errors.js';
 
-export { UnsealError } from './unseal-error.js';
+export { UnsealError } from './errors.js';
 
 export interface DecryptRange {
   logstore: string;

@@ -36,7 +36,7 @@ interface Sdk {
  */
 let sdkLoaded: Promise<Sdk> | undefined;
 function loadSdk(): Promise<Sdk> {
-  return (sdkLoaded ??= Promise.all([import('@alicloud/kms20160120'), import('@alicloud/rpc-client')]).then(([kms, rpc]) => {
+  return (sdkLoaded ??= import('../keys/alicloud-sdk.js').then(({ kms, rpc }) => {
     // Both are CommonJS with `exports.default`; Node hands ESM the whole exports object, some loaders unwrap it.
     const k = kms as unknown as typeof kmsSdk & { default: { default?: typeof kmsSdk.default } };
     const r = rpc as unknown as { Config?: typeof Config; default?: { Config: typeof Config } };

@@ -1,6 +1,7 @@
 // Creates the Logstores the agent writes to at start-up, when sls.createLogstore asks for it.
 import type { Config } from '../config/index.js';
-import { ensureTokenIndex } from '../search/index.js';
+// From its module, not the search barrel: that would load the search and the decrypt engine into the agent.
+import { ensureTokenIndex } from '../search/sls-index.js';
 import { SlsError, type SlsClient } from '../ship/index.js';
 import type { Logger } from '../telemetry/logger.js';
 

@@ -1,6 +1,6 @@
 // AES-256-GCM in two backends: OpenSSL through node:crypto, and @noble/ciphers in pure JavaScript.
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { gcm } from '@noble/ciphers/aes.js';
+import { createRequire } from 'node:module';
 import { AuthenticationError, checkSizes, tagLength, type AeadCipher } from './aead.js';
 
 const algorithm = 'AES_256_GCM' as const;
@@ -37,6 +37,18 @@ export const nativeAesGcm: AeadCipher = {
     return plaintext;
   },
 };
+
+type NobleAes = typeof import('@noble/ciphers/aes.js');
+let noble: NobleAes | undefined;
+
+/**
+ * @noble/ciphers computes ~1 MiB of AES tables as it loads, which every agent would hold for a backend it seldom
+ * runs: it is loaded at the js backend's first use instead.
+ */
+function gcm(...args: Parameters<NobleAes['gcm']>): ReturnType<NobleAes['gcm']> {
+  noble ??= createRequire(import.meta.url)('@noble/ciphers/aes.js') as NobleAes;
+  return noble.gcm(...args);
+}
 
 export const jsAesGcm: AeadCipher = {
   algorithm,

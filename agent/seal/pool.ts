@@ -1,8 +1,9 @@
 // A pool that seals batches and prepares their PutLogs bodies, with a bounded queue for back-pressure: on the main
 // thread while sealing takes a small share of it, on worker threads (started on demand) once the load grows.
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { encodeLogGroup } from '../wire/loggroup.js';
 import type { CipherBackend } from './aead.js';
 import type { SearchIndex } from './index-tokens.js';
@@ -170,7 +171,9 @@ export class SealPool {
     if (!this.piscina) {
       // Under vitest/tsx this module is TypeScript and so is the worker; the compiled build uses .js.
       const source = import.meta.url.endsWith('.ts');
-      this.piscina = new Piscina({
+      // Loaded with the first worker: an agent that seals inline (idle, or at low rates) does not hold piscina.
+      const { Piscina: Pool } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
+      this.piscina = new Pool({
         filename: this.o.workerFile ?? fileURLToPath(new URL(source ? '../seal/seal-worker.ts' : '../seal/seal-worker.js', import.meta.url)),
         // Threads start when batches arrive and grow to `threads` only while batches wait for one.
         minThreads: 0,

@@ -7,9 +7,12 @@ import type { KmsClient } from '../keys/index.js';
 import { indexToken, tokenContentKey } from '../seal/index.js';
 import type { QueriedLog, SlsClient } from '../ship/index.js';
 import type { LogGroup } from '../wire/loggroup.js';
+import { SearchSetupError, SearchUnsealError } from './errors.js';
 import { ALL, narrowingQuery } from './narrowing.js';
 import { shippedGroupOf } from './shipped-log.js';
 import { INDEX_TAG_KEY } from './sls-index.js';
+
+export { SearchSetupError, SearchUnsealError };
 
 export interface SearchRange {
   /** Unix seconds: plaintext logs with from <= time < to. */
@@ -17,15 +20,6 @@ export interface SearchRange {
   to: number;
 }
 
-/** A shipped Log that does not authenticate or is not logseal v1: the search stops, nothing of it is printed. */
-export class SearchUnsealError extends Error {
-  override readonly name = 'SearchUnsealError';
-}
-
-/** The Logstore cannot be searched as configured (no index, say). */
-export class SearchSetupError extends Error {
-  override readonly name = 'SearchSetupError';
-}
 
 /** What the index-key check found: how many shipped Logs carrying tokens it looked at, and whether one proved the key. */
 export interface KeyCheck {

@@ -1,6 +1,6 @@
 // HTTP(S) transport for SLS: keep-alive sockets, a deadline per request, abort; failures become SlsErrors.
 import http from 'node:http';
-import https from 'node:https';
+import { createRequire } from 'node:module';
 import type { Endpoint } from './endpoint.js';
 import { copyBytes } from '../native/copy-bytes.js';
 import { DirectBodies, NotDirect, StaleConnection } from './direct-body.js';
@@ -63,8 +63,10 @@ export class Transport {
     private readonly options: TransportOptions,
   ) {
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, scheduling: 'lifo' as const };
-    this.agent = endpoint.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
-    this.request = endpoint.protocol === 'https:' ? https.request : http.request;
+    // node:https (and TLS with it) is loaded only for an https endpoint.
+    const web = endpoint.protocol === 'https:' ? (createRequire(import.meta.url)('node:https') as typeof import('node:https')) : http;
+    this.agent = new web.Agent(agentOptions);
+    this.request = web.request;
     this.direct = endpoint.protocol === 'http:' ? new DirectBodies(endpoint.hostname, endpoint.port, options.maxSockets) : undefined;
   }
 

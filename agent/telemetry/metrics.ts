@@ -1,5 +1,10 @@
 // The agent's Prometheus metrics: one registry, every counter the status line and /metrics report.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+// prom-client's parts one by one, not its index: that also loads the cluster aggregator and the Pushgateway, which
+// bring Node's cluster, child_process, https and zlib modules into every agent (prom-client-parts.d.ts).
+import Counter from 'prom-client/lib/counter.js';
+import collectDefaultMetrics from 'prom-client/lib/defaultMetrics.js';
+import Gauge from 'prom-client/lib/gauge.js';
+import Registry from 'prom-client/lib/registry.js';
 import type { InputStats } from '../input/index.js';
 
 export class AgentMetrics {

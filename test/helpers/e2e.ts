@@ -107,9 +107,9 @@ export interface AgentProcess {
   exited: Promise<number | null>;
 }
 
-export function spawnAgent(configFile: string, args: string[] = ['run', '-c']): AgentProcess {
+export function spawnAgent(configFile: string, args: string[] = ['run', '-c'], o: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): AgentProcess {
   requireBuild();
-  const child = spawn(process.execPath, [cliPath, ...args, configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), cliPath, ...args, configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env });
   let err = '';
   child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
   child.stdout!.resume();
