@@ -3,6 +3,6 @@ export { DataKeyCache, DEFAULT_ROTATION, HARD_MAX_RECORDS } from './data-key-cac
 export type { DataKey, DataKeyCacheOptions, DataKeyCacheStatus, RotationPolicy, SealAlgorithm } from './data-key-cache.js';
 export { encryptionContext } from './encryption-context.js';
 export { createIndexKey, IndexKeyError, indexKeyContext, openIndexKey } from './index-key.js';
-export { KmsClient, toKmsError } from './kms-client.js';
+export { KmsClient } from './kms-client.js';
 export type { GeneratedDataKey, KmsClientOptions } from './kms-client.js';
-export { KmsError } from './kms-error.js';
+export { KmsError, toKmsError } from './kms-error.js';

@@ -1,8 +1,8 @@
-// The agent's two KMS calls, GenerateDataKey and Decrypt, made with the official @alicloud/kms20160120 client.
-import type kmsSdk from '@alicloud/kms20160120';
-import type { DecryptRequest, GenerateDataKeyRequest } from '@alicloud/kms20160120';
-import type { Config } from '@alicloud/rpc-client';
+// The agent's two KMS calls, GenerateDataKey and Decrypt, made with the official @alicloud/kms20160120 client on the
+// KMS thread (kms-thread.ts), and what their answers must hold.
 import { KmsError } from './kms-error.js';
+import type { SdkRequest, SdkTarget } from './kms-sdk-call.js';
+import { KmsThread } from './kms-thread.js';
 
 export interface KmsClientOptions {
   /** `http://127.0.0.1:PORT`, `https://kms.cn-hangzhou.aliyuncs.com`, or a bare host (then https). */
@@ -22,46 +22,8 @@ export interface GeneratedDataKey {
   blob: string;
 }
 
-type SdkClient = InstanceType<typeof kmsSdk.default>;
-interface Sdk {
-  Client: typeof kmsSdk.default;
-  GenerateDataKeyRequest: typeof GenerateDataKeyRequest;
-  DecryptRequest: typeof DecryptRequest;
-  Config: typeof Config;
-}
-
-/**
- * The SDK and its dependencies cost ~240 ms of CPU and ~24 MB to load; they are loaded at the first call, so a command
- * or a process that never talks to KMS does not pay for them.
- */
-let sdkLoaded: Promise<Sdk> | undefined;
-function loadSdk(): Promise<Sdk> {
-  return (sdkLoaded ??= import('../keys/alicloud-sdk.js').then(({ kms, rpc }) => {
-    // Both are CommonJS with `exports.default`; Node hands ESM the whole exports object, some loaders unwrap it.
-    const k = kms as unknown as typeof kmsSdk & { default: { default?: typeof kmsSdk.default } };
-    const r = rpc as unknown as { Config?: typeof Config; default?: { Config: typeof Config } };
-    return {
-      Client: k.default.default ?? (k.default as unknown as typeof kmsSdk.default),
-      GenerateDataKeyRequest: k.GenerateDataKeyRequest,
-      DecryptRequest: k.DecryptRequest,
-      Config: r.Config ?? r.default!.Config,
-    };
-  }));
-}
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EPROTO',
-  'UND_ERR_SOCKET',
-]);
+/** One thread for every client of the process: KMS is called once per data key. */
+let thread: KmsThread | undefined;
 
 function parseEndpoint(endpoint: string): { host: string; protocol: 'http' | 'https' } {
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`;
@@ -78,42 +40,6 @@ function parseEndpoint(endpoint: string): { host: string; protocol: 'http' | 'ht
   return { host: url.host, protocol };
 }
 
-/** Turns whatever the SDK threw into a KmsError. Its own messages embed the request URL, so they are not reused. */
-export function toKmsError(err: unknown): KmsError {
-  if (err instanceof KmsError) return err;
-  const e = (err ?? {}) as { code?: unknown; name?: unknown; message?: unknown; data?: Record<string, unknown> };
-  const data = e.data;
-  const statusInMessage = typeof e.message === 'string' ? /^code: (\d{3}),/.exec(e.message.replace(/^\S+: /, '')) : null;
-  const status = Number(data?.['HttpStatus'] ?? data?.['httpStatus'] ?? statusInMessage?.[1] ?? 0) || 0;
-  const serverCode = data?.['Code'] ?? data?.['code'];
-  if (typeof serverCode === 'string' && serverCode !== '') {
-    const requestId = data?.['RequestId'] ?? data?.['requestId'];
-    return new KmsError({
-      code: serverCode,
-      status,
-      message: String(data?.['Message'] ?? data?.['message'] ?? ''),
-      ...(typeof requestId === 'string' ? { requestId } : {}),
-    });
-  }
-  if (status > 0 && typeof e.code === 'string') {
-    // An error status without a KMS error body (a proxy in the way, say).
-    const code = e.code.replace(/Error$/, '');
-    return new KmsError({
-      code: code && code !== 'undefined' ? code : 'HttpError',
-      status,
-      message: 'no error details in the response',
-    });
-  }
-  if (e.name === 'RequestTimeoutError') return new KmsError({ code: 'Timeout', status: 0, message: 'no answer in time' });
-  if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) {
-    return new KmsError({ code: 'NetworkError', status: 0, message: e.code });
-  }
-  if (err instanceof SyntaxError) {
-    return new KmsError({ code: 'InvalidResponse', status: 0, message: 'the response is not JSON' });
-  }
-  return new KmsError({ code: 'ClientError', status: 0, message: err instanceof Error ? err.name : 'unknown failure' });
-}
-
 function decodeBase64(s: unknown, what: string): Uint8Array {
   if (typeof s !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) {
     throw new KmsError({ code: 'InvalidResponse', status: 0, message: `${what} is not base64` });
@@ -122,44 +48,26 @@ function decodeBase64(s: unknown, what: string): Uint8Array {
 }
 
 export class KmsClient {
-  private sdkClient: Promise<SdkClient> | undefined;
-  private readonly endpoint: { host: string; protocol: 'http' | 'https' };
+  private readonly target: SdkTarget;
 
-  constructor(private readonly o: KmsClientOptions) {
-    this.endpoint = parseEndpoint(o.endpoint);
+  constructor(o: KmsClientOptions) {
+    this.target = {
+      ...parseEndpoint(o.endpoint),
+      regionId: o.regionId,
+      accessKeyId: o.accessKeyId,
+      accessKeySecret: o.accessKeySecret,
+      ...(o.securityToken ? { securityToken: o.securityToken } : {}),
+      timeoutMs: o.timeoutMs ?? 10_000,
+    };
   }
 
-  private client(): Promise<SdkClient> {
-    return (this.sdkClient ??= loadSdk().then(({ Client, Config }) => {
-      const o = this.o;
-      const { host, protocol } = this.endpoint;
-      const timeout = o.timeoutMs ?? 10_000;
-      return new Client(
-        new Config({
-          accessKeyId: o.accessKeyId,
-          accessKeySecret: o.accessKeySecret,
-          ...(o.securityToken ? { securityToken: o.securityToken } : {}),
-          endpoint: host,
-          protocol,
-          regionId: o.regionId,
-          readTimeout: timeout,
-          connectTimeout: timeout,
-        }),
-      );
-    }));
+  private call(request: SdkRequest) {
+    return (thread ??= new KmsThread()).call(this.target, request);
   }
 
   /** A fresh data key of `numberOfBytes` under `cmk` (id, alias or ARN), bound to `context`. */
   async generateDataKey(cmk: string, numberOfBytes: number, context: Record<string, string>): Promise<GeneratedDataKey> {
-    let res;
-    try {
-      const sdk = await loadSdk();
-      res = await (await this.client()).generateDataKey(
-        new sdk.GenerateDataKeyRequest({ keyId: cmk, numberOfBytes, encryptionContext: contextParam(context) }),
-      );
-    } catch (err) {
-      throw toKmsError(err);
-    }
+    const res = await this.call({ op: 'generateDataKey', keyId: cmk, numberOfBytes, context });
     const plaintext = decodeBase64(res.plaintext, 'Plaintext');
     if (plaintext.length !== numberOfBytes || !res.keyId || !res.ciphertextBlob) {
       plaintext.fill(0);
@@ -170,21 +78,7 @@ export class KmsClient {
 
   /** The data key inside `blob`; `context` must be the one it was generated with. */
   async decrypt(blob: string, context: Record<string, string>): Promise<Uint8Array> {
-    let res;
-    try {
-      const sdk = await loadSdk();
-      res = await (await this.client()).decrypt(new sdk.DecryptRequest({ ciphertextBlob: blob, encryptionContext: contextParam(context) }));
-    } catch (err) {
-      throw toKmsError(err);
-    }
+    const res = await this.call({ op: 'decrypt', blob, context });
     return decodeBase64(res.plaintext, 'Plaintext');
   }
-}
-
-/**
- * KMS documents EncryptionContext as a JSON string. This SDK version types it as a map and would flatten a map
- * into `EncryptionContext.<key>` parameters, so it is handed the JSON string, which it sends as is.
- */
-function contextParam(context: Record<string, string>): { [key: string]: unknown } {
-  return JSON.stringify(context) as unknown as { [key: string]: unknown };
 }

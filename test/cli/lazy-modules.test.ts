@@ -1,20 +1,26 @@
-// What a started agent holds before it has anything to ship: the built CLI loads the Alibaba Cloud SDK (its own
-// bundle), piscina, @noble/ciphers and node:https only when a batch, a worker, the js backend or an https endpoint
-// needs them (the SDK itself loads node:https).
-import { readFile, writeFile } from 'node:fs/promises';
+// What a started agent holds before it has anything to ship: the built CLI loads piscina, @noble/ciphers and node:https
+// only when a worker, the js backend or an https endpoint needs them, and the Alibaba Cloud SDK (which loads node:https
+// itself) only in the KMS thread, never in the main thread.
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { agentConfig, appendLines, daemonFixture, shippedContents, spawnAgent, waitFor, writeConfig, type AgentProcess } from '../helpers/e2e.js';
 
 const { track, world: startWorld } = daemonFixture();
 
-// Written by the agent process as it exits: Node's built-in modules it loaded, and the files in its require cache.
+// Written by each thread of the agent (workers inherit the preload): Node's built-in modules it loaded, and the files
+// in its require cache. The main thread writes LOGSEAL_TEST_MODULES as it exits, worker N that path and .N
 const PRELOAD = `
 const { writeFileSync } = require('node:fs');
-process.on('exit', () => writeFileSync(process.env.LOGSEAL_TEST_MODULES, JSON.stringify({
+const { threadId } = require('node:worker_threads');
+const out = process.env.LOGSEAL_TEST_MODULES + (threadId === 0 ? '' : '.' + threadId);
+const write = () => writeFileSync(out, JSON.stringify({
   builtins: process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)),
   files: Object.keys(require.cache),
-})));
+}));
+// A worker may be terminated without an exit event: it writes as it goes.
+if (threadId === 0) process.on('exit', write);
+else setInterval(write, 20).unref();
 `;
 
 interface Loaded {
@@ -34,7 +40,7 @@ async function loadedBy(agent: AgentProcess, out: string): Promise<Loaded> {
 const holds = (l: Loaded, file: string) => l.files.some((f) => f.includes(file));
 
 describe('modules an agent loads only when it needs them', () => {
-  it('an agent with nothing to ship yet holds neither the SDK, piscina, @noble/ciphers nor https; shipping loads the SDK', async () => {
+  it('an agent with nothing to ship yet holds neither the SDK, piscina, @noble/ciphers nor https; shipping loads the SDK in the KMS thread only', async () => {
     const w = await startWorld();
     const preload = path.join(w.dir, 'preload.cjs');
     await writeFile(preload, PRELOAD);
@@ -51,12 +57,19 @@ describe('modules an agent loads only when it needs them', () => {
       expect(holds(atIdle, f), f).toBe(false);
     }
 
-    // The same check sees the SDK once a batch was sealed under a data key from KMS.
+    // Once a batch was sealed under a data key from KMS, the same check sees node:https in a worker thread (the KMS
+    // thread's SDK loads it), while the main thread still holds neither it nor the SDK.
     await appendLines(path.join(w.logDir, 'a.log'), 'lazy', 0, 20);
     const busyOut = path.join(w.dir, 'busy.json');
     const busy = track(spawnWithPreload(config, preload, busyOut));
     await waitFor('the lines shipped', async () => ((await shippedContents(w)).length >= 20 ? true : undefined));
     const afterShipping = await loadedBy(busy, busyOut);
-    expect(holds(afterShipping, path.join('keys', 'alicloud-sdk.js'))).toBe(true);
+    const workers = await Promise.all(
+      (await readdir(w.dir)).filter((f) => f.startsWith('busy.json.')).map(async (f) => JSON.parse(await readFile(path.join(w.dir, f), 'utf8')) as Loaded),
+    );
+    expect(workers.some((t) => t.builtins.includes('https')), 'a worker thread loaded the SDK, and with it node:https').toBe(true);
+    expect(holds(afterShipping, path.join('keys', 'alicloud-sdk.js'))).toBe(false);
+    expect(holds(afterShipping, path.join('keys', 'kms-worker.js'))).toBe(false);
+    expect(afterShipping.builtins).not.toContain('https');
   });
 });

@@ -1,5 +1,5 @@
 // Credentials from the config file or the default Alibaba Cloud chain.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,26 @@ describe('resolveCredentials', () => {
     process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = 'env-secret';
     process.env.ALIBABA_CLOUD_SECURITY_TOKEN = 'env-token';
     expect(await source()).toEqual({ accessKeyId: 'env-id', accessKeySecret: 'env-secret', securityToken: 'env-token' });
+  });
+
+  it('reads the environment at every call, as the chain does', async () => {
+    isolateChain();
+    const source = resolveCredentials(config('', ''));
+    process.env.ALIBABA_CLOUD_ACCESS_KEY_ID = 'first-id';
+    process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = 'first-secret';
+    expect(await source()).toEqual({ accessKeyId: 'first-id', accessKeySecret: 'first-secret' });
+    process.env.ALIBABA_CLOUD_ACCESS_KEY_ID = 'second-id';
+    process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = 'second-secret';
+    process.env.ALIBABA_CLOUD_SECURITY_TOKEN = 'second-token';
+    expect(await source()).toEqual({ accessKeyId: 'second-id', accessKeySecret: 'second-secret', securityToken: 'second-token' });
+  });
+
+  it('goes past the environment to the rest of the chain: a credentials file', async () => {
+    isolateChain();
+    const file = path.join(home, 'credentials.ini');
+    await writeFile(file, '[default]\ntype = access_key\naccess_key_id = file-id\naccess_key_secret = file-secret\n');
+    process.env.ALIBABA_CLOUD_CREDENTIALS_FILE = file;
+    expect(await resolveCredentials(config('', ''))()).toMatchObject({ accessKeyId: 'file-id', accessKeySecret: 'file-secret' });
   });
 
   it('fails with a one-line CredentialsError when the chain finds nothing', async () => {
