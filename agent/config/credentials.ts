@@ -12,6 +12,13 @@ export class CredentialsError extends Error {
 
 interface ChainProvider { getCredentials(): Promise<{ accessKeyId: string; accessKeySecret: string; securityToken?: string }> }
 
+/** ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET and ALIBABA_CLOUD_SECURITY_TOKEN, if the first two are set. */
+export function credentialsFromEnv(): AccessCredentials | undefined {
+  const { ALIBABA_CLOUD_ACCESS_KEY_ID: accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: accessKeySecret, ALIBABA_CLOUD_SECURITY_TOKEN: securityToken } = process.env;
+  if (!accessKeyId || !accessKeySecret) return undefined;
+  return { accessKeyId, accessKeySecret, ...(securityToken ? { securityToken } : {}) };
+}
+
 /**
  * Returns a function yielding current credentials for `service` (KMS falls back to the SLS ones).
  * Call it before every request batch: chain credentials (ECS RAM role, STS) expire and the chain refreshes them.
@@ -28,12 +35,8 @@ export function resolveCredentials(config: Config, service: 'sls' | 'kms' = 'sls
   let chain: Promise<ChainProvider> | undefined;
   return async () => {
     // The chain's first link, read the way it reads it (at every call): keys in the environment need no package.
-    const env = process.env;
-    if (env['ALIBABA_CLOUD_ACCESS_KEY_ID'] && env['ALIBABA_CLOUD_ACCESS_KEY_SECRET']) {
-      const fromEnv: AccessCredentials = { accessKeyId: env['ALIBABA_CLOUD_ACCESS_KEY_ID'], accessKeySecret: env['ALIBABA_CLOUD_ACCESS_KEY_SECRET'] };
-      if (env['ALIBABA_CLOUD_SECURITY_TOKEN']) fromEnv.securityToken = env['ALIBABA_CLOUD_SECURITY_TOKEN'];
-      return fromEnv;
-    }
+    const fromEnv = credentialsFromEnv();
+    if (fromEnv) return fromEnv;
     let found: Awaited<ReturnType<ChainProvider['getCredentials']>>;
     try {
       chain ??= import('../keys/alicloud-sdk.js').then(({ credentials: m }) => m.DefaultCredentialsProvider.builder().build() as unknown as ChainProvider);

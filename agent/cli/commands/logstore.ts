@@ -1,5 +1,5 @@
 // `logseal logstore create|get|update|delete`: manage a Logstore and its encrypt_conf on any SLS endpoint.
-import { loadConfig, resolveCredentials } from '../../config/index.js';
+import { credentialsFromEnv, loadConfig, resolveCredentials } from '../../config/index.js';
 import { ensureTokenIndex } from '../../search/index.js';
 import { normalizeEndpoint } from '../../config/schema.js';
 import { SlsClient, type EncryptConf, type LogstoreSpec } from '../../ship/index.js';
@@ -32,15 +32,9 @@ async function clientFor(flags: LogstoreFlags): Promise<{ client: SlsClient; ind
     return { client, indexed: listed ?? config.seal.index };
   }
   if (!flags.endpoint || !flags.project) throw new UsageError('give -c CONFIG, or --endpoint and --project');
-  const id = process.env.ALIBABA_CLOUD_ACCESS_KEY_ID;
-  const secret = process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
-  if (!id || !secret) throw new UsageError('without -c, credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET');
-  const token = process.env.ALIBABA_CLOUD_SECURITY_TOKEN;
-  const client = new SlsClient({
-    endpoint: endpointOf(flags.endpoint),
-    project: flags.project,
-    credentials: { accessKeyId: id, accessKeySecret: secret, ...(token ? { securityToken: token } : {}) },
-  });
+  const credentials = credentialsFromEnv();
+  if (!credentials) throw new UsageError('without -c, credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET');
+  const client = new SlsClient({ endpoint: endpointOf(flags.endpoint), project: flags.project, credentials });
   return { client, indexed: listed ?? [] };
 }
 
