@@ -4,6 +4,10 @@
 // then, with nothing more to read, what it holds after `--after-seconds`.
 // Run: npx tsx native-bench/footprint.ts [--seconds 60] [--rate 10MB] [--line-bytes 512] [--algorithm aes|sm4]
 //      [--idle-seconds 10] [--after-seconds 30] [--json FILE] [--node-args=--max-semi-space-size=1] [--concurrency fixed]
+//      [--lines padded|mixed]
+// `--lines padded` (the default) pads a timestamp and a counter with 'x' to the line size: lz4 shrinks such batches
+// ~45×, so sealing, the body's MD5 and HTTP see little. `--lines mixed` fills each line with the e2e benchmark's
+// generated access, application, JSON and stack-trace lines (dataset.ts), which lz4 shrinks ~4× as it does real logs.
 // Build the agent first: npx tsc -p tsconfig.json (the agent runs from dist/). MB = 10^6 bytes of log text on disk.
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AgentProcess, type Algorithm } from './e2e/agent-process.js';
 import { machine, parseSize, repoRoot, revision } from './e2e/bench-env.js';
-import { LineDigest, type Dataset } from './e2e/dataset.js';
+import { LineDigest, LineSource, type Dataset } from './e2e/dataset.js';
 import { memory, type ThreadCpu } from './e2e/proc.js';
 import { prepare, waitUntilShipped, type RunPlan } from './e2e/runs.js';
 
@@ -33,6 +37,7 @@ const { values: args } = (() => {
         json: { type: 'string' },
         'node-args': { type: 'string' },
         concurrency: { type: 'string' },
+        lines: { type: 'string', default: 'padded' },
       },
     });
   } catch (e) {
@@ -43,6 +48,11 @@ const { values: args } = (() => {
 
 if (args.concurrency !== undefined && args.concurrency !== 'adaptive' && args.concurrency !== 'fixed') {
   process.stderr.write(`footprint: --concurrency: expected adaptive or fixed, got "${args.concurrency}"\n`);
+  process.exit(64);
+}
+
+if (args.lines !== 'padded' && args.lines !== 'mixed') {
+  process.stderr.write(`footprint: --lines: expected padded or mixed, got "${args.lines}"\n`);
   process.exit(64);
 }
 
@@ -57,17 +67,38 @@ function positive(name: string, raw: string | undefined): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The body of line `i`, `chars` ASCII characters long: padded with 'x', or filled from generated log lines. */
+function lineFiller(kind: 'padded' | 'mixed'): (i: number, chars: number) => string {
+  if (kind === 'padded') {
+    return (i, chars) => {
+      const head = `${new Date().toISOString()} INFO req=${i} `;
+      return head + 'x'.repeat(Math.max(0, chars - head.length));
+    };
+  }
+  const source = new LineSource(1);
+  let pending = '';
+  return (_i, chars) => {
+    while (pending.length < chars) {
+      const next = source.next();
+      if (next.bytes === next.text.length + 1) pending += pending ? ` ${next.text}` : next.text; // ASCII lines only: chars = bytes
+    }
+    const text = pending.slice(0, chars);
+    pending = pending.slice(chars);
+    return text;
+  };
+}
+
 /** Appends lines of exactly `lineBytes` bytes (newline included) at `bytesPerSecond`, every 100 ms. */
-function startFixedWriter(file: string, bytesPerSecond: number, lineBytes: number) {
+function startFixedWriter(file: string, bytesPerSecond: number, lineBytes: number, kind: 'padded' | 'mixed') {
   const digest = new LineDigest();
+  const fill = lineFiller(kind);
   let lines = 0;
   const started = performance.now();
   const timer = setInterval(() => {
     const due = Math.floor((((performance.now() - started) / 1000) * bytesPerSecond) / lineBytes);
     const parts: string[] = [];
     for (; lines < due; lines++) {
-      const head = `${new Date().toISOString()} INFO req=${lines} `;
-      const text = head + 'x'.repeat(Math.max(0, lineBytes - 1 - head.length));
+      const text = fill(lines, lineBytes - 1);
       digest.add(text);
       parts.push(text);
     }
@@ -98,6 +129,8 @@ interface Sample {
   t: number;
   cpu: number;
   rss: number;
+  rssFile: number;
+  rssAnon: number;
   heapTotal: number | undefined;
   external: number | undefined;
   threads: number;
@@ -123,6 +156,9 @@ function threadDelta(before: ThreadCpu[], after: ThreadCpu[]): { main: number; v
 const percents = (d: { main: number; v8: number; rest: number }, seconds: number): string =>
   `main thread ${((100 * d.main) / seconds).toFixed(2)} %, V8 helpers ${((100 * d.v8) / seconds).toFixed(2)} %, ` +
   `libuv pool and others ${((100 * d.rest) / seconds).toFixed(2)} %`;
+
+const seconds3 = (d: { main: number; v8: number; rest: number }): string =>
+  `main thread ${d.main.toFixed(2)} s, V8 helpers ${d.v8.toFixed(2)} s, libuv pool and others ${d.rest.toFixed(2)} s`;
 
 async function main(): Promise<void> {
   const root = repoRoot();
@@ -171,28 +207,32 @@ async function main(): Promise<void> {
       await sleep(2000); // workers and the first key settle
       const settled = agent.cpuSeconds();
       const idleThreads = agent.threads();
+      const startupByThread = threadDelta([], idleThreads);
       const idleStart = performance.now();
       await sleep(idleSeconds * 1000);
       const idleCpu = agent.cpuSeconds() - settled;
       const idleWall = (performance.now() - idleStart) / 1000;
       const idleByThread = threadDelta(idleThreads, agent.threads());
-      const idleRss = agent.memory().rssBytes;
+      const idleMemory = agent.memory();
+      const idleRss = idleMemory.rssBytes;
       const idleMetrics = await agent.metrics();
       results.startup = { wallSeconds: ready.wall, cpuSecondsAtReady: ready.cpu, cpuSecondsAfterSettle: settled };
-      results.idle = { rssBytes: idleRss, cpuPercent: (100 * idleCpu) / idleWall, cpuSecondsByThread: idleByThread };
+      results.idle = { rssBytes: idleRss, rssFileBytes: idleMemory.rssFileBytes, rssAnonBytes: idleMemory.rssAnonBytes, cpuPercent: (100 * idleCpu) / idleWall, cpuSecondsByThread: idleByThread };
       log(`start-up: metrics up after ${ready.wall.toFixed(2)} s wall, ${ready.cpu.toFixed(2)} CPU s; ${settled.toFixed(2)} CPU s 2 s later`);
+      log(`  by thread: ${seconds3(startupByThread)}`);
       log(`idle (${idleSeconds} s, nothing to read): RSS ${(idleRss / MiB).toFixed(1)} MiB (${(idleRss / bare).toFixed(2)}× bare Node), CPU ${((100 * idleCpu) / idleWall).toFixed(2)} % of one core`);
       log(`  by thread: ${percents(idleByThread, idleWall)}`);
       const mib = (name: string) => ((idleMetrics.get(name) ?? NaN) / MiB).toFixed(1);
       log(
         `  where the memory is: main-thread V8 heap ${mib('logseal_nodejs_heap_size_total_bytes')} MiB (${mib('logseal_nodejs_heap_size_used_bytes')} used), ` +
-          `external (Buffers) ${mib('logseal_nodejs_external_memory_bytes')} MiB, ${threadCount(agent.pid)} OS threads`,
+          `external (Buffers) ${mib('logseal_nodejs_external_memory_bytes')} MiB, ${threadCount(agent.pid)} OS threads; ` +
+          `RSS of mapped files (the node binary, libraries) ${(idleMemory.rssFileBytes / MiB).toFixed(1)} MiB, anonymous ${(idleMemory.rssAnonBytes / MiB).toFixed(1)} MiB`,
       );
 
       // ---- fixed rate ----
       const file = path.join(liveDir, 'app.log');
       writeFileSync(file, '');
-      const writer = startFixedWriter(file, rate, lineBytes);
+      const writer = startFixedWriter(file, rate, lineBytes, args.lines as 'padded' | 'mixed');
       const samples: Sample[] = [];
       let steadyThreads: ThreadCpu[] | undefined;
       const fixedStart = performance.now();
@@ -205,7 +245,7 @@ async function main(): Promise<void> {
         samples.push({
           t: (performance.now() - fixedStart) / 1000,
           cpu: agent.cpuSeconds(),
-          rss: agent.memory().rssBytes,
+          ...(({ rssBytes, rssFileBytes, rssAnonBytes }) => ({ rss: rssBytes, rssFile: rssFileBytes, rssAnon: rssAnonBytes }))(agent.memory()),
           heapTotal: m?.get('logseal_nodejs_heap_size_total_bytes'),
           external: m?.get('logseal_nodejs_external_memory_bytes'),
           threads: threadCount(agent.pid),
@@ -221,9 +261,9 @@ async function main(): Promise<void> {
       const cpuPercent = (100 * (last.cpu - first.cpu)) / (last.t - first.t);
       const meanRss = steady.reduce((n, s) => n + s.rss, 0) / steady.length;
       const peakRss = memory(a.pid).peakRssBytes;
-      results.fixedRate = { rate, lineBytes, seconds, lines: written.lines, cpuPercent, meanRssBytes: meanRss, peakRssBytes: peakRss, cpuSecondsByThread: steadyByThread };
+      results.fixedRate = { rate, lineBytes, lineKind: args.lines, seconds, lines: written.lines, cpuPercent, meanRssBytes: meanRss, meanRssFileBytes: steady.reduce((n, s) => n + s.rssFile, 0) / steady.length, meanRssAnonBytes: steady.reduce((n, s) => n + s.rssAnon, 0) / steady.length, peakRssBytes: peakRss, cpuSecondsByThread: steadyByThread };
       log(
-        `fixed rate: ${(rate / MB).toFixed(1)} MB/s of ${lineBytes}-byte lines for ${seconds} s (${written.lines} lines, all acknowledged): ` +
+        `fixed rate: ${(rate / MB).toFixed(1)} MB/s of ${lineBytes}-byte lines for ${seconds} s (${written.lines} ${args.lines} lines, all acknowledged): ` +
           `CPU ${cpuPercent.toFixed(2)} % of one core, mean RSS ${(meanRss / MiB).toFixed(1)} MiB (${(meanRss / bare).toFixed(2)}× bare Node), peak ${(peakRss / MiB).toFixed(1)} MiB`,
       );
       const mean = (f: (s: Sample) => number | undefined) => {
@@ -232,7 +272,8 @@ async function main(): Promise<void> {
       };
       log(
         `  where the memory is (means): main-thread V8 heap ${(mean((s) => s.heapTotal) / MiB).toFixed(1)} MiB, main-thread external (Buffers) ` +
-          `${(mean((s) => s.external) / MiB).toFixed(1)} MiB, ${mean((s) => s.threads).toFixed(1)} OS threads (seal workers included)`,
+          `${(mean((s) => s.external) / MiB).toFixed(1)} MiB, ${mean((s) => s.threads).toFixed(1)} OS threads (seal workers included); ` +
+          `RSS of mapped files ${(mean((s) => s.rssFile) / MiB).toFixed(1)} MiB, anonymous ${(mean((s) => s.rssAnon) / MiB).toFixed(1)} MiB`,
       );
       log(`  where the CPU is: ${percents(steadyByThread, last.t - first.t)}`);
 

@@ -49,6 +49,10 @@ export interface Memory {
   rssBytes: number;
   /** VmHWM: the highest resident size the process reached. */
   peakRssBytes: number;
+  /** RssFile: resident pages of mapped files (the node binary's code and data, shared libraries, addons). */
+  rssFileBytes: number;
+  /** RssAnon: resident anonymous memory (JavaScript heaps, malloc, thread stacks): what the process holds alone. */
+  rssAnonBytes: number;
 }
 
 export function memory(pid: number): Memory {
@@ -57,5 +61,5 @@ export function memory(pid: number): Memory {
     const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status);
     return m ? Number(m[1]) * 1024 : 0;
   };
-  return { rssBytes: kib('VmRSS'), peakRssBytes: kib('VmHWM') };
+  return { rssBytes: kib('VmRSS'), peakRssBytes: kib('VmHWM'), rssFileBytes: kib('RssFile'), rssAnonBytes: kib('RssAnon') };
 }
