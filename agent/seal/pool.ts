@@ -70,7 +70,7 @@ export class SealPool {
   private readonly capacity: number;
   private readonly load = new SealLoad();
   private readonly index: (SearchIndex & { logstore?: string }) | undefined;
-  /** Shared memory for the bodies of worker tasks sent uncompressed (shared-buffers.ts). */
+  /** Shared memory for the bodies of batches sent uncompressed, sealed inline or by a worker (shared-buffers.ts). */
   private readonly bodies: SharedBuffers;
   /**
    * The largest body / batch size ratio seen lately: how much shared memory to hand a task for its body. It starts
@@ -131,26 +131,32 @@ export class SealPool {
       const logCount = 'group' in job ? job.group.logs.length : job.logCount;
       const task: SealTask = { encoded, key: { ...job.key, plaintext }, target: job.target, compressType: job.compressType };
       if (index) task.index = index;
-      if (this.inline()) {
-        const t0 = performance.now();
-        const result = sealTask(task, this.o.backend ?? 'auto');
-        this.load.add(performance.now() - t0);
-        // Same as from a worker: a body that owns its memory, not a view that keeps a shared slab alive.
-        return { ...result, payload: { ...result.payload, body: transferable(result.payload.body) }, logCount };
-      }
-      const moved = transferable(encoded);
-      const size = encoded.length; // before the batch is moved, which empties `encoded`
+      const size = encoded.length; // before the batch is moved to a worker, which empties `encoded`
       const room = Math.ceil(size * this.bodyRatio * 1.05) + 16 * 1024;
+      // Uncompressed bodies go into memory reused from batch to batch, on the main thread as on the workers: each
+      // body otherwise lies dead until a collection finds it (at 10 MB/s of log text, ~6 MiB of them on average).
       const into = task.compressType === 'none' && room <= MAX_SHARED_BODY ? this.bodies.take(room) : undefined;
       if (into) task.bodyInto = into;
       let kept = false;
       try {
-        const { sealMs, ...result } = await this.workers().run({ ...task, encoded: moved }, { transferList: [moved.buffer as ArrayBuffer] });
-        this.load.add(sealMs);
+        let result: SealTaskResult;
+        const inline = this.inline();
+        if (inline) {
+          const t0 = performance.now();
+          result = sealTask(task, this.o.backend ?? 'auto');
+          this.load.add(performance.now() - t0);
+        } else {
+          const moved = transferable(encoded);
+          const { sealMs, ...fromWorker } = await this.workers().run({ ...task, encoded: moved }, { transferList: [moved.buffer as ArrayBuffer] });
+          this.load.add(sealMs);
+          result = fromWorker;
+        }
         const body = result.payload.body;
         this.bodyRatio = Math.max(this.bodyRatio * 0.98, body.length / Math.max(1, size));
         kept = into !== undefined && body.buffer instanceof SharedArrayBuffer;
-        return { ...result, logCount, ...(kept ? { release: () => this.bodies.give(into!) } : {}) };
+        // Sealed inline, a body that owns its memory as a worker's does, not a view that keeps a shared slab alive.
+        const payload = inline && !kept ? { ...result.payload, body: transferable(body) } : result.payload;
+        return { ...result, payload, logCount, ...(kept ? { release: () => this.bodies.give(into!) } : {}) };
       } finally {
         if (into && !kept) this.bodies.give(into);
       }

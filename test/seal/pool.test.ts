@@ -177,6 +177,31 @@ describe('SealPool', () => {
   });
 
   describe('at low load', () => {
+    it('writes uncompressed bodies sealed on the main thread into shared memory too, reused once released', async () => {
+      const light = new SealPool({ threads: 1 });
+      try {
+        const first = await light.seal({ group: batch(300, 'first'), key, target, compressType: 'none' });
+        expect(light.workerThreads).toBe(0);
+        expect(first.payload.body.buffer).toBeInstanceOf(SharedArrayBuffer);
+        expect(unseal(first)).toEqual([batch(300, 'first')]);
+        const memory = first.payload.body.buffer;
+        first.release!();
+        expect(light.sharedBodiesFree).toBe(1);
+        const second = await light.seal({ group: batch(300, 'second'), key, target, compressType: 'none' });
+        expect(second.payload.body.buffer).toBe(memory);
+        expect(light.sharedBodiesFree).toBe(0);
+        expect(unseal(second)).toEqual([batch(300, 'second')]);
+        // Not released (still being sent): the next body gets memory of its own.
+        const third = await light.seal({ group: batch(300, 'third'), key, target, compressType: 'none' });
+        expect(third.payload.body.buffer).not.toBe(memory);
+        expect(unseal(second)).toEqual([batch(300, 'second')]);
+        expect(unseal(third)).toEqual([batch(300, 'third')]);
+        expect(light.workerThreads).toBe(0);
+      } finally {
+        await light.close();
+      }
+    });
+
     it('seals on the main thread, with the same bodies and the caller’s key intact, and starts no worker', async () => {
       const light = new SealPool({ threads: 2 });
       try {
