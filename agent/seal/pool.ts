@@ -133,8 +133,8 @@ export class SealPool {
       if (index) task.index = index;
       const size = encoded.length; // before the batch is moved to a worker, which empties `encoded`
       const room = Math.ceil(size * this.bodyRatio * 1.05) + 16 * 1024;
-      // Uncompressed bodies go into memory reused from batch to batch, on the main thread as on the workers: each
-      // body otherwise lies dead until a collection finds it (at 10 MB/s of log text, ~6 MiB of them on average).
+      // Uncompressed bodies go into memory reused from batch to batch, on the main thread as on the workers, rather
+      // than into a new buffer per batch that lies dead until a collection finds it.
       const into = task.compressType === 'none' && room <= MAX_SHARED_BODY ? this.bodies.take(room) : undefined;
       if (into) task.bodyInto = into;
       let kept = false;
