@@ -7,7 +7,7 @@
 //      [--lines padded|mixed]
 // `--lines padded` (the default) pads a timestamp and a counter with 'x' to the line size: lz4 shrinks such batches
 // ~45×, so sealing, the body's MD5 and HTTP see little. `--lines mixed` fills each line with the e2e benchmark's
-// generated access, application, JSON and stack-trace lines (dataset.ts), which lz4 shrinks ~4× as it does real logs.
+// generated access, application, JSON and stack-trace lines (dataset.ts), which lz4 shrinks ~3.5×, as it does real logs.
 // Build the agent first: npx tsc -p tsconfig.json (the agent runs from dist/). MB = 10^6 bytes of log text on disk.
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -157,7 +157,7 @@ const percents = (d: { main: number; v8: number; rest: number }, seconds: number
   `main thread ${((100 * d.main) / seconds).toFixed(2)} %, V8 helpers ${((100 * d.v8) / seconds).toFixed(2)} %, ` +
   `libuv pool and others ${((100 * d.rest) / seconds).toFixed(2)} %`;
 
-const seconds3 = (d: { main: number; v8: number; rest: number }): string =>
+const secondsByThread = (d: { main: number; v8: number; rest: number }): string =>
   `main thread ${d.main.toFixed(2)} s, V8 helpers ${d.v8.toFixed(2)} s, libuv pool and others ${d.rest.toFixed(2)} s`;
 
 async function main(): Promise<void> {
@@ -219,7 +219,7 @@ async function main(): Promise<void> {
       results.startup = { wallSeconds: ready.wall, cpuSecondsAtReady: ready.cpu, cpuSecondsAfterSettle: settled };
       results.idle = { rssBytes: idleRss, rssFileBytes: idleMemory.rssFileBytes, rssAnonBytes: idleMemory.rssAnonBytes, cpuPercent: (100 * idleCpu) / idleWall, cpuSecondsByThread: idleByThread };
       log(`start-up: metrics up after ${ready.wall.toFixed(2)} s wall, ${ready.cpu.toFixed(2)} CPU s; ${settled.toFixed(2)} CPU s 2 s later`);
-      log(`  by thread: ${seconds3(startupByThread)}`);
+      log(`  by thread: ${secondsByThread(startupByThread)}`);
       log(`idle (${idleSeconds} s, nothing to read): RSS ${(idleRss / MiB).toFixed(1)} MiB (${(idleRss / bare).toFixed(2)}× bare Node), CPU ${((100 * idleCpu) / idleWall).toFixed(2)} % of one core`);
       log(`  by thread: ${percents(idleByThread, idleWall)}`);
       const mib = (name: string) => ((idleMetrics.get(name) ?? NaN) / MiB).toFixed(1);
