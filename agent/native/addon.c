@@ -2,8 +2,8 @@
 // (base64.c), the records of mode `log` sealed a batch per call (seal-batch.c), raw lines (plain or CRI container
 // lines) framed into LogGroup.Logs fields (frame.c), the distinct values of searchable fields (field-values.c) and
 // their tokens (field-tokens.c), shipped groups opened and printed for `logseal decrypt` (open-group.c), memcpy
-// into shared memory (copy-bytes.c), the capacity of the pipe it prints to (pipe-size.c), and the checkpoint file
-// replaced durably in one thread-pool job (durable-file.c).
+// into shared memory (copy-bytes.c), the capacity of the pipe it prints to (pipe-size.c), the checkpoint file
+// replaced durably in one thread-pool job (durable-file.c), and LZ4 blocks (lz4-block.c).
 #include "napi-args.h"
 
 NAPI_MODULE_INIT() {
@@ -27,6 +27,8 @@ NAPI_MODULE_INIT() {
       {"setPipeSize", NULL, set_pipe_size, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fieldTokensInit", NULL, field_tokens_init, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fieldTokens", NULL, field_tokens, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"lz4Compress", NULL, lz4_compress_block, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"lz4Decompress", NULL, lz4_decompress_block, NULL, NULL, NULL, napi_enumerable, NULL},
 #ifndef _WIN32
       {"replaceFileDurably", NULL, replace_file_durably, NULL, NULL, NULL, napi_enumerable, NULL},
 #endif

@@ -58,6 +58,13 @@ export interface NativeAddon {
    * Windows.
    */
   replaceFileDurably?(tmp: string, target: string, backupStaging: string, backup: string, dir: string, body: Uint8Array): Promise<void>;
+  /**
+   * `src` as one LZ4 block at out[pos] (lz4-block.c; the lz4 package's copy of the library, its default level); `out`
+   * must leave LZ4_compressBound(src.length) bytes there. Returns the block's length.
+   */
+  lz4Compress(src: Uint8Array, out: Uint8Array, pos: number): number;
+  /** The LZ4 block `src` decoded into `out`: the bytes written, or a negative number for a corrupt block or one that does not fit. */
+  lz4Decompress(src: Uint8Array, out: Uint8Array): number;
   /** `src` copied into `out` at `pos` with memcpy (copy-bytes.c); returns pos + src.length. */
   copyBytes(src: Uint8Array, out: Uint8Array, pos: number): number;
   /** The capacity of pipe `fd` after asking for `bytes` (pipe-size.c); -1 when it is no pipe or the system refuses. */

@@ -139,5 +139,7 @@ napi_value set_pipe_size(napi_env env, napi_callback_info info);
 napi_value field_tokens_init(napi_env env, napi_callback_info info);
 napi_value field_tokens(napi_env env, napi_callback_info info);
 napi_value replace_file_durably(napi_env env, napi_callback_info info);
+napi_value lz4_compress_block(napi_env env, napi_callback_info info);
+napi_value lz4_decompress_block(napi_env env, napi_callback_info info);
 
 #endif

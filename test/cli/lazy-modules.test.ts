@@ -1,9 +1,10 @@
 // What a started agent holds before it has anything to ship: the built CLI loads piscina, @noble/ciphers and node:https
 // only when a worker, the js backend or an https endpoint needs them, and the Alibaba Cloud SDK (which loads node:https
-// itself) only in the KMS thread, never in the main thread.
+// itself) only in the KMS thread, never in the main thread; with the addon built, the lz4 package not at all.
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { nativeAddon } from '../../agent/native/addon.js';
 import { agentConfig, appendLines, daemonFixture, shippedContents, spawnAgent, waitFor, writeConfig, type AgentProcess } from '../helpers/e2e.js';
 
 const { track, world: startWorld } = daemonFixture();
@@ -71,5 +72,7 @@ describe('modules an agent loads only when it needs them', () => {
     expect(holds(afterShipping, path.join('keys', 'alicloud-sdk.js'))).toBe(false);
     expect(holds(afterShipping, path.join('keys', 'kms-worker.js'))).toBe(false);
     expect(afterShipping.builtins).not.toContain('https');
+    // With logseal's addon built, LZ4 blocks come from it: the lz4 package's JavaScript is not loaded at all.
+    if (nativeAddon) expect(holds(afterShipping, path.join('node_modules', 'lz4')), 'the lz4 package').toBe(false);
   });
 });
