@@ -1,5 +1,6 @@
 // LZ4 block codec: hand-made blocks from the LZ4 block format spec, round trips, and size checks.
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { lz4Bound, lz4Codec, lz4Compress, lz4CompressInto, lz4Decompress } from '../../agent/wire/lz4.js';
 
@@ -90,6 +91,11 @@ describe.skipIf(!lz4Codec('addon'))("the addon's LZ4 blocks against the lz4 pack
       expect(decompress(addon, p, input.length).equals(Buffer.from(input))).toBe(true);
       expect(decompress(pkg, a, input.length).equals(Buffer.from(input))).toBe(true);
     }
+  });
+
+  it('bounds blocks as the library does', () => {
+    const { encodeBound } = createRequire(import.meta.url)('lz4') as { encodeBound(n: number): number };
+    for (const n of [0, 1, 254, 255, 256, 65_536, 2 * 1024 * 1024, 0x7e000000]) expect(lz4Bound(n), `${n}`).toBe(encodeBound(n));
   });
 
   it('takes a view into a larger buffer, and refuses what does not fit or is no block', () => {
