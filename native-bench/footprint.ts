@@ -242,10 +242,13 @@ async function main(): Promise<void> {
         // /proc every second; /metrics (heap and Buffers) every SCRAPE_EVERY seconds, as a Prometheus server would
         // scrape: rendering the metrics costs the agent CPU of its own (~0.25 % of a core when scraped every second).
         const m = samples.length % SCRAPE_EVERY === 0 ? await agent.metrics() : undefined;
+        const resident = agent.memory();
         samples.push({
           t: (performance.now() - fixedStart) / 1000,
           cpu: agent.cpuSeconds(),
-          ...(({ rssBytes, rssFileBytes, rssAnonBytes }) => ({ rss: rssBytes, rssFile: rssFileBytes, rssAnon: rssAnonBytes }))(agent.memory()),
+          rss: resident.rssBytes,
+          rssFile: resident.rssFileBytes,
+          rssAnon: resident.rssAnonBytes,
           heapTotal: m?.get('logseal_nodejs_heap_size_total_bytes'),
           external: m?.get('logseal_nodejs_external_memory_bytes'),
           threads: threadCount(agent.pid),
@@ -259,21 +262,22 @@ async function main(): Promise<void> {
       const steady = samples.filter((s) => s.t >= warmup);
       const first = steady[0]!, last = steady[steady.length - 1]!;
       const cpuPercent = (100 * (last.cpu - first.cpu)) / (last.t - first.t);
-      const meanRss = steady.reduce((n, s) => n + s.rss, 0) / steady.length;
-      const peakRss = memory(a.pid).peakRssBytes;
-      results.fixedRate = { rate, lineBytes, lineKind: args.lines, seconds, lines: written.lines, cpuPercent, meanRssBytes: meanRss, meanRssFileBytes: steady.reduce((n, s) => n + s.rssFile, 0) / steady.length, meanRssAnonBytes: steady.reduce((n, s) => n + s.rssAnon, 0) / steady.length, peakRssBytes: peakRss, cpuSecondsByThread: steadyByThread };
-      log(
-        `fixed rate: ${(rate / MB).toFixed(1)} MB/s of ${lineBytes}-byte lines for ${seconds} s (${written.lines} ${args.lines} lines, all acknowledged): ` +
-          `CPU ${cpuPercent.toFixed(2)} % of one core, mean RSS ${(meanRss / MiB).toFixed(1)} MiB (${(meanRss / bare).toFixed(2)}× bare Node), peak ${(peakRss / MiB).toFixed(1)} MiB`,
-      );
       const mean = (f: (s: Sample) => number | undefined) => {
         const xs = steady.map(f).filter((x): x is number => x !== undefined);
         return xs.reduce((n, x) => n + x, 0) / xs.length;
       };
+      const meanRss = mean((s) => s.rss);
+      const meanRssFile = mean((s) => s.rssFile), meanRssAnon = mean((s) => s.rssAnon);
+      const peakRss = memory(a.pid).peakRssBytes;
+      results.fixedRate = { rate, lineBytes, lineKind: args.lines, seconds, lines: written.lines, cpuPercent, meanRssBytes: meanRss, meanRssFileBytes: meanRssFile, meanRssAnonBytes: meanRssAnon, peakRssBytes: peakRss, cpuSecondsByThread: steadyByThread };
+      log(
+        `fixed rate: ${(rate / MB).toFixed(1)} MB/s of ${lineBytes}-byte lines for ${seconds} s (${written.lines} ${args.lines} lines, all acknowledged): ` +
+          `CPU ${cpuPercent.toFixed(2)} % of one core, mean RSS ${(meanRss / MiB).toFixed(1)} MiB (${(meanRss / bare).toFixed(2)}× bare Node), peak ${(peakRss / MiB).toFixed(1)} MiB`,
+      );
       log(
         `  where the memory is (means): main-thread V8 heap ${(mean((s) => s.heapTotal) / MiB).toFixed(1)} MiB, main-thread external (Buffers) ` +
           `${(mean((s) => s.external) / MiB).toFixed(1)} MiB, ${mean((s) => s.threads).toFixed(1)} OS threads (seal workers included); ` +
-          `RSS of mapped files ${(mean((s) => s.rssFile) / MiB).toFixed(1)} MiB, anonymous ${(mean((s) => s.rssAnon) / MiB).toFixed(1)} MiB`,
+          `RSS of mapped files ${(meanRssFile / MiB).toFixed(1)} MiB, anonymous ${(meanRssAnon / MiB).toFixed(1)} MiB`,
       );
       log(`  where the CPU is: ${percents(steadyByThread, last.t - first.t)}`);
 
